@@ -1,0 +1,153 @@
+"""Mixture parameters: the immutable value every layer passes around.
+
+A :class:`MixtureParams` holds weights, means and covariances in scikit-learn's
+shapes for its covariance type, and derives everything else (full matrices,
+precisions, Cholesky factors) on demand.  Arrays are made read-only, so a
+params object can be handed from the EM thread to the GUI thread safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import linalg
+
+CovarianceType = Literal["full", "tied", "diag", "spherical"]
+COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
+
+
+def check_covariance_type(covariance_type: str) -> str:
+    """Return ``covariance_type`` or raise a ``ValueError`` that lists the choices."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"Unknown covariance_type {covariance_type!r}: choose one of "
+            + ", ".join(repr(c) for c in COVARIANCE_TYPES)
+            + "."
+        )
+    return covariance_type
+
+
+def covariance_shape(covariance_type: str, n_components: int, n_features: int) -> tuple[int, ...]:
+    """The shape scikit-learn uses for ``covariances_`` of this type."""
+    return {
+        "full": (n_components, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (n_components, n_features),
+        "spherical": (n_components,),
+    }[check_covariance_type(covariance_type)]
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, dtype=np.float64, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class MixtureParams:
+    """Weights, means and covariances of a Gaussian mixture.
+
+    Parameters
+    ----------
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    weights : array of shape (K,)
+        Mixing proportions; they sum to one.
+    means : array of shape (K, D)
+    covariances : array
+        In scikit-learn's shape for ``covariance_type`` (see :func:`covariance_shape`).
+    """
+
+    covariance_type: str
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+    def __post_init__(self) -> None:
+        check_covariance_type(self.covariance_type)
+        object.__setattr__(self, "weights", _frozen(self.weights))
+        object.__setattr__(self, "means", _frozen(self.means))
+        object.__setattr__(self, "covariances", _frozen(self.covariances))
+        if self.means.ndim != 2 or self.weights.shape != (self.means.shape[0],):
+            raise ValueError(
+                f"weights must have shape (K,) and means (K, D); got {self.weights.shape} "
+                f"and {self.means.shape}."
+            )
+        expected = covariance_shape(self.covariance_type, *self.means.shape)
+        if self.covariances.shape != expected:
+            raise ValueError(
+                f"covariances for covariance_type={self.covariance_type!r} must have shape "
+                f"{expected}; got {self.covariances.shape}."
+            )
+
+    @property
+    def n_components(self) -> int:
+        return self.means.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.means.shape[1]
+
+    def full_covariances(self) -> np.ndarray:
+        """Covariances as a (K, D, D) stack of full matrices, whatever the type."""
+        k, d = self.means.shape
+        c = self.covariances
+        if self.covariance_type == "full":
+            return c.copy()
+        if self.covariance_type == "tied":
+            return np.broadcast_to(c, (k, d, d)).copy()
+        if self.covariance_type == "diag":
+            return c[:, :, None] * np.eye(d)
+        return c[:, None, None] * np.eye(d)
+
+    def precisions_cholesky(self) -> np.ndarray:
+        """Cholesky factors of the precisions in scikit-learn's convention.
+
+        Raises ``numpy.linalg.LinAlgError`` when a covariance is not positive
+        definite; the EM engine turns that into a diagnosed degeneracy event.
+        """
+        c = self.covariances
+        if self.covariance_type in ("diag", "spherical"):
+            if np.any(~(c > 0)):
+                raise np.linalg.LinAlgError("a variance is not positive")
+            return 1.0 / np.sqrt(c)
+        d = self.n_features
+        stack = c[None] if self.covariance_type == "tied" else c
+        out = np.empty_like(stack)
+        eye = np.eye(d)
+        for k, cov in enumerate(stack):
+            try:
+                cov_chol = linalg.cholesky(cov, lower=True)
+            except linalg.LinAlgError as exc:
+                raise np.linalg.LinAlgError(f"covariance {k} is not positive definite") from exc
+            out[k] = linalg.solve_triangular(cov_chol, eye, lower=True).T
+        return out[0] if self.covariance_type == "tied" else out
+
+    def precisions(self) -> np.ndarray:
+        """Precision matrices (inverse covariances) in scikit-learn's shape."""
+        pc = self.precisions_cholesky()
+        if self.covariance_type == "full":
+            return pc @ np.swapaxes(pc, 1, 2)
+        if self.covariance_type == "tied":
+            return pc @ pc.T
+        return pc**2
+
+    def with_means(self, means: np.ndarray) -> MixtureParams:
+        return MixtureParams(self.covariance_type, self.weights, means, self.covariances)
+
+
+def n_parameters(covariance_type: str, n_components: int, n_features: int) -> int:
+    """Number of free parameters of a mixture (as scikit-learn counts them).
+
+    ``K - 1`` weights, ``K·D`` means, and covariance parameters: ``K·D(D+1)/2``
+    for 'full', ``D(D+1)/2`` for 'tied', ``K·D`` for 'diag', ``K`` for 'spherical'.
+    """
+    k, d = n_components, n_features
+    cov = {
+        "full": k * d * (d + 1) // 2,
+        "tied": d * (d + 1) // 2,
+        "diag": k * d,
+        "spherical": k,
+    }[check_covariance_type(covariance_type)]
+    return cov + k * d + k - 1
