@@ -39,6 +39,14 @@ def covariance_shape(covariance_type: str, n_components: int, n_features: int) -
     }[check_covariance_type(covariance_type)]
 
 
+class NotPositiveDefiniteError(np.linalg.LinAlgError):
+    """A covariance is not positive definite; ``component`` says which (0-based)."""
+
+    def __init__(self, component: int):
+        self.component = component
+        super().__init__(f"covariance of component {component + 1} is not positive definite")
+
+
 def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.array(array, dtype=np.float64, copy=True)
     array.setflags(write=False)
@@ -104,13 +112,14 @@ class MixtureParams:
     def precisions_cholesky(self) -> np.ndarray:
         """Cholesky factors of the precisions in scikit-learn's convention.
 
-        Raises ``numpy.linalg.LinAlgError`` when a covariance is not positive
+        Raises :class:`NotPositiveDefiniteError` when a covariance is not positive
         definite; the EM engine turns that into a diagnosed degeneracy event.
         """
         c = self.covariances
         if self.covariance_type in ("diag", "spherical"):
-            if np.any(~(c > 0)):
-                raise np.linalg.LinAlgError("a variance is not positive")
+            bad = np.flatnonzero(~(c > 0).reshape(len(c), -1).all(axis=1))
+            if len(bad):
+                raise NotPositiveDefiniteError(int(bad[0]))
             return 1.0 / np.sqrt(c)
         d = self.n_features
         stack = c[None] if self.covariance_type == "tied" else c
@@ -119,8 +128,8 @@ class MixtureParams:
         for k, cov in enumerate(stack):
             try:
                 cov_chol = linalg.cholesky(cov, lower=True)
-            except linalg.LinAlgError as exc:
-                raise np.linalg.LinAlgError(f"covariance {k} is not positive definite") from exc
+            except (linalg.LinAlgError, ValueError) as exc:  # ValueError: NaN or inf entries
+                raise NotPositiveDefiniteError(k) from exc
             out[k] = linalg.solve_triangular(cov_chol, eye, lower=True).T
         return out[0] if self.covariance_type == "tied" else out
 

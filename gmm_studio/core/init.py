@@ -1,0 +1,167 @@
+"""Starting points for EM: scikit-learn's four initialisations, clicked means, re-seeding.
+
+Every initialiser produces responsibilities and turns them into parameters with
+the engine's own M-step, exactly as scikit-learn's ``_initialize`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.vq import ClusterError, kmeans2, vq
+
+from gmm_studio.core.em import EMData
+from gmm_studio.core.params import MixtureParams
+
+INIT_METHODS: tuple[str, ...] = ("kmeans", "k-means++", "random", "random_from_data")
+
+RandomLike = int | np.random.Generator | np.random.RandomState | None
+
+
+def check_random_state(seed: RandomLike) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from an int, None, a Generator or a legacy RandomState."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(np.iinfo(np.int32).max))
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return np.random.default_rng(seed)
+    raise ValueError(f"random_state must be None, an int or a numpy random generator; got {seed!r}.")
+
+
+def check_init_method(init_params: str) -> str:
+    if init_params not in INIT_METHODS:
+        raise ValueError(
+            f"Unknown init_params {init_params!r}: choose one of "
+            + ", ".join(repr(m) for m in INIT_METHODS) + "."
+        )
+    return init_params
+
+
+def kmeans_plusplus(x: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``n_clusters`` seeds drawn by k-means++ (D² sampling)."""
+    n = len(x)
+    indices = np.empty(n_clusters, dtype=np.intp)
+    indices[0] = rng.integers(n)
+    closest = np.sum((x - x[indices[0]]) ** 2, axis=1)
+    for c in range(1, n_clusters):
+        total = closest.sum()
+        if total > 0:
+            candidate = int(np.searchsorted(np.cumsum(closest), rng.random() * total))
+            indices[c] = min(candidate, n - 1)
+        else:  # every point coincides with a seed already
+            indices[c] = rng.integers(n)
+        np.minimum(closest, np.sum((x - x[indices[c]]) ** 2, axis=1), out=closest)
+    return indices
+
+
+def _one_hot(labels: np.ndarray, n_rows: int, n_components: int, rows: np.ndarray | None = None
+             ) -> np.ndarray:
+    resp = np.zeros((n_rows, n_components))
+    resp[np.arange(n_rows) if rows is None else rows, labels] = 1.0
+    return resp
+
+
+def initial_responsibilities(
+    x: np.ndarray, n_components: int, method: str, rng: np.random.Generator
+) -> np.ndarray:
+    """The (N, K) responsibilities each scikit-learn initialisation starts from.
+
+    'kmeans': hard labels of k-means (k-means++ seeds, then Lloyd's iterations);
+    'k-means++' and 'random_from_data': one point per component (so the first
+    covariances are ``reg_covar``, as in scikit-learn); 'random': uniform
+    random responsibilities.
+    """
+    n = len(x)
+    check_init_method(method)
+    if method == "kmeans":
+        seeds = x[kmeans_plusplus(x, n_components, rng)]
+        try:
+            _, labels = kmeans2(x, seeds, minit="matrix", missing="raise", seed=rng)
+        except ClusterError:  # a cluster emptied: fall back to the seeds' Voronoi cells
+            labels, _ = vq(x, seeds)
+        return _one_hot(labels, n, n_components)
+    if method == "random":
+        resp = rng.uniform(size=(n, n_components))
+        return resp / resp.sum(axis=1, keepdims=True)
+    if method == "k-means++":
+        rows = kmeans_plusplus(x, n_components, rng)
+    else:
+        rows = rng.choice(n, size=n_components, replace=False)
+    return _one_hot(np.arange(n_components), n, n_components, rows=rows)
+
+
+def initialize(
+    data: EMData,
+    x: np.ndarray,
+    n_components: int,
+    method: str,
+    rng: np.random.Generator,
+    reg_covar: float,
+    weights_init: np.ndarray | None = None,
+    means_init: np.ndarray | None = None,
+    precisions_init: np.ndarray | None = None,
+) -> MixtureParams:
+    """Initial parameters, with any of weights, means or precisions given by the caller.
+
+    As in scikit-learn, what the caller gives replaces what the initialiser
+    estimated; precisions are inverted to covariances.
+    """
+    resp = initial_responsibilities(x, n_components, method, rng)
+    params = data.params_from_responsibilities(resp, reg_covar)
+    weights = params.weights if weights_init is None else weights_init
+    means = params.means if means_init is None else means_init
+    covariances = params.covariances
+    if precisions_init is not None:
+        covariances = covariances_from_precisions(precisions_init, params.covariance_type)
+    return MixtureParams(params.covariance_type, weights, means, covariances)
+
+
+def covariances_from_precisions(precisions: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Invert precisions given in scikit-learn's shape for the type."""
+    precisions = np.asarray(precisions, dtype=np.float64)
+    if covariance_type in ("diag", "spherical"):
+        return 1.0 / precisions
+    return np.linalg.inv(precisions)
+
+
+def params_from_means(
+    data: EMData, x: np.ndarray, means: np.ndarray, reg_covar: float
+) -> MixtureParams:
+    """Parameters around means a person placed: each point goes to its nearest mean.
+
+    Weights and covariances come from that hard assignment (one M-step); the
+    means stay exactly where they were placed.
+    """
+    means = np.asarray(means, dtype=np.float64)
+    labels, _ = vq(x, means)
+    resp = _one_hot(labels, len(x), len(means))
+    params = data.params_from_responsibilities(resp, reg_covar)
+    return params.with_means(means)
+
+
+def reseed_component(
+    data: EMData, x: np.ndarray, params: MixtureParams, component: int, rng: np.random.Generator
+) -> MixtureParams:
+    """Move one (collapsed or empty) component to where the model explains the data worst.
+
+    Its new mean is drawn from the 1 % of points with the lowest density under
+    the current model; its covariance becomes the data's covariance divided by
+    K (its shape kept for 'tied'); its weight 1/K before renormalising.
+    """
+    k, d = params.n_components, params.n_features
+    log_density = data.log_prob_norm(params)
+    worst = np.argsort(log_density)[: max(1, len(x) // 100)]
+    means = params.means.copy()
+    means[component] = x[rng.choice(worst)]
+    weights = params.weights.copy()
+    weights[component] = 1.0 / k
+    weights /= weights.sum()
+    spread = np.atleast_2d(np.cov(x, rowvar=False)) / k + 1e-6 * np.eye(d)
+    covariances = params.covariances.copy()
+    if params.covariance_type == "full":
+        covariances[component] = spread
+    elif params.covariance_type == "diag":
+        covariances[component] = np.diag(spread)
+    elif params.covariance_type == "spherical":
+        covariances[component] = np.trace(spread) / d
+    return MixtureParams(params.covariance_type, weights, means, covariances)

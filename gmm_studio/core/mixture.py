@@ -1,0 +1,370 @@
+"""``GaussianMixture``: scikit-learn's estimator interface on GMM Studio's EM engine.
+
+Swap it in for ``sklearn.mixture.GaussianMixture``: same constructor, same
+methods, same fitted attributes and shapes.  Given the same initial parameters
+it follows the same log-likelihood trajectory (the tests prove it to 1e-8).
+On top, it keeps every restart's history (``restarts_``), diagnoses collapsing
+components instead of failing with a ``LinAlgError``, and offers ``icl``.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from gmm_studio.core.em import (
+    DegenerateMixtureError,
+    EMData,
+    Snapshot,
+    check_data,
+    em_steps,
+)
+from gmm_studio.core.init import (
+    check_init_method,
+    check_random_state,
+    initialize,
+)
+from gmm_studio.core.params import (
+    MixtureParams,
+    check_covariance_type,
+    covariance_shape,
+    n_parameters,
+)
+from gmm_studio.core.selection import aic, bic, icl
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before the log-likelihood settled."""
+
+
+class DegeneracyWarning(UserWarning):
+    """A component collapsed or emptied during the fit (see ``GaussianMixture.events_``)."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit``."""
+
+
+@dataclass(frozen=True)
+class RestartHistory:
+    """One initialisation's whole run: every half-step's snapshot, without responsibilities."""
+
+    restart: int
+    snapshots: tuple[Snapshot, ...]
+
+    @property
+    def final(self) -> Snapshot:
+        return self.snapshots[-1]
+
+    @property
+    def lower_bounds(self) -> list[float]:
+        return [s.log_likelihood for s in self.snapshots if s.half_step == "E"]
+
+    @property
+    def converged(self) -> bool:
+        return self.final.converged
+
+
+class GaussianMixture:
+    """Gaussian mixture model fitted by Expectation–Maximization.
+
+    Parameters are those of ``sklearn.mixture.GaussianMixture`` with the same
+    meanings and defaults; ``tol`` applies to the change of the mean
+    per-sample log-likelihood between iterations.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default 'full'
+    tol : float, default 1e-3
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance; keeps them positive definite.
+    max_iter : int, default 100
+    n_init : int, default 1
+        Number of initialisations; the best (highest final log-likelihood) is kept
+        and all are recorded in ``restarts_``.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default 'kmeans'
+    weights_init, means_init, precisions_init : array-like, optional
+    random_state : int, numpy Generator or RandomState, optional
+    warm_start : bool, default False
+        Continue from the previous fit's parameters (one initialisation).
+
+    Attributes
+    ----------
+    weights_, means_, covariances_, precisions_, precisions_cholesky_
+        In scikit-learn's shapes for the covariance type.
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float
+        Mean per-sample log-likelihood of the best run at its last E-step.
+    lower_bounds_ : list of float
+        That value at every iteration of the best run.
+    restarts_ : list of RestartHistory
+        Every initialisation's full history (parameters per half-step).
+    events_ : tuple of DegeneracyEvent
+        Degeneracies diagnosed in the best run's last state.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: np.ndarray | None = None,
+        means_init: np.ndarray | None = None,
+        precisions_init: np.ndarray | None = None,
+        random_state: int | np.random.Generator | np.random.RandomState | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ scikit-learn API
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in (
+            "n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
+            "init_params", "weights_init", "means_init", "precisions_init", "random_state",
+            "warm_start")}
+
+    def set_params(self, **params) -> GaussianMixture:
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Unknown parameter {name!r} for GaussianMixture; valid ones are "
+                    + ", ".join(sorted(valid)) + "."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        return f"GaussianMixture(n_components={self.n_components}, covariance_type={self.covariance_type!r})"
+
+    def fit(self, X: np.ndarray, y: object = None) -> GaussianMixture:
+        """Fit the mixture with EM (``n_init`` initialisations, the best kept)."""
+        self.fit_predict(X, y)
+        return self
+
+    def fit_predict(self, X: np.ndarray, y: object = None) -> np.ndarray:
+        """Fit the mixture and return the most probable component of every sample."""
+        for _ in self.fit_steps(X):
+            pass
+        return self.predict(X)
+
+    def fit_steps(
+        self, X: np.ndarray, stop: threading.Event | None = None, keep_responsibilities: bool = False
+    ) -> Iterator[Snapshot]:
+        """Fit while yielding every snapshot of every restart (what ``fit`` runs on).
+
+        When the iteration ends the estimator holds the best restart's
+        parameters, exactly as after ``fit``.  Setting ``stop`` ends the fit at
+        the next half-step; the best state reached so far is kept.
+        """
+        x = check_data(X, self.n_components)
+        self._check_parameters(x)
+        data = EMData(x, self.covariance_type)
+        rng = check_random_state(self.random_state)
+        warm = self.warm_start and hasattr(self, "converged_")
+        n_init = 1 if warm else self.n_init
+        histories: list[RestartHistory] = []
+        for restart in range(n_init):
+            if warm:
+                start = self._params()
+            else:
+                start = initialize(
+                    data, x, self.n_components, self.init_params, rng, self.reg_covar,
+                    self.weights_init, self.means_init, self.precisions_init,
+                )
+            record: list[Snapshot] = []
+            for snapshot in em_steps(
+                data, start, tol=self.tol, reg_covar=self.reg_covar, max_iter=self.max_iter,
+                stop=stop, keep_responsibilities=keep_responsibilities, restart=restart,
+                previous_log_likelihood=self.lower_bound_ if warm else -np.inf,
+            ):
+                record.append(snapshot.without_responsibilities())
+                yield snapshot
+            histories.append(RestartHistory(restart, tuple(record)))
+            if stop is not None and stop.is_set():
+                break
+        self._adopt_best(histories)
+
+    def _adopt_best(self, histories: list[RestartHistory]) -> None:
+        usable = [h for h in histories if not any(e.fatal for e in h.final.events)]
+        if not usable:
+            raise DegenerateMixtureError(histories[-1].final.events)
+        best = max(usable, key=lambda h: h.final.log_likelihood)
+        self.restarts_ = histories
+        final = best.final
+        # Parameters that EM has already replaced at a converged M-step are the
+        # newest; the E-step log-likelihood belongs to the previous ones, as in
+        # scikit-learn.
+        self._set_params(final.params)
+        self.converged_ = final.converged
+        self.n_iter_ = final.iteration
+        self.lower_bounds_ = best.lower_bounds
+        self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
+        self.events_ = final.events
+        if final.events:
+            warnings.warn(" ".join(e.message for e in final.events), DegeneracyWarning, stacklevel=3)
+        if not self.converged_ and self.max_iter > 0 and final.iteration > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning, stacklevel=3,
+            )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable component of every sample."""
+        return self._weighted_log_prob(X).argmax(axis=1)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Responsibilities γ_nk, shape (N, K)."""
+        wlp = self._weighted_log_prob(X)
+        return np.exp(wlp - logsumexp(wlp, axis=1, keepdims=True))
+
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        """log p(x_n) under the mixture, per sample."""
+        return logsumexp(self._weighted_log_prob(X), axis=1)
+
+    def score(self, X: np.ndarray, y: object = None) -> float:
+        """Mean per-sample log-likelihood."""
+        return float(self.score_samples(X).mean())
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw from the fitted mixture: pick k with probability π_k, then x ~ N(μ_k, Σ_k).
+
+        Returns ``(X, y)`` sorted by component, as scikit-learn does.
+        """
+        self._check_fitted()
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        full = self._params().full_covariances()
+        x = np.vstack([
+            rng.multivariate_normal(mean, cov, int(count))
+            for mean, cov, count in zip(self.means_, full, counts)
+        ])
+        y = np.repeat(np.arange(self.n_components), counts)
+        return x, y
+
+    def bic(self, X: np.ndarray) -> float:
+        """Bayesian information criterion on X (lower is better)."""
+        x = self._check_x(X)
+        return bic(self.score(x) * len(x), self._n_parameters(), len(x))
+
+    def aic(self, X: np.ndarray) -> float:
+        """Akaike information criterion on X (lower is better)."""
+        x = self._check_x(X)
+        return aic(self.score(x) * len(x), self._n_parameters())
+
+    def icl(self, X: np.ndarray) -> float:
+        """Integrated completed likelihood on X: BIC plus twice the entropy of the
+        responsibilities (lower is better; penalises overlapping components)."""
+        x = self._check_x(X)
+        return icl(self.score(x) * len(x), self._n_parameters(), len(x), self.predict_proba(x))
+
+    # ------------------------------------------------------------------ helpers
+
+    def params(self) -> MixtureParams:
+        """The fitted parameters as an immutable :class:`MixtureParams`."""
+        self._check_fitted()
+        return self._params()
+
+    def _params(self) -> MixtureParams:
+        return MixtureParams(self.covariance_type, self.weights_, self.means_, self.covariances_)
+
+    def _set_params(self, params: MixtureParams) -> None:
+        self.weights_ = np.array(params.weights)
+        self.means_ = np.array(params.means)
+        self.covariances_ = np.array(params.covariances)
+        self.precisions_cholesky_ = params.precisions_cholesky()
+        self.precisions_ = params.precisions()
+        self.n_features_in_ = params.n_features
+
+    def _n_parameters(self) -> int:
+        return n_parameters(self.covariance_type, self.n_components, self.n_features_in_)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "means_"):
+            raise NotFittedError(
+                "This GaussianMixture is not fitted yet: call fit(X) before using it."
+            )
+
+    def _check_x(self, X: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        x = check_data(X)
+        if x.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {x.shape[1]} features, but this GaussianMixture was fitted with "
+                f"{self.n_features_in_}."
+            )
+        return x
+
+    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        x = self._check_x(X)
+        params = self._params()
+        return EMData(x, self.covariance_type).weighted_log_prob(params)
+
+    def _check_parameters(self, x: np.ndarray) -> None:
+        """Validate the constructor's options against the data: clear ValueErrors."""
+        check_covariance_type(self.covariance_type)
+        check_init_method(self.init_params)
+        k, d = self.n_components, x.shape[1]
+        for name, value, low in (("n_components", k, 1), ("n_init", self.n_init, 1),
+                                 ("max_iter", self.max_iter, 0)):
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+        for name, value in (("tol", self.tol), ("reg_covar", self.reg_covar)):
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
+        if self.weights_init is not None:
+            w = np.asarray(self.weights_init, dtype=np.float64)
+            if w.shape != (k,):
+                raise ValueError(f"weights_init must have shape ({k},); got {w.shape}.")
+            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0):
+                raise ValueError(
+                    "weights_init must be non-negative and sum to 1; got a sum of "
+                    f"{w.sum():.6g}."
+                )
+        if self.means_init is not None:
+            m = np.asarray(self.means_init, dtype=np.float64)
+            if m.shape != (k, d):
+                raise ValueError(f"means_init must have shape ({k}, {d}); got {m.shape}.")
+        if self.precisions_init is not None:
+            p = np.asarray(self.precisions_init, dtype=np.float64)
+            expected = covariance_shape(self.covariance_type, k, d)
+            if p.shape != expected:
+                raise ValueError(
+                    f"precisions_init for covariance_type={self.covariance_type!r} must have "
+                    f"shape {expected}; got {p.shape}."
+                )
+            matrices = p.reshape(-1, d, d) if self.covariance_type in ("full", "tied") else None
+            if matrices is not None:
+                symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
+                if not symmetric or np.any(np.linalg.eigvalsh(matrices) <= 0):
+                    raise ValueError("precisions_init must be symmetric positive definite.")
+            elif np.any(p <= 0):
+                raise ValueError("precisions_init must be positive.")

@@ -1,0 +1,45 @@
+"""Model-selection criteria, with scikit-learn's sign: lower is better.
+
+The training log-likelihood always rises with K — to infinity when a component
+collapses onto a single point — so it cannot choose K by itself.  These
+criteria pay for every free parameter (see :func:`gmm_studio.core.params.n_parameters`):
+
+* BIC = -2·log L + p·log N  (Schwarz; consistent for the number of components)
+* AIC = -2·log L + 2·p      (Akaike; lighter penalty, tends to pick larger K)
+* ICL = BIC + 2·EN(γ), with EN(γ) = -Σ_n Σ_k γ_nk log γ_nk the entropy of the
+  responsibilities (Biernacki, Celeux & Govaert 2000): it also penalises
+  components that overlap, preferring well-separated clusters.
+
+``log L`` is the total (not per-sample) log-likelihood.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlogy
+
+from gmm_studio.core.params import n_parameters
+
+CRITERIA: tuple[str, ...] = ("bic", "aic", "icl")
+
+__all__ = ["CRITERIA", "aic", "bic", "entropy", "icl", "n_parameters"]
+
+
+def bic(log_likelihood: float, n_params: int, n_samples: int) -> float:
+    """Bayesian information criterion from the total log-likelihood."""
+    return -2.0 * log_likelihood + n_params * np.log(n_samples)
+
+
+def aic(log_likelihood: float, n_params: int) -> float:
+    """Akaike information criterion from the total log-likelihood."""
+    return -2.0 * log_likelihood + 2.0 * n_params
+
+
+def entropy(responsibilities: np.ndarray) -> float:
+    """EN(γ) = -Σ γ log γ (with 0·log 0 = 0): 0 for hard assignments."""
+    return float(-xlogy(responsibilities, responsibilities).sum())
+
+
+def icl(log_likelihood: float, n_params: int, n_samples: int, responsibilities: np.ndarray) -> float:
+    """Integrated completed likelihood: BIC + 2·EN(γ)."""
+    return bic(log_likelihood, n_params, n_samples) + 2.0 * entropy(responsibilities)
