@@ -511,6 +511,8 @@ def _describe(settings: GeneratorSettings) -> str:
         what = f"{k} concentric ring{'s' if k != 1 else ''} (not Gaussian)"
     elif settings.shape == "uniform_square":
         what = "a uniform square (no clusters)"
+    elif settings.shape == "spherical" and k == 1:
+        what = "1 spherical Gaussian component"
     else:
         what = f"{k} " + _DESCRIPTIONS[settings.shape].format(s="s" if k != 1 else "")
     parts = [what]
@@ -519,7 +521,7 @@ def _describe(settings: GeneratorSettings) -> str:
     if settings.weights != "equal" and settings.shape not in ("moons", "uniform_square") and k > 1:
         parts.append("imbalanced weights" if settings.weights == "imbalanced" else "custom weights")
     if settings.n_outliers:
-        parts.append(f"{settings.outlier_fraction:.0%} uniform outliers")
+        parts.append(f"{100 * settings.outlier_fraction:.3g}% uniform outliers")
     n = settings.n_samples
     parts.append(f"{n} point{'s' if n != 1 else ''}")
     parts.append(f"seed {settings.seed}")

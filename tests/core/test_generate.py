@@ -256,7 +256,9 @@ def test_description_is_one_readable_sentence():
     text = generate(
         GeneratorSettings(n_components=1, n_samples=50, n_features=4, shape="spherical", outlier_fraction=0.1, seed=9)
     ).description
-    assert text == "1 spherical Gaussian component of different sizes, in 4 dimensions, 10% uniform outliers, 50 points, seed 9"
+    assert text == "1 spherical Gaussian component, in 4 dimensions, 10% uniform outliers, 50 points, seed 9"
+    text = generate(GeneratorSettings(n_components=4, weights="imbalanced", outlier_fraction=0.025)).description
+    assert text == "4 rotated, elongated Gaussian components, imbalanced weights, 2.5% uniform outliers, 1000 points, seed 0"
     assert "moons" in generate(GeneratorSettings(shape="moons")).description
 
 
