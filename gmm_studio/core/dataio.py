@@ -1,0 +1,1184 @@
+"""Reading data tables (CSV/TSV/TXT and ``.npy``) into arrays EM can fit.
+
+Two steps, so the import dialog can show what was read before anything is
+decided:
+
+1. :func:`read_table` reads a file into a :class:`Table`: every column, numeric
+   columns as float64 with NaN for missing values, text columns as strings.
+   The :class:`CsvDialect` (delimiter, decimal mark, header, encoding) is
+   sniffed from the first 64 KiB unless given.
+2. :func:`prepare_dataset` turns a table and the person's
+   :class:`ImportOptions` into a :class:`Dataset`: a finite (N, D) float64
+   matrix, optional ground-truth labels, and human-readable notes about what
+   was dropped, filled or noticed.
+
+Every problem with the input is reported as a :class:`DataError` (a
+``ValueError``) whose message says what is wrong and what to do.  Loading big
+files reports progress and can be cancelled through a ``threading.Event``; the
+functions keep no global state, so they are safe to run on a worker thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "MISSING_TOKENS",
+    "CsvDialect",
+    "DataError",
+    "Dataset",
+    "ImportOptions",
+    "LoadCancelled",
+    "Table",
+    "dataset_from_array",
+    "load_dataset",
+    "prepare_dataset",
+    "read_table",
+    "sniff_dialect",
+]
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".dat", ".npy")
+
+#: Cell contents (after stripping spaces) read as a missing value.
+MISSING_TOKENS: frozenset[str] = frozenset(
+    {"", "NA", "N/A", "n/a", "na", "nan", "NaN", "NAN", "-nan", "?", ".", "null", "NULL", "None", "#N/A"}
+)
+
+#: Values beyond this magnitude overflow when EM squares them (1e154**2 > float max).
+LARGE_VALUE = 1e150
+
+_SNIFF_BYTES = 64 * 1024
+_READ_BLOCK = 4 * 1024 * 1024
+_CHUNK_LINES = 100_000
+_HEAD_ROWS = 200
+_DELIMITER_PRIORITY = ("\t", ";", ",", "|", " ")
+_DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", " ": "whitespace"}
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
+_DOT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
+# C0 control characters other than tab, newline, vertical tab, form feed, carriage return.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+class DataError(ValueError):
+    """The input cannot be turned into a dataset; the message says why and what to do."""
+
+
+class LoadCancelled(Exception):
+    """Raised by :func:`read_table` when its ``cancel`` event is set."""
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a delimited text file is written.
+
+    Parameters
+    ----------
+    delimiter : str
+        One of ``","``, ``";"``, ``"\\t"``, ``"|"``, or ``" "`` meaning any run
+        of spaces and tabs.
+    decimal : str
+        ``"."`` or ``","`` (decimal commas, as in ``1,5;2,25``).
+    has_header : bool
+        Whether the first non-comment line holds column names.
+    encoding : str
+        A Python codec name, e.g. ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"``, ``"latin-1"``.
+    comment : str or None
+        Lines starting with this (after optional spaces) are skipped.
+    """
+
+    delimiter: str
+    decimal: str
+    has_header: bool
+    encoding: str
+    comment: str | None = "#"
+
+    def __post_init__(self) -> None:
+        if self.delimiter not in _DELIMITER_NAMES:
+            raise ValueError(
+                f"delimiter must be one of {sorted(_DELIMITER_NAMES)!r}; got {self.delimiter!r}."
+            )
+        if self.decimal not in (".", ","):
+            raise ValueError(f"decimal must be '.' or ','; got {self.decimal!r}.")
+        if self.decimal == self.delimiter:
+            raise ValueError("decimal mark and delimiter cannot both be ','.")
+
+    @property
+    def delimiter_name(self) -> str:
+        """A word for the delimiter, for messages and the import dialog."""
+        return _DELIMITER_NAMES[self.delimiter]
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """Everything read from a file, nothing decided yet.
+
+    Parameters
+    ----------
+    path : str or None
+    columns : tuple of str
+        Column names in file order; ``"column 1"``, ... when the file has no header.
+    numeric : dict of str to ndarray
+        float64 array of length ``n_rows`` per numeric column, NaN where missing.
+    text : dict of str to ndarray
+        Object array of ``str`` per text column (cells stripped of spaces).
+    dialect : CsvDialect or None
+        None for ``.npy`` files.
+    n_rows : int
+    notes : tuple of str
+        Remarks made while reading (short rows padded, empty columns ignored, ...).
+    head : tuple of tuple of str
+        The raw cells of the first rows, for :meth:`preview_rows`.
+    """
+
+    path: str | None
+    columns: tuple[str, ...]
+    numeric: dict[str, np.ndarray]
+    text: dict[str, np.ndarray]
+    dialect: CsvDialect | None
+    n_rows: int
+    notes: tuple[str, ...] = ()
+    head: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        for name in self.columns:
+            if (name in self.numeric) == (name in self.text):
+                raise ValueError(f"column {name!r} must be in exactly one of numeric and text.")
+        for store in (self.numeric, self.text):
+            for name, array in store.items():
+                if array.shape != (self.n_rows,):
+                    raise ValueError(f"column {name!r} has shape {array.shape}, expected ({self.n_rows},).")
+                _readonly(array)
+
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Names of the numeric columns, in file order."""
+        return tuple(c for c in self.columns if c in self.numeric)
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        """Names of the text columns, in file order."""
+        return tuple(c for c in self.columns if c in self.text)
+
+    def preview_rows(self, n: int = 20) -> list[list[str]]:
+        """The first ``n`` data rows as strings, one list of cells per row (no header)."""
+        n = max(0, min(n, self.n_rows))
+        rows = [list(r) for r in self.head[:n]]
+        for i in range(len(rows), n):
+            rows.append(
+                [
+                    _format_number(self.numeric[c][i]) if c in self.numeric else str(self.text[c][i])
+                    for c in self.columns
+                ]
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the person chose in the import dialog.
+
+    Parameters
+    ----------
+    columns : tuple of str or None
+        Numeric columns to use; None means every numeric column except the label column.
+    label_column : str or None
+        A column holding ground-truth classes, kept as strings alongside the data.
+    missing : {'drop', 'impute'}
+        Drop rows with a missing value, or fill missing values with the column mean.
+    standardize : bool
+        Scale each column to mean 0 and standard deviation 1.
+    """
+
+    columns: tuple[str, ...] | None = None
+    label_column: str | None = None
+    missing: Literal["drop", "impute"] = "drop"
+    standardize: bool = False
+
+    def __post_init__(self) -> None:
+        if self.missing not in ("drop", "impute"):
+            raise ValueError(f"missing must be 'drop' or 'impute'; got {self.missing!r}.")
+        if self.columns is not None:
+            object.__setattr__(self, "columns", tuple(self.columns))
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """What EM and the views use.
+
+    Parameters
+    ----------
+    values : ndarray of shape (N, D)
+        float64, finite, C-contiguous, read-only; standardised if ``center`` is set.
+    columns : tuple of str
+    labels : ndarray of shape (N,) of str, or None
+        Ground truth from the label column, if one was chosen.
+    source : str
+        File path, or ``"demo"``, ``"generated"``, ``"array"``.
+    center, scale : ndarray of shape (D,) or None
+        Standardisation applied, ``values = (x - center) / scale``; None if not.
+    row_index : ndarray of shape (N,)
+        Which rows of the table (0-based, header excluded) were kept.
+    notes : tuple of str
+        Human-readable remarks: ``"dropped 3 of 120 rows with missing values"``, ...
+    """
+
+    values: np.ndarray
+    columns: tuple[str, ...]
+    labels: np.ndarray | None
+    source: str
+    center: np.ndarray | None
+    scale: np.ndarray | None
+    row_index: np.ndarray
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("values", "labels", "center", "scale", "row_index"):
+            array = getattr(self, name)
+            if array is not None:
+                _readonly(array)
+
+    @property
+    def n_samples(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.values.shape[1]
+
+    def original_values(self) -> np.ndarray:
+        """The data in the file's units (undoing standardisation)."""
+        if self.center is None or self.scale is None:
+            return self.values.copy()
+        return self.values * self.scale + self.center
+
+
+# ---------------------------------------------------------------------------
+# progress and cancellation
+
+
+class _Progress:
+    """Forward monotone, throttled progress fractions and check for cancellation."""
+
+    def __init__(
+        self, callback: Callable[[float], object] | None, cancel: threading.Event | None
+    ) -> None:
+        self._callback = callback
+        self._cancel = cancel
+        self._last = -1.0
+
+    def __call__(self, fraction: float) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise LoadCancelled("Loading was cancelled.")
+        fraction = min(1.0, max(0.0, fraction))
+        if self._callback is not None and (
+            fraction >= self._last + 0.01 or (fraction == 1.0 and self._last < 1.0)
+        ):
+            self._last = fraction
+            self._callback(fraction)
+
+
+# ---------------------------------------------------------------------------
+# bytes -> text
+
+
+def _display_name(path: str | None) -> str:
+    return repr(os.path.basename(path)) if path else "The input"
+
+
+def _read_bytes(path: str, progress: _Progress, start: float, stop: float) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        parts = []
+        done = 0
+        with open(path, "rb") as f:
+            while block := f.read(_READ_BLOCK):
+                parts.append(block)
+                done += len(block)
+                progress(start + (stop - start) * done / max(size, 1))
+    except OSError as exc:
+        raise DataError(
+            f"Could not read {_display_name(path)} ({exc.strerror or exc}); check the path and permissions."
+        ) from exc
+    return b"".join(parts)
+
+
+def _detect_encoding(sample: bytes, name: str) -> str:
+    """Guess a codec from a sample of bytes (BOMs, NUL patterns, UTF-8 validity)."""
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if b"\x00" in sample:
+        even, odd = sample[0::2], sample[1::2]
+        if odd and odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even and even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+        raise _not_text(name)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _not_text(name: str) -> DataError:
+    return DataError(
+        f"{name} does not look like a text table (it contains binary data); "
+        "export it as CSV or save a NumPy array with numpy.save."
+    )
+
+
+def _decode(data: bytes, encoding: str, name: str, partial: bool = False) -> tuple[str, str]:
+    """Decode ``data``; fall back from UTF-8 to Latin-1.  Returns (text, encoding used)."""
+    try:
+        if partial:
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+        else:
+            text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+            encoding = "latin-1"
+            text = data.decode(encoding)
+            if text.startswith("\u00ef\u00bb\u00bf"):
+                text = text[3:]
+        else:
+            raise DataError(
+                f"{name} cannot be decoded as {encoding} ({exc.reason} at byte {exc.start}); "
+                "choose another encoding."
+            ) from exc
+    except LookupError as exc:
+        raise DataError(f"Unknown text encoding {encoding!r}; choose another encoding.") from exc
+    head = text[:_SNIFF_BYTES]
+    if "\x00" in head or len(_CONTROL_CHARS.findall(head)) > 0.01 * max(len(head), 1):
+        raise _not_text(name)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, encoding
+
+
+# ---------------------------------------------------------------------------
+# sniffing
+
+
+def _is_missing(cell: str) -> bool:
+    return cell.strip() in MISSING_TOKENS
+
+
+def _parse_number(cell: str, decimal: str) -> float | None:
+    """The number in ``cell``, NaN for a missing token, None if it is text."""
+    try:
+        return float(cell)
+    except ValueError:
+        pass
+    s = cell.strip()
+    if s in MISSING_TOKENS:
+        return math.nan
+    if decimal == "," and "," in s and "." not in s:
+        try:
+            return float(s.replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _is_number(cell: str, decimal: str) -> bool:
+    if _is_missing(cell):
+        return False
+    return _parse_number(cell, decimal) is not None
+
+
+def _content_lines(lines: Iterable[str], comment: str | None) -> list[str]:
+    out = []
+    for line in lines:
+        s = line.strip()
+        if s and not (comment and s.startswith(comment)):
+            out.append(line)
+    return out
+
+
+def _split_lines(lines: Sequence[str], delimiter: str, quoted: bool) -> list[list[str]]:
+    if delimiter == " ":
+        if quoted:
+            normal = [line.replace("\t", " ").strip() for line in lines]
+            return [list(r) for r in csv.reader(normal, delimiter=" ", skipinitialspace=True)]
+        return [line.split() for line in lines]
+    if quoted:
+        try:
+            return [list(r) for r in csv.reader(lines, delimiter=delimiter, skipinitialspace=True)]
+        except csv.Error:
+            pass
+    return [line.split(delimiter) for line in lines]
+
+
+def _sniff_text(lines: list[str], encoding: str, name: str) -> CsvDialect:
+    content = _content_lines(lines, "#")[:500]
+    if not content:
+        raise DataError(f"{name} contains no data, only comments or blank lines; choose a file with rows of numbers.")
+    quoted = '"' in "".join(content)
+    best_key: tuple | None = None
+    best: tuple[str, str, list[list[str]]] | None = None
+    for priority, delimiter in enumerate(_DELIMITER_PRIORITY):
+        rows = _split_lines(content, delimiter, quoted)
+        counts = Counter(len(r) for r in rows)
+        modal, n_modal = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        consistency = n_modal / len(rows)
+        body = rows[1:] or rows
+        cells = [c for r in body for c in r if not _is_missing(c)]
+        decimal = "."
+        if delimiter != ",":
+            n_comma = sum(1 for c in cells if _COMMA_DECIMAL.match(c))
+            n_dot = sum(1 for c in cells if _DOT_DECIMAL.match(c))
+            if n_comma > n_dot:
+                decimal = ","
+        numeric = sum(1 for c in cells if _is_number(c, decimal)) / max(len(cells), 1)
+        key = (modal >= 2, consistency >= 0.9, round(numeric, 3), consistency, -priority)
+        if best_key is None or key > best_key:
+            best_key, best = key, (delimiter, decimal, rows)
+    assert best is not None
+    delimiter, decimal, rows = best
+    return CsvDialect(delimiter, decimal, _has_header(rows, decimal), encoding)
+
+
+def _has_header(rows: list[list[str]], decimal: str) -> bool:
+    first, rest = rows[0], rows[1:]
+    first_is_text = [not _is_number(c, decimal) and not _is_missing(c) for c in first]
+    if not any(first_is_text):
+        return False
+    if not rest:
+        return all(first_is_text)
+    for j, is_text in enumerate(first_is_text):
+        if not is_text:
+            continue
+        column = [r[j] for r in rest if j < len(r) and not _is_missing(r[j])]
+        if column and sum(_is_number(c, decimal) for c in column) >= 0.5 * len(column):
+            return True
+    # No numeric evidence either way: a row of distinct words reads as a header.
+    return all(first_is_text) and len(set(first)) == len(first)
+
+
+def _sample_lines(data: bytes, encoding: str, name: str) -> tuple[list[str], str]:
+    sample = data[:_SNIFF_BYTES]
+    truncated = len(data) > len(sample)
+    text, encoding = _decode(sample, encoding, name, partial=truncated)
+    lines = text.split("\n")
+    if truncated and len(lines) > 1:
+        lines.pop()  # probably cut in the middle
+    return lines, encoding
+
+
+def _sniff_bytes(data: bytes, name: str) -> CsvDialect:
+    if not data.strip():
+        raise DataError(f"{name} is empty; choose a file with rows of numbers.")
+    encoding = _detect_encoding(data[:_SNIFF_BYTES], name)
+    lines, encoding = _sample_lines(data, encoding, name)
+    return _sniff_text(lines, encoding, name)
+
+
+def sniff_dialect(path: str | os.PathLike[str]) -> CsvDialect:
+    """Guess how a delimited text file is written from its first 64 KiB.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    CsvDialect
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is empty, or is not text.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_SNIFF_BYTES + 1)
+    except OSError as exc:
+        raise DataError(
+            f"Could not read {_display_name(path)} ({exc.strerror or exc}); check the path and permissions."
+        ) from exc
+    return _sniff_bytes(data, _display_name(path))
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def _format_number(value: float) -> str:
+    if math.isnan(value):
+        return ""
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _unique_names(raw: Sequence[str], n: int) -> tuple[str, ...]:
+    names: list[str] = []
+    seen: set[str] = set()
+    for j in range(n):
+        base = raw[j].strip() if j < len(raw) else ""
+        base = base or f"column {j + 1}"
+        name, k = base, 2
+        while name in seen:
+            name, k = f"{base} ({k})", k + 1
+        seen.add(name)
+        names.append(name)
+    return tuple(names)
+
+
+def _convert_column(tokens: list[str], decimal: str) -> tuple[np.ndarray | None, int]:
+    """Parse a column of cells; return (float64 array, -1) or (None, index of first text cell)."""
+    if decimal == ".":
+        try:
+            return np.array(tokens, dtype=np.float64), -1
+        except ValueError:
+            pass
+    out = np.empty(len(tokens))
+    for i, cell in enumerate(tokens):
+        value = _parse_number(cell, decimal)
+        if value is None:
+            return None, i
+        out[i] = value
+    return out, -1
+
+
+class _RowCollector:
+    """Accumulate cells column by column, checking field counts line by line."""
+
+    def __init__(self, n_cols: int, name: str, delimiter_name: str) -> None:
+        self.n_cols = n_cols
+        self.columns: list[list[str]] = [[] for _ in range(n_cols)]
+        self.n_rows = 0
+        self.short_rows = 0
+        self.first_short_line = 0
+        self.head: list[tuple[str, ...]] = []
+        self._name = name
+        self._delimiter_name = delimiter_name
+
+    def fix(self, fields: list[str], line_no: int) -> list[str]:
+        n, want = len(fields), self.n_cols
+        if n > want:
+            if any(f.strip() for f in fields[want:]):
+                raise DataError(
+                    f"Line {line_no} of {self._name} has {n} fields but the table has {want} columns "
+                    f"({self._delimiter_name}-separated); fix that line or choose another delimiter."
+                )
+            return fields[:want]
+        if not self.short_rows:
+            self.first_short_line = line_no
+        self.short_rows += 1
+        return fields + [""] * (want - n)
+
+    def add_flat(self, flat: list[str], rows: int) -> None:
+        if len(self.head) < _HEAD_ROWS:
+            for i in range(min(rows, _HEAD_ROWS - len(self.head))):
+                self.head.append(tuple(c.strip() for c in flat[i * self.n_cols : (i + 1) * self.n_cols]))
+        for j, column in enumerate(self.columns):
+            column.extend(flat[j :: self.n_cols])
+        self.n_rows += rows
+
+
+def _iter_chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def _collect_plain(
+    lines: list[str], first: int, dialect: CsvDialect, rows: _RowCollector,
+    progress: _Progress, p0: float, p1: float,
+) -> None:
+    """Split unquoted lines[first:] into ``rows``."""
+    comment = dialect.comment or "\x00"
+    delimiter = None if dialect.delimiter == " " else dialect.delimiter
+    n_cols = rows.n_cols
+    total = len(lines)
+    for start, stop in _iter_chunks(total - first, _CHUNK_LINES):
+        progress(p0 + (p1 - p0) * start / max(total - first, 1))
+        flat: list[str] = []
+        n = 0
+        for i in range(first + start, first + stop):
+            line = lines[i]
+            c0 = line[:1]
+            if not c0 or c0 == comment:
+                continue
+            if c0 in " \t":
+                s = line.strip()
+                if not s or s.startswith(comment):
+                    continue
+            fields = line.split(delimiter)
+            if len(fields) != n_cols:
+                fields = rows.fix(fields, i + 1)
+            flat.extend(fields)
+            n += 1
+        rows.add_flat(flat, n)
+
+
+def _collect_quoted(
+    lines: list[str], first: int, dialect: CsvDialect, rows: _RowCollector,
+    progress: _Progress, p0: float, p1: float, name: str,
+) -> None:
+    """Split lines[first:] with the csv module (quoted fields, embedded delimiters)."""
+    comment = dialect.comment
+    total = len(lines)
+    current = [first]
+
+    def feed() -> Iterator[str]:
+        for i in range(first, total):
+            current[0] = i
+            line = lines[i]
+            s = line.strip()
+            if (not s and i + 1 == total) or (comment and s.startswith(comment)):
+                continue
+            if dialect.delimiter == " ":
+                line = line.replace("\t", " ").strip()
+            yield line + "\n"
+
+    delimiter = dialect.delimiter
+    reader = csv.reader(feed(), delimiter=delimiter, quotechar='"', skipinitialspace=True, strict=False)
+    flat: list[str] = []
+    n = 0
+    try:
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if len(fields) != rows.n_cols:
+                fields = rows.fix(fields, current[0] + 1)
+            flat.extend(fields)
+            n += 1
+            if n == 10_000:
+                rows.add_flat(flat, n)
+                flat, n = [], 0
+                progress(p0 + (p1 - p0) * (current[0] - first) / max(total - first, 1))
+    except csv.Error as exc:
+        raise DataError(
+            f"Line {current[0] + 1} of {name} could not be read as CSV ({exc}); check its quotes."
+        ) from exc
+    rows.add_flat(flat, n)
+
+
+def _try_loadtxt(
+    lines: list[str], first: int, dialect: CsvDialect, n_cols: int,
+    progress: _Progress, p0: float, p1: float,
+) -> np.ndarray | None:
+    """Fast path for all-numeric files: numpy's C parser, chunk by chunk; None if it fails."""
+    body = len(lines) - first
+    delimiter = None if dialect.delimiter == " " else dialect.delimiter
+    blocks = []
+    for start, stop in _iter_chunks(body, _CHUNK_LINES):
+        progress(p0 + (p1 - p0) * start / max(body, 1))
+        chunk = lines[first + start : first + stop]
+        if dialect.decimal == ",":
+            chunk = [line.replace(",", ".") for line in chunk]
+        if not "".join(chunk).strip():
+            continue  # loadtxt warns about chunks without data
+        try:
+            block = np.loadtxt(chunk, delimiter=delimiter, comments=None, dtype=np.float64, ndmin=2)
+        except ValueError:
+            return None
+        if block.shape[1] != n_cols:
+            return None
+        blocks.append(block)
+    return np.concatenate(blocks) if blocks else None
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    dialect: CsvDialect | None = None,
+    progress: Callable[[float], object] | None = None,
+    cancel: threading.Event | None = None,
+) -> Table:
+    """Read a CSV/TSV/TXT or ``.npy`` file into a :class:`Table`.
+
+    Parameters
+    ----------
+    path : path-like
+    dialect : CsvDialect, optional
+        How the file is written; sniffed from its start when omitted.  Ignored for ``.npy``.
+    progress : callable, optional
+        Called now and then with the fraction done (0 to 1); the last call is ``1.0``.
+    cancel : threading.Event, optional
+        When set, reading stops with :class:`LoadCancelled`.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    DataError
+        For unreadable, empty, binary or malformed input (the message says what to do).
+    LoadCancelled
+        If ``cancel`` was set.
+
+    Notes
+    -----
+    Runs on whichever thread calls it (the GUI uses a worker thread); it keeps no
+    global state.
+    """
+    path = os.fspath(path)
+    name = _display_name(path)
+    report = _Progress(progress, cancel)
+    report(0.0)
+    data = _read_bytes(path, report, 0.0, 0.1)
+    if data.startswith(b"\x93NUMPY") or path.lower().endswith(".npy"):
+        table = _table_from_npy(data, path, name)
+        report(1.0)
+        return table
+    if data.startswith(b"PK\x03\x04"):
+        raise DataError(
+            f"{name} is a zip archive (.npz, .xlsx, ...), not a text table; "
+            "export it as CSV or save a single array with numpy.save."
+        )
+    if dialect is None:
+        dialect = _sniff_bytes(data, name)
+    elif not data.strip():
+        raise DataError(f"{name} is empty; choose a file with rows of numbers.")
+    text, encoding = _decode(data, dialect.encoding, name)
+    del data
+    notes: list[str] = []
+    if encoding != dialect.encoding:
+        notes.append(f"the file is not valid {dialect.encoding}; it was read as {encoding}")
+        dialect = CsvDialect(dialect.delimiter, dialect.decimal, dialect.has_header, encoding, dialect.comment)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    quoted = '"' in text
+    report(0.15)
+
+    lines = text.split("\n")
+    del text
+    while lines and not lines[-1].strip():
+        lines.pop()
+    comment = dialect.comment
+    first = 0
+    while first < len(lines) and (
+        not lines[first].strip() or (comment and lines[first].lstrip().startswith(comment))
+    ):
+        first += 1
+    if first == len(lines):
+        raise DataError(f"{name} contains no data, only comments or blank lines; choose a file with rows of numbers.")
+
+    body_sample = lines[first : first + 1000]
+    split = _split_lines(_content_lines(body_sample, comment), dialect.delimiter, quoted)
+    if dialect.has_header:
+        header = split[0]
+        n_cols = len(header)
+        first += 1
+        # skip past any comment or blank lines between the header and the data
+    else:
+        counts = Counter(len(r) for r in split)
+        n_cols = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        header = []
+    data_rows = split[1:] if dialect.has_header else split
+
+    columns = list(_unique_names(header, n_cols))
+    rows = _RowCollector(n_cols, name, dialect.delimiter_name)
+    all_numeric = all(
+        len(r) == n_cols and all(_is_number(c, dialect.decimal) for c in r) for r in data_rows[:200]
+    )
+    fast = None
+    if data_rows and not quoted and all_numeric and not any(
+        (comment and comment in line) or not line.strip() for line in lines[first : first + 1000]
+    ):
+        fast = _try_loadtxt(lines, first, dialect, n_cols, report, 0.15, 0.85)
+    numeric: dict[str, np.ndarray] = {}
+    text_cols: dict[str, np.ndarray] = {}
+    if fast is not None:
+        del lines
+        for j, c in enumerate(columns):
+            numeric[c] = np.ascontiguousarray(fast[:, j])
+        n_rows = fast.shape[0]
+        head = tuple(tuple(_format_number(v) for v in row) for row in fast[:_HEAD_ROWS])
+    else:
+        if quoted:
+            _collect_quoted(lines, first, dialect, rows, report, 0.15, 0.85, name)
+        else:
+            _collect_plain(lines, first, dialect, rows, report, 0.15, 0.85)
+        del lines
+        n_rows = rows.n_rows
+        if n_rows == 0:
+            raise DataError(f"{name} has a header row but no data rows; add rows of numbers below the header.")
+        if rows.short_rows:
+            notes.append(
+                f"{rows.short_rows} row(s) had fewer than {n_cols} fields (first at line "
+                f"{rows.first_short_line}); the absent fields were treated as missing values"
+            )
+        head = tuple(rows.head)
+        keep = []
+        for j, (c, tokens) in enumerate(zip(columns, rows.columns)):
+            report(0.85 + 0.15 * j / n_cols)
+            rows.columns[j] = []  # free cells as we go
+            values, bad = _convert_column(tokens, dialect.decimal)
+            if values is not None:
+                if j >= len(header) or not header[j].strip():
+                    if all(not t.strip() for t in tokens):
+                        notes.append(f"ignored {c}, which is empty")
+                        continue
+                numeric[c] = values
+            else:
+                text_cols[c] = np.array([t.strip() for t in tokens], dtype=object)
+            keep.append(j)
+        if len(keep) < n_cols:
+            columns = [columns[j] for j in keep]
+            head = tuple(tuple(r[j] for j in keep) for r in head)
+    report(1.0)
+    return Table(
+        path=path,
+        columns=tuple(columns),
+        numeric=numeric,
+        text=text_cols,
+        dialect=dialect,
+        n_rows=n_rows,
+        notes=tuple(notes),
+        head=head,
+    )
+
+
+def _table_from_npy(data: bytes, path: str | None, name: str) -> Table:
+    try:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise DataError(
+                f"{name} holds Python objects (a pickled array), which are never loaded for safety; "
+                "save a plain numeric array with numpy.save(path, array.astype(float))."
+            ) from exc
+        raise DataError(f"{name} is not a valid .npy file ({exc}); save the array again with numpy.save.") from exc
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{name} is not a valid .npy file ({exc}); save the array again with numpy.save.") from exc
+    if not isinstance(loaded, np.ndarray):
+        raise DataError(f"{name} is not a single array; save one array with numpy.save.")
+    return _table_from_array(loaded, path, name)
+
+
+def _table_from_array(array: np.ndarray, path: str | None, name: str) -> Table:
+    if array.dtype.names:
+        if array.ndim != 1:
+            raise DataError(f"{name} holds a structured array of shape {array.shape}; save a 1-D record array.")
+        columns = tuple(array.dtype.names)
+        cells = [array[c] for c in columns]
+    else:
+        if array.ndim == 1:
+            array = array[:, None]
+        if array.ndim != 2:
+            raise DataError(
+                f"{name} holds an array of shape {array.shape}; save a 2-D array with one row per sample."
+            )
+        columns = tuple(f"x{j + 1}" for j in range(array.shape[1]))
+        cells = [array[:, j] for j in range(array.shape[1])]
+    numeric: dict[str, np.ndarray] = {}
+    text: dict[str, np.ndarray] = {}
+    for c, col in zip(columns, cells):
+        kind = col.dtype.kind
+        if kind in "biuf":
+            numeric[c] = np.array(col, dtype=np.float64)
+        elif kind in "US":
+            tokens = [t.decode("latin-1") if isinstance(t, bytes) else str(t) for t in col.tolist()]
+            values, _ = _convert_column(tokens, ".")
+            if values is not None:
+                numeric[c] = values
+            else:
+                text[c] = np.array([t.strip() for t in tokens], dtype=object)
+        else:
+            raise DataError(
+                f"Column {c!r} of {name} has dtype {col.dtype}, which cannot be used; "
+                "save real numbers (float or int) instead."
+            )
+    n_rows = int(array.shape[0])
+    if n_rows == 0:
+        raise DataError(f"{name} holds an empty array; save an array with at least one row.")
+    return Table(path=path, columns=columns, numeric=numeric, text=text, dialect=None, n_rows=n_rows)
+
+
+# ---------------------------------------------------------------------------
+# table -> dataset
+
+
+def _text_example(values: np.ndarray) -> str | None:
+    for v in values:
+        s = str(v)
+        if not _is_missing(s) and _parse_number(s, ".") is None:
+            return s
+    return None
+
+
+def _describe_columns(names: Sequence[str]) -> str:
+    return ", ".join(repr(c) for c in names) if names else "none"
+
+
+def prepare_dataset(table: Table, options: ImportOptions = ImportOptions(), min_rows: int = 2) -> Dataset:
+    """Turn a :class:`Table` into a :class:`Dataset` following the person's choices.
+
+    Parameters
+    ----------
+    table : Table
+    options : ImportOptions
+    min_rows : int
+        Fewest rows acceptable after dropping missing values.
+
+    Returns
+    -------
+    Dataset
+        With ``notes`` saying what was dropped, filled or noticed (constant columns, ...).
+
+    Raises
+    ------
+    DataError
+        Fewer than 2 numeric columns, unknown or text columns selected, every row missing,
+        fewer than ``min_rows`` rows, or values too large to fit without standardising.
+    """
+    name = _display_name(table.path)
+    min_rows = max(int(min_rows), 1)
+    label = options.label_column
+    if label is not None and label not in table.columns:
+        raise DataError(
+            f"There is no column {label!r} to use as labels; choose one of {_describe_columns(table.columns)}."
+        )
+    notes = list(table.notes)
+    if options.columns is None:
+        selected = tuple(c for c in table.numeric_columns if c != label)
+        empty = [c for c in selected if np.isnan(table.numeric[c]).all()]
+        if empty and len(empty) < len(selected):
+            notes.extend(f"left out column {c!r}, which has no values" for c in empty)
+            selected = tuple(c for c in selected if c not in empty)
+        if len(selected) < 2:
+            texts = [c for c in table.text_columns if c != label]
+            hint = ""
+            if texts:
+                example = _text_example(table.text[texts[0]])
+                hint = f" (column {texts[0]!r} holds text such as {example!r})" if example else ""
+            delim = f" and that the {table.dialect.delimiter_name} delimiter is right" if table.dialect else ""
+            raise DataError(
+                f"{name} has {len(selected)} numeric column{'s' if len(selected) != 1 else ''}"
+                f"{' (' + _describe_columns(selected) + ')' if selected else ''}{hint}, but at least 2 are "
+                f"needed to fit and plot a mixture; check the file{delim}."
+            )
+    else:
+        selected = options.columns
+        unknown = [c for c in selected if c not in table.columns]
+        if unknown:
+            raise DataError(
+                f"There is no column {unknown[0]!r}; choose among {_describe_columns(table.columns)}."
+            )
+        texts = [c for c in selected if c in table.text]
+        if texts:
+            example = _text_example(table.text[texts[0]])
+            raise DataError(
+                f"Column {texts[0]!r} holds text{f' such as {example!r}' if example else ''}, not numbers; "
+                "use it as the label column or deselect it."
+            )
+        if len(set(selected)) != len(selected):
+            raise DataError("A column was selected twice; select each column once.")
+        if label in selected:
+            raise DataError(f"Column {label!r} cannot be both data and labels; deselect one of them.")
+        if len(selected) < 2:
+            raise DataError(
+                f"Only {len(selected)} numeric column{'s are' if len(selected) != 1 else ' is'} selected; "
+                "select at least 2 to fit and plot a mixture."
+            )
+
+    x = np.column_stack([table.numeric[c] for c in selected]).astype(np.float64, copy=True)
+    infinite = np.isinf(x)
+    if infinite.any():
+        counts = infinite.sum(axis=0)
+        for c, k in zip(selected, counts):
+            if k:
+                notes.append(f"column {c!r}: {k} infinite or overflowing value(s) treated as missing")
+        x[infinite] = np.nan
+    missing = np.isnan(x)
+    row_missing = missing.any(axis=1)
+    n_total = x.shape[0]
+    row_index = np.arange(n_total, dtype=np.int64)
+    empty = [c for c, all_missing in zip(selected, missing.all(axis=0)) if all_missing]
+    if empty:
+        raise DataError(f"Column {empty[0]!r} has no values at all; deselect it.")
+    if row_missing.any():
+        if options.missing == "drop":
+            n_drop = int(row_missing.sum())
+            if n_drop == n_total:
+                raise DataError(
+                    "Every row has a missing value in the selected columns; "
+                    "choose 'fill with column mean' or deselect the columns with gaps."
+                )
+            keep = ~row_missing
+            x = x[keep]
+            row_index = row_index[keep]
+            notes.append(f"dropped {n_drop} of {n_total} rows with missing values")
+        else:
+            means = _robust_mean(np.where(missing, 0.0, x), (~missing).sum(axis=0))
+            x[missing] = np.broadcast_to(means, x.shape)[missing]
+            notes.append(f"filled {int(missing.sum())} missing value(s) with column means")
+    if x.shape[0] < min_rows:
+        after = " after dropping rows with missing values" if row_missing.any() and options.missing == "drop" else ""
+        raise DataError(
+            f"Only {x.shape[0]} row{'s' if x.shape[0] != 1 else ''} of data remain{'s' if x.shape[0] == 1 else ''}"
+            f"{after}, but at least {min_rows} are needed; use a file with more rows."
+        )
+    for j, c in enumerate(selected):
+        column = x[:, j]
+        if column.size and np.all(column == column[0]):
+            notes.append(f"column {c!r} is constant (every value is {_format_number(float(column[0]))})")
+
+    center = scale = None
+    if options.standardize:
+        x, center, scale = _standardize(x)
+    else:
+        big = np.abs(x).max(axis=0) > LARGE_VALUE
+        if big.any():
+            j = int(np.flatnonzero(big)[0])
+            raise DataError(
+                f"Column {selected[j]!r} has values as large as {np.abs(x[:, j]).max():.3g}, too large to "
+                "fit without overflow; tick Standardise or rescale the column."
+            )
+
+    labels = None
+    if label is not None:
+        labels = _labels_from(table, label)[row_index]
+    return Dataset(
+        values=np.ascontiguousarray(x, dtype=np.float64),
+        columns=tuple(selected),
+        labels=labels,
+        source=table.path if table.path is not None else "table",
+        center=center,
+        scale=scale,
+        row_index=row_index,
+        notes=tuple(notes),
+    )
+
+
+def _robust_mean(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Column means of ``x`` (zeros where missing) that do not overflow for huge values."""
+    peak = np.abs(x).max(axis=0)
+    peak[peak == 0] = 1.0
+    return (x / peak).sum(axis=0) / counts * peak
+
+
+def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Work on columns divided by their largest magnitude so 1e308 neither overflows
+    # in the mean nor when squared; std of values in [-1, 1] is at most 1.
+    peak = np.abs(x).max(axis=0)
+    peak[peak == 0] = 1.0
+    unit = x / peak
+    mu = unit.mean(axis=0)
+    centred = unit - mu
+    sd = np.sqrt((centred**2).mean(axis=0))
+    # A constant column gets scale 1 and exact zeros (its mean may be off by an ulp).
+    constant = np.all(x == x[:1], axis=0)
+    mu[constant] = x[0, constant] / peak[constant]
+    centred[:, constant] = 0.0
+    sd[constant] = 1.0 / peak[constant]
+    z = centred / sd
+    return np.ascontiguousarray(z), mu * peak, sd * peak
+
+
+def _labels_from(table: Table, column: str) -> np.ndarray:
+    if column in table.text:
+        cells = [str(v) for v in table.text[column]]
+        return np.array(["" if _is_missing(s) else s for s in cells], dtype=str)
+    return np.array([_format_number(float(v)) for v in table.numeric[column]], dtype=str)
+
+
+def load_dataset(
+    path: str | os.PathLike[str],
+    options: ImportOptions = ImportOptions(),
+    min_rows: int = 2,
+    progress: Callable[[float], object] | None = None,
+    cancel: threading.Event | None = None,
+) -> Dataset:
+    """Read a file and prepare it in one step: :func:`read_table` then :func:`prepare_dataset`.
+
+    ``.npy`` files give columns ``"x1"``, ..., ``"xD"`` (or the field names of a record array).
+    """
+    return prepare_dataset(read_table(path, progress=progress, cancel=cancel), options, min_rows)
+
+
+def dataset_from_array(
+    values: np.ndarray,
+    columns: Sequence[str] | None = None,
+    labels: Sequence[object] | np.ndarray | None = None,
+    source: str = "array",
+) -> Dataset:
+    """Wrap an (N, D) array as a :class:`Dataset`, validated like :func:`prepare_dataset`.
+
+    Rows with NaN or infinite values are dropped (with a note).
+
+    Parameters
+    ----------
+    values : array-like of shape (N, D)
+    columns : sequence of str, optional
+        Defaults to ``"x1"``, ..., ``"xD"``.
+    labels : sequence, optional
+        N ground-truth labels, turned into strings.
+    source : str
+    """
+    name = f"The {source} data"
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} is not a rectangular array ({exc}); pass an (N, D) array of numbers.") from exc
+    if array.dtype.kind not in "biuf" or array.ndim != 2:
+        raise DataError(
+            f"{name} has shape {array.shape} and dtype {array.dtype}; pass an (N, D) array of real numbers."
+        )
+    table = _table_from_array(array, None, name)
+    if columns is not None:
+        columns = tuple(str(c) for c in columns)
+        if len(columns) != array.shape[1] or len(set(columns)) != len(columns):
+            raise DataError(f"{name} needs {array.shape[1]} distinct column names; got {columns!r}.")
+        table = Table(
+            path=None,
+            columns=columns,
+            numeric={c: table.numeric[o] for c, o in zip(columns, table.columns)},
+            text={},
+            dialect=None,
+            n_rows=table.n_rows,
+        )
+    options = ImportOptions()
+    if labels is not None:
+        label_array = np.array([str(v) for v in np.asarray(labels, dtype=object).ravel()], dtype=object)
+        if label_array.shape != (table.n_rows,):
+            raise DataError(f"{name} has {table.n_rows} rows but {label_array.size} labels; pass one label per row.")
+        label_name = "label"
+        while label_name in table.columns:
+            label_name = "_" + label_name
+        table = Table(
+            path=None,
+            columns=table.columns + (label_name,),
+            numeric=dict(table.numeric),
+            text={label_name: label_array},
+            dialect=None,
+            n_rows=table.n_rows,
+        )
+        options = ImportOptions(columns=table.columns[:-1], label_column=label_name)
+    dataset = prepare_dataset(table, options)
+    return Dataset(
+        values=dataset.values,
+        columns=dataset.columns,
+        labels=dataset.labels,
+        source=source,
+        center=None,
+        scale=None,
+        row_index=dataset.row_index,
+        notes=dataset.notes,
+    )
