@@ -7,8 +7,6 @@ Every function returns colours the drawing code can hand straight to
 
 from __future__ import annotations
 
-import colorsys
-
 import numpy as np
 
 __all__ = [
@@ -19,7 +17,7 @@ __all__ = [
 ]
 
 # Okabe & Ito's colour-blind-safe set without its yellow (invisible on white) and black (kept for
-# uncertainty shading), then Paul Tol's muted wine, olive and indigo and tab10's brown: ten
+# uncertainty shading), then Paul Tol's muted wine, olive, indigo and teal: ten
 # colours that stay apart for the common colour-vision deficiencies and read on a light background.
 _BASE_HEX = (
     "#0072B2",  # blue
@@ -31,20 +29,31 @@ _BASE_HEX = (
     "#882255",  # wine
     "#999933",  # olive
     "#332288",  # indigo
-    "#8C564B",  # brown
+    "#44AA99",  # teal
 )
 _BASE = np.array(
     [[int(h[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] for h in _BASE_HEX], dtype=np.float64
 )
-_GOLDEN = 0.618033988749895
+def _extra_candidates() -> np.ndarray:
+    """Colours beyond the first ten are drawn from this fixed grid of the RGB cube.
+
+    Only colours dark enough to read on white (luminance <= 0.7), not so dark they read as
+    black, and saturated enough not to pass for the grey of uncertainty shading.
+    """
+    lv = np.linspace(0.0, 1.0, 8)
+    grid = np.array(np.meshgrid(lv, lv, lv, indexing="ij")).reshape(3, -1).T
+    lum = grid @ np.array([0.2126, 0.7152, 0.0722])
+    sat = grid.max(axis=1) - grid.min(axis=1)
+    return grid[(lum <= 0.7) & (lum >= 0.12) & (sat >= 0.3)]
 
 
 def component_palette(k: int) -> np.ndarray:
     """Return ``k`` distinct colours, one per mixture component.
 
-    The first ten are a fixed colour-blind-friendly set (Okabe-Ito, Tol muted, tab10 brown), all
-    dark enough to read on white. Beyond ten, further hues are spaced by the golden angle at
-    alternating saturation/value so that neighbours differ in more than hue.
+    The first ten are a fixed colour-blind-friendly set (Okabe-Ito and Tol muted), all dark
+    enough to read on white. Beyond ten, each further colour is the one of a fixed grid of
+    readable, saturated colours farthest (in RGB) from all colours chosen so far, so the set
+    stays as spread out as it can; once the grid is used up (a few hundred) colours repeat.
 
     Parameters
     ----------
@@ -62,12 +71,18 @@ def component_palette(k: int) -> np.ndarray:
         raise ValueError(f"k must be >= 0, got {k}")
     if k <= len(_BASE):
         return _BASE[:k].copy()
-    extra = []
-    for i in range(k - len(_BASE)):
-        hue = (0.13 + i * _GOLDEN) % 1.0
-        sat, val = ((0.85, 0.55), (0.55, 0.80), (0.95, 0.75))[i % 3]
-        extra.append(colorsys.hsv_to_rgb(hue, sat, val))
-    return np.vstack([_BASE, np.asarray(extra, dtype=np.float64)])
+    cand = _extra_candidates()
+    chosen = list(_BASE)
+    # Squared distance from each candidate to its nearest chosen colour.
+    d2 = np.min(((cand[:, None, :] - _BASE[None, :, :]) ** 2).sum(axis=2), axis=1)
+    for _ in range(k - len(_BASE)):
+        if not np.any(d2 > 0):
+            chosen.append(chosen[len(chosen) % len(_BASE)])
+            continue
+        i = int(np.argmax(d2))
+        chosen.append(cand[i])
+        d2 = np.minimum(d2, ((cand - cand[i]) ** 2).sum(axis=1))
+    return np.array(chosen, dtype=np.float64)
 
 
 def _check_resp(resp: np.ndarray, palette: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,0 +1,260 @@
+"""PointCloud draws per-point colours correctly, and the colour helpers compute what they say."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from pyqtgraph.Qt import QtCore
+
+from gmm_studio.ui.colors import (
+    blend_colors,
+    component_palette,
+    hard_label_colors,
+    uncertainty_shading,
+)
+from gmm_studio.ui.point_cloud import PointCloud, Rasteriser, pack_argb32_premultiplied
+
+RED = (255, 0, 0, 255)
+BLUE = (0, 0, 255, 255)
+CENTRES = {"red": (-2.0, -2.0), "blue": (2.0, 2.0)}
+
+
+@pytest.fixture
+def plot_widget(qtbot):
+    widget = pg.PlotWidget(background="w")
+    qtbot.addWidget(widget)
+    widget.resize(640, 480)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _two_clusters(n: int = 20_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    xy = np.vstack(
+        [rng.normal(CENTRES["red"], 0.3, (half, 2)), rng.normal(CENTRES["blue"], 0.3, (n - half, 2))]
+    )
+    rgba = np.empty((n, 4), dtype=np.uint8)
+    rgba[:half] = RED
+    rgba[half:] = BLUE
+    return xy, rgba
+
+
+def _pixel(widget: pg.PlotWidget, image, x: float, y: float) -> tuple[int, int, int, int]:
+    """Colour of ``image`` (a grab of ``widget``) at data point (x, y)."""
+    vb = widget.getPlotItem().getViewBox()
+    pos = widget.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, y)))
+    dpr = image.devicePixelRatio()
+    return image.pixelColor(int(pos.x() * dpr), int(pos.y() * dpr)).getRgb()
+
+
+def test_grab_shows_exact_per_point_colours_at_cluster_positions(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(rgba)
+
+    image = plot_widget.grab().toImage()
+
+    assert _pixel(plot_widget, image, *CENTRES["red"]) == RED
+    assert _pixel(plot_widget, image, *CENTRES["blue"]) == BLUE
+    # Between the clusters there are no points: the white background shows.
+    assert _pixel(plot_widget, image, 0.0, 0.0) == (255, 255, 255, 255)
+
+
+def test_recolouring_changes_the_pixels_without_set_points(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(rgba)
+    plot_widget.grab()
+
+    cloud.set_colors(rgba[::-1].copy())  # swap: the red cluster turns blue and vice versa
+    image = plot_widget.grab().toImage()
+
+    assert _pixel(plot_widget, image, *CENTRES["red"]) == BLUE
+    assert _pixel(plot_widget, image, *CENTRES["blue"]) == RED
+
+
+def test_rgb_without_alpha_is_drawn_opaque(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(np.ascontiguousarray(rgba[:, :3]))
+
+    image = plot_widget.grab().toImage()
+
+    assert _pixel(plot_widget, image, *CENTRES["red"]) == RED
+
+
+def test_zooming_rerasterises_for_the_new_view(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(rgba)
+    plot_widget.grab()
+    vb = plot_widget.getPlotItem().getViewBox()
+
+    with qtbot.waitSignal(vb.sigRangeChanged):
+        vb.setRange(xRange=(1.0, 3.0), yRange=(1.0, 3.0), padding=0)
+    cloud.refresh()
+    item = cloud.item
+
+    # The raster now covers exactly the zoomed view, at the view's pixel size.
+    rect = item.boundingRect()
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx((1, 3, 1, 3))
+    assert item._array.shape == (round(vb.height()), round(vb.width()))
+    image = plot_widget.grab().toImage()
+    assert _pixel(plot_widget, image, *CENTRES["blue"]) == BLUE
+
+
+def test_autorange_frames_the_points(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.refresh()
+
+    (x0, x1), (y0, y1) = plot_widget.getPlotItem().getViewBox().viewRange()
+    bx0, by0, bx1, by1 = cloud.data_bounds()
+    assert x0 <= bx0 < bx1 <= x1 and y0 <= by0 < by1 <= y1
+    assert (x1 - x0) < 2 * (bx1 - bx0)  # framed, not lost in a huge range
+
+
+@pytest.mark.parametrize(
+    "shape", [(19_999, 4), (20_001, 4), (20_000, 2), (20_000, 5), (20_000,), (20_000, 4, 1)]
+)
+def test_set_colors_with_wrong_shape_raises_value_error(qtbot, plot_widget, shape):
+    xy, _ = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    with pytest.raises(ValueError):
+        cloud.set_colors(np.zeros(shape, dtype=np.uint8))
+
+
+def test_set_colors_rejects_float_colours(qtbot, plot_widget):
+    xy, _ = _two_clusters(100)
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    with pytest.raises(TypeError):
+        cloud.set_colors(np.ones((100, 4)))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((5, 3)), np.zeros(10), np.array([[0.0, np.nan]])])
+def test_set_points_rejects_bad_input(qtbot, plot_widget, bad):
+    cloud = PointCloud(plot_widget.getPlotItem())
+    with pytest.raises(ValueError):
+        cloud.set_points(bad)
+
+
+def test_nearest_point_finds_the_index_under_the_mouse_and_none_far_away(qtbot, plot_widget):
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    vb = plot_widget.getPlotItem().getViewBox()
+    vb.setRange(xRange=(-1, 6), yRange=(-1, 6), padding=0)
+    cloud.refresh()
+    px, py = vb.viewPixelSize()
+
+    for i, (x, y) in enumerate(xy):
+        assert cloud.nearest_point(x + 2 * px, y - 2 * py) == i
+    assert cloud.nearest_point(2.5, 2.5) is None
+    # Ten pixels away is outside the default six-pixel radius, inside a twelve-pixel one.
+    assert cloud.nearest_point(5.0 + 10 * px, 5.0) is None
+    assert cloud.nearest_point(5.0 + 10 * px, 5.0, max_pixels=12) == 3
+
+
+def test_data_bounds_and_empty_cloud(qtbot, plot_widget):
+    cloud = PointCloud(plot_widget.getPlotItem())
+    with pytest.raises(ValueError):
+        cloud.data_bounds()
+    cloud.set_points(np.array([[1.0, -2.0], [3.0, 4.0], [2.0, 0.0]]))
+    assert cloud.data_bounds() == (1.0, -2.0, 3.0, 4.0)
+
+    cloud.set_points(np.empty((0, 2)))
+    cloud.set_colors(np.empty((0, 4), dtype=np.uint8))
+    assert cloud.nearest_point(0.0, 0.0) is None
+    assert not plot_widget.grab().isNull()
+
+
+# --------------------------------------------------------------------- Qt-free raster logic
+def test_rasteriser_last_point_wins_and_rows_run_top_down():
+    raster = Rasteriser()
+    # Two points in the same pixel (later one must win) and one in the bottom-left pixel.
+    raster.set_points(np.array([[0.5, 9.5], [0.5, 9.5], [0.5, 0.5]]))
+    raster.set_colors(pack_argb32_premultiplied(np.array([RED, BLUE, RED], dtype=np.uint8)))
+    raster.set_view((0.0, 10.0), (0.0, 10.0), 10, 10, radius=1)
+    img = raster.render()
+    blue, red = (int(pack_argb32_premultiplied(np.array([c], np.uint8))[0]) for c in (BLUE, RED))
+    assert img[0, 0] == blue  # top-left: y = 9.5 is the top row
+    assert img[9, 0] == red  # bottom-left
+    assert img[1, 1] == blue  # 3x3 dot
+    assert img[5, 5] == 0  # transparent where there is no point
+
+
+def test_premultiplied_packing():
+    packed = pack_argb32_premultiplied(np.array([[255, 128, 0, 255], [200, 100, 50, 0]], np.uint8))
+    assert packed[0] == 0xFFFF8000
+    assert packed[1] == 0  # fully transparent premultiplies to zero
+
+
+# ------------------------------------------------------------------------------- colours
+@pytest.mark.parametrize("k", [1, 2, 5, 10, 11, 20, 30, 60])
+def test_palette_colours_are_distinct(k):
+    pal = component_palette(k)
+    assert pal.shape == (k, 3)
+    assert np.all((pal >= 0) & (pal <= 1))
+    for a, b in itertools.combinations(pal, 2):
+        assert np.linalg.norm(a - b) > (0.25 if k <= 30 else 0.15)
+    # Every colour is visible on white: not too light.
+    luminance = pal @ np.array([0.2126, 0.7152, 0.0722])
+    assert luminance.max() < 0.8
+
+
+def test_palette_is_a_prefix_of_larger_palettes():
+    np.testing.assert_array_equal(component_palette(12), component_palette(20)[:12])
+
+
+def test_blend_colors_sums_palette_weighted_by_responsibilities():
+    pal = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    resp = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.0, 0.0, 1.0]])
+    out = blend_colors(resp, pal)
+    assert out.dtype == np.uint8 and out.shape == (4, 4)
+    expected = np.floor(255 * (resp @ pal) + 0.5).astype(np.uint8)  # round half up
+    np.testing.assert_array_equal(out[:, :3], expected)
+    np.testing.assert_array_equal(out[:, 3], 255)
+
+
+def test_blend_colors_random_matches_explicit_sum():
+    rng = np.random.default_rng(3)
+    pal = component_palette(10)
+    resp = rng.dirichlet(np.ones(10), 1000)
+    out = blend_colors(resp, pal).astype(int)
+    explicit = sum(resp[:, [k]] * pal[k] for k in range(10)) * 255
+    assert np.abs(out[:, :3] - explicit).max() <= 0.5 + 1e-9
+
+
+def test_blend_colors_rejects_mismatched_palette():
+    with pytest.raises(ValueError):
+        blend_colors(np.ones((4, 3)) / 3, component_palette(4))
+
+
+def test_hard_labels_and_uncertainty():
+    pal = component_palette(3)
+    resp = np.array([[0.9, 0.05, 0.05], [0.1, 0.2, 0.7], [1 / 3, 1 / 3, 1 / 3]])
+    hard = hard_label_colors(resp, pal)
+    np.testing.assert_array_equal(hard[:, :3], np.rint(255 * pal[[0, 2, 0]]).astype(np.uint8))
+
+    grey = uncertainty_shading(resp)
+    assert grey[2, :3].tolist() == [0, 0, 0]  # uniform posterior: black
+    assert grey[0, 0] > grey[1, 0] > grey[2, 0]  # more certain: lighter
+    assert np.all(grey[:, 0] == grey[:, 1])
+
+    faded = uncertainty_shading(resp, pal, mode="alpha")
+    np.testing.assert_array_equal(faded[:, :3], hard[:, :3])
+    assert faded[0, 3] > faded[1, 3] > faded[2, 3] > 0
+    with pytest.raises(ValueError):
+        uncertainty_shading(resp, mode="alpha")
