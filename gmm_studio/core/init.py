@@ -145,14 +145,24 @@ def reseed_component(
     """Move one (collapsed or empty) component to where the model explains the data worst.
 
     Its new mean is drawn from the 1 % of points with the lowest density under
-    the current model; its covariance becomes the data's covariance divided by
-    K (its shape kept for 'tied'); its weight 1/K before renormalising.
+    the other components; its covariance becomes the data's covariance divided
+    by K (its shape kept for 'tied'); its weight 1/K before renormalising.
     """
     k, d = params.n_components, params.n_features
-    log_density = data.log_prob_norm(params)
-    worst = np.argsort(log_density)[: max(1, len(x) // 100)]
     means = params.means.copy()
-    means[component] = x[rng.choice(worst)]
+    others = np.arange(k) != component
+    if others.any():
+        rest = MixtureParams(
+            params.covariance_type,
+            params.weights[others] / params.weights[others].sum(),
+            params.means[others],
+            params.covariances if params.covariance_type == "tied" else params.covariances[others],
+        )
+        log_density = data.log_prob_norm(rest)
+        candidates = np.argsort(log_density)[: max(1, len(x) // 100)]
+    else:
+        candidates = np.arange(len(x))
+    means[component] = x[rng.choice(candidates)]
     weights = params.weights.copy()
     weights[component] = 1.0 / k
     weights /= weights.sum()

@@ -1,0 +1,202 @@
+"""The EM engine: snapshots, the Jensen bound, stopping, degeneracy, restarts."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from gmm_studio.core import (
+    DegeneracyWarning,
+    DegenerateMixtureError,
+    EMData,
+    GaussianMixture,
+    MixtureParams,
+    em_steps,
+)
+from gmm_studio.core.init import (
+    check_random_state,
+    initialize,
+    params_from_means,
+    reseed_component,
+)
+
+
+def blobs(seed=0, n=300, centers=((0, 0), (6, 0), (0, 6))):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.normal(size=(n, 2)) + c for c in centers])
+
+
+def start(x, covariance_type="full", k=3, seed=0):
+    data = EMData(x, covariance_type)
+    return data, initialize(data, x, k, "kmeans", check_random_state(seed), 1e-6)
+
+
+def test_snapshots_alternate_e_and_m_after_init():
+    x = blobs()
+    data, p0 = start(x)
+    snaps = list(em_steps(data, p0, max_iter=5, tol=0))
+    assert [s.half_step for s in snaps] == ["init"] + ["E", "M"] * 5
+    assert [s.iteration for s in snaps] == [0] + [i for i in range(1, 6) for _ in "EM"]
+    e, m = snaps[1], snaps[2]
+    assert e.params is p0  # an E-step leaves the parameters alone
+    assert m.responsibilities is e.responsibilities  # the M-step used those responsibilities
+    assert not np.array_equal(m.params.means, p0.means)
+
+
+def test_snapshots_are_immutable():
+    x = blobs()
+    data, p0 = start(x)
+    snap = list(em_steps(data, p0, max_iter=1))[1]
+    with pytest.raises(ValueError):
+        snap.responsibilities[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        snap.params.means[0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        snap.iteration = 3
+
+
+def test_e_step_makes_the_bound_tight_and_m_step_raises_it():
+    x = blobs(seed=4)
+    data, p0 = start(x, k=4)
+    snaps = list(em_steps(data, p0, max_iter=30, tol=0))[1:]
+    for e, m, next_e in zip(snaps[0::2], snaps[1::2], snaps[2::2]):
+        assert e.lower_bound == e.log_likelihood
+        assert m.lower_bound >= e.log_likelihood - 1e-12  # M raises the bound
+        assert next_e.log_likelihood >= m.lower_bound - 1e-12  # the bound is below log-lik
+
+
+def test_lower_bound_after_m_step_matches_its_definition():
+    x = blobs(seed=5)
+    data, p0 = start(x)
+    e, m = list(em_steps(data, p0, max_iter=1))[1:3]
+    gamma = e.responsibilities
+    wlp = data.weighted_log_prob(m.params)
+    direct = np.sum(gamma * (wlp - np.log(np.clip(gamma, 1e-300, None)))) / len(x)
+    assert m.lower_bound == pytest.approx(direct, rel=1e-10)
+
+
+def test_converged_flag_ends_the_run():
+    x = blobs()
+    data, p0 = start(x)
+    snaps = list(em_steps(data, p0, tol=1e-3, max_iter=500))
+    assert snaps[-1].converged and snaps[-1].half_step == "M"
+    assert not any(s.converged for s in snaps[:-1])
+
+
+def test_stop_event_ends_the_run_between_half_steps():
+    x = blobs()
+    data, p0 = start(x)
+    stop = threading.Event()
+    seen = []
+    for snap in em_steps(data, p0, tol=0, max_iter=1000, stop=stop):
+        seen.append(snap)
+        if snap.half_step == "E" and snap.iteration == 3:
+            stop.set()
+    assert seen[-1].half_step == "E" and seen[-1].iteration == 3
+
+
+def test_can_start_from_clicked_means():
+    x = blobs()
+    data = EMData(x, "full")
+    clicked = np.array([[0.5, 0.5], [5.0, 1.0], [1.0, 5.0]])
+    p0 = params_from_means(data, x, clicked, 1e-6)
+    np.testing.assert_array_equal(p0.means, clicked)
+    assert p0.weights.sum() == pytest.approx(1.0)
+    final = list(em_steps(data, p0))[-1]
+    np.testing.assert_allclose(np.sort(final.params.means[:, 0]), [0, 0, 6], atol=0.3)
+
+
+def test_continuing_a_history_numbers_iterations_on():
+    x = blobs()
+    data, p0 = start(x)
+    first = list(em_steps(data, p0, max_iter=3, tol=0))
+    more = list(em_steps(data, first[-1].params, max_iter=2, tol=0, start_iteration=3,
+                         previous_log_likelihood=first[-1].log_likelihood))
+    assert [s.iteration for s in more] == [3, 4, 4, 5, 5]
+
+
+def collapsing_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    return np.concatenate([x, np.repeat([[8.0, 8.0]], 5, axis=0)])
+
+
+def test_component_on_repeated_points_is_a_diagnosed_collapse():
+    x = collapsing_data()
+    data = EMData(x, "full")
+    p0 = params_from_means(data, x, np.array([[0.0, 0.0], [1.0, 1.0], [8.0, 8.0]]), 1e-6)
+    snaps = list(em_steps(data, p0, max_iter=5, tol=0))
+    events = [e for s in snaps for e in s.events]
+    assert events, "the collapse was not diagnosed"
+    event = events[0]
+    assert event.component == 2 and event.kind == "collapsed" and not event.fatal
+    assert "Component 3" in event.message and "reg_covar" in event.message
+    assert "re-seed" in event.message and "lower K" in event.message
+    assert all(np.isfinite(s.log_likelihood) for s in snaps[1:])
+
+
+def test_singular_covariance_without_regularisation_is_an_error_not_linalgerror():
+    x = collapsing_data()
+    model = GaussianMixture(3, reg_covar=0.0, means_init=[[0, 0], [1, 1], [8, 8]])
+    with pytest.raises(DegenerateMixtureError, match="Component [123] .* not positive definite") as info:
+        model.fit(x)
+    assert isinstance(info.value, ValueError)
+    assert info.value.events[0].fatal
+
+
+def test_reseeding_lets_the_live_run_continue():
+    x = collapsing_data()
+    data = EMData(x, "full")
+    p0 = params_from_means(data, x, np.array([[0.0, 0.0], [1.0, 1.0], [8.0, 8.0]]), 0.0)
+    snaps = list(em_steps(data, p0, reg_covar=0.0))
+    assert snaps[-1].events[0].fatal  # the 5 repeated points give a zero covariance at once
+    k = snaps[-1].events[0].component
+    assert k == 2
+    reseeded = reseed_component(data, x, snaps[-1].params, k, np.random.default_rng(0))
+    assert np.all(np.isfinite(reseeded.covariances))
+    rest = list(em_steps(data, reseeded, reg_covar=1e-6, max_iter=20))
+    assert np.isfinite(rest[-1].log_likelihood)
+
+
+def test_zero_variance_column_is_diagnosed_not_a_crash():
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.normal(size=300), np.full(300, 2.0)])
+    with pytest.warns(DegeneracyWarning, match="collapsed"):
+        model = GaussianMixture(2, random_state=0).fit(x)
+    assert np.all(np.isfinite(model.covariances_))
+    assert {e.kind for e in model.events_} == {"collapsed"}
+
+
+def test_restarts_all_keep_their_history():
+    x = blobs()
+    model = GaussianMixture(3, n_init=4, random_state=0).fit(x)
+    assert [h.restart for h in model.restarts_] == [0, 1, 2, 3]
+    for history in model.restarts_:
+        assert history.snapshots[0].half_step == "init"
+        assert all(s.responsibilities is None for s in history.snapshots)
+    best = max(model.restarts_, key=lambda h: h.final.log_likelihood)
+    assert model.lower_bounds_ == best.lower_bounds
+
+
+def test_fit_steps_yields_every_restart_and_ends_fitted():
+    x = blobs()
+    model = GaussianMixture(3, n_init=2, random_state=1)
+    restarts = {s.restart for s in model.fit_steps(x)}
+    assert restarts == {0, 1}
+    assert model.means_.shape == (3, 2)
+
+
+def test_float32_input_is_accepted():
+    x = blobs().astype(np.float32)
+    model = GaussianMixture(3, random_state=0).fit(x)
+    assert model.means_.dtype == np.float64
+    assert model.score(x) == pytest.approx(GaussianMixture(3, random_state=0).fit(
+        x.astype(np.float64)).score(x), rel=1e-9)
+
+
+def test_parameters_for_other_data_are_refused():
+    x = blobs()
+    data = EMData(x, "full")
+    p = MixtureParams("diag", np.ones(2) / 2, np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="do not fit"):
+        list(em_steps(data, p))

@@ -1,0 +1,71 @@
+"""Every mistake a person can make gets a ValueError that says what to do."""
+
+import numpy as np
+import pytest
+
+from gmm_studio.core import GaussianMixture, NotFittedError
+
+X = np.random.default_rng(0).normal(size=(50, 2))
+
+
+@pytest.mark.parametrize(
+    "data, pattern",
+    [
+        (np.empty((0, 2)), "empty"),
+        (np.ones(5), "1-D"),
+        (np.ones((2, 2, 2)), "2-D"),
+        (np.array([[1.0, np.nan], [2.0, 3.0]]), "NaN or infinite"),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), "NaN or infinite"),
+        (np.array([["a", "b"], ["c", "d"]]), "numeric"),
+        (np.array([[1e200, 1.0], [2.0, 3.0]]), "standardise"),
+    ],
+)
+def test_bad_data(data, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        GaussianMixture(1).fit(data)
+
+
+def test_more_components_than_points():
+    with pytest.raises(ValueError, match="lower K"):
+        GaussianMixture(5).fit(X[:3])
+
+
+@pytest.mark.parametrize(
+    "options, pattern",
+    [
+        (dict(covariance_type="fulll"), "Unknown covariance_type 'fulll'.*'full'"),
+        (dict(init_params="kmean"), "Unknown init_params 'kmean'.*'kmeans'"),
+        (dict(n_components=0), "n_components must be an integer >= 1"),
+        (dict(n_init=0), "n_init"),
+        (dict(tol=-1.0), "tol must be a non-negative"),
+        (dict(reg_covar=float("nan")), "reg_covar"),
+        (dict(n_components=2, weights_init=[0.5, 0.6]), "sum to 1"),
+        (dict(n_components=2, means_init=np.zeros((3, 2))), r"means_init must have shape \(2, 2\)"),
+        (dict(n_components=2, precisions_init=np.ones((2, 2))), "precisions_init .* shape"),
+        (dict(n_components=1, precisions_init=-np.eye(2)[None]), "positive definite"),
+    ],
+)
+def test_bad_options(options, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        GaussianMixture(**options).fit(X)
+
+
+def test_unknown_option_name_in_set_params():
+    with pytest.raises(ValueError, match="Unknown parameter 'n_component'"):
+        GaussianMixture().set_params(n_component=3)
+
+
+def test_unknown_option_name_in_constructor_is_a_type_error_like_sklearn():
+    with pytest.raises(TypeError):
+        GaussianMixture(n_component=3)
+
+
+def test_use_before_fit():
+    with pytest.raises(NotFittedError, match="call fit"):
+        GaussianMixture().predict(X)
+
+
+def test_wrong_number_of_features_after_fit():
+    model = GaussianMixture(1).fit(X)
+    with pytest.raises(ValueError, match="3 features"):
+        model.predict(np.ones((2, 3)))
