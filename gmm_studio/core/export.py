@@ -1,0 +1,785 @@
+"""Exporting what was fitted: model JSON, per-point assignments, log-likelihood history.
+
+Everything written here goes through :func:`atomic_write_bytes`: the new content
+goes to a temporary file in the destination's folder, is flushed to disk, and
+only then replaces the destination in one ``os.replace``.  A failure (no such
+folder, no permission, disk full) therefore never leaves a half-written file
+and never damages the previous one; it raises :class:`ExportError` whose
+message says what went wrong and what to do.
+
+The model file
+--------------
+A JSON object with ``"format": "gmm-studio-model"`` and ``"version": 1``::
+
+    covariance_type      'full' | 'tied' | 'diag' | 'spherical'
+    n_components, n_features
+    columns              names of the features, in the order of the means' columns
+    weights              (K,)
+    means                (K, D)
+    covariances          scikit-learn's shape for the type: (K,D,D) | (D,D) | (K,D) | (K,)
+    covariances_full     (K, D, D) whatever the type
+    precisions_cholesky  scikit-learn's ``precisions_cholesky_``, same shape as covariances
+    preprocessing        {"standardization": {"center": (D_in,), "scale": (D_in,)} | null,
+                          "projection": {"matrix": (D_in, D), "offset": (D_in,)} | null}
+                         applied in that order to the file's columns before the model:
+                         x_std = (x - center) / scale;  z = (x_std - offset) @ matrix
+    log_likelihood       mean per-point log-likelihood on the fitted data (or null)
+    n_iter, converged, n_samples, bic, aic, icl, seed
+    settings             free-form dict of the options the fit used
+
+Floats are written with ``repr`` precision (what :mod:`json` does), so loading a
+saved model reproduces its parameters bit for bit.
+
+Nothing here imports Qt; the GUI and the command line both call it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import gmm_studio
+from gmm_studio.core.params import (
+    COVARIANCE_TYPES,
+    MixtureParams,
+    NotPositiveDefiniteError,
+    covariance_shape,
+)
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "ExportError",
+    "LoadedModel",
+    "ModelFileError",
+    "assignments_table",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_model_matches",
+    "load_model_json",
+    "model_to_dict",
+    "model_to_json",
+    "preprocessing_dict",
+    "save_model_json",
+    "write_assignments_csv",
+    "write_csv",
+    "write_history_csv",
+]
+
+FORMAT_NAME = "gmm-studio-model"
+FORMAT_VERSION = 1
+
+#: Relative tolerance when checking redundant fields (covariances_full,
+#: precisions_cholesky) against the covariances they are derived from.
+_CONSISTENCY_RTOL = 1e-8
+#: How far the weights may sum from one (rounding by hand-editing tools included).
+_WEIGHT_SUM_TOL = 1e-6
+
+
+class ExportError(OSError, ValueError):
+    """A file could not be written.  The message says what is wrong and what to do.
+
+    It is an ``OSError`` (the cause is the file system) and a ``ValueError`` (the
+    usual "bad input" of the command line), so either ``except`` catches it.
+    ``errno`` is the underlying error number when there is one.
+    """
+
+
+class ModelFileError(ValueError):
+    """A model file cannot be used; the message names what is wrong."""
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def _describe_os_error(exc: OSError, path: str) -> str:
+    import errno as errno_module
+
+    code = exc.errno
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if code == errno_module.ENOSPC or code == getattr(errno_module, "EDQUOT", None):
+        return (f"Cannot write {path!r}: the disk is full. Free some space or save somewhere "
+                "else. The previous file, if any, is unchanged.")
+    if code in (errno_module.EACCES, errno_module.EPERM):
+        return (f"Cannot write {path!r}: permission denied in {folder!r}. Choose a folder you "
+                "can write to. The previous file, if any, is unchanged.")
+    if code == errno_module.EROFS:
+        return (f"Cannot write {path!r}: {folder!r} is on a read-only file system. Save "
+                "somewhere else.")
+    if code == errno_module.ENOENT:
+        return f"Cannot write {path!r}: the folder {folder!r} does not exist. Create it first or choose another."
+    if code == errno_module.EISDIR:
+        return f"Cannot write {path!r}: it is a folder. Give a file name instead."
+    if code == errno_module.ENAMETOOLONG:
+        return f"Cannot write {path!r}: the file name is too long. Choose a shorter one."
+    reason = exc.strerror or str(exc)
+    return (f"Cannot write {path!r}: {reason}. Check the path and try again; the previous "
+            "file, if any, is unchanged.")
+
+
+def _export_error(exc: OSError | None, message: str) -> ExportError:
+    error = ExportError(message)
+    error.errno = exc.errno if exc is not None else None
+    return error
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` all at once or not at all.
+
+    The bytes go to a temporary file beside ``path``, are flushed and
+    ``fsync``-ed, and the temporary file then replaces ``path`` with
+    :func:`os.replace` (atomic on POSIX and Windows).  An existing file keeps its
+    permission bits.  Any thread.
+
+    Raises
+    ------
+    ExportError
+        When the folder is missing, ``path`` is a folder, or writing fails
+        (permissions, full disk, ...).  The previous file is untouched and no
+        temporary file is left behind.
+    """
+    path = os.fspath(path)
+    if not path:
+        raise _export_error(None, "Cannot write to an empty file name: give a file name.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise _export_error(None, f"Cannot write {path!r}: it is a folder. Give a file name instead.")
+    if not os.path.isdir(folder):
+        raise _export_error(
+            None,
+            f"Cannot write {path!r}: the folder {folder!r} does not exist. Create it first or "
+            "choose another.",
+        )
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = None
+    tmp_path: str | None = None
+    try:
+        fd, tmp_path = tempfile.mkstemp(
+            dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+        )
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is None:
+            # mkstemp makes 0600 files; a new export should get the usual umask mode.
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp_path, mode)
+        os.replace(tmp_path, path)
+        tmp_path = None
+    except OSError as exc:
+        raise _export_error(exc, _describe_os_error(exc, path)) from exc
+    finally:
+        if tmp_path is not None:
+            try:
+                os.unlink(tmp_path)
+            except OSError:
+                pass
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable where the platform allows it (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
+    """:func:`atomic_write_bytes` for text (UTF-8, newlines written as given)."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+# --------------------------------------------------------------------------- model JSON
+
+
+def _float(value: Any) -> float | None:
+    """A JSON-safe float: non-finite values (which JSON cannot hold) become null."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _array(array: np.ndarray) -> list:
+    return np.asarray(array, dtype=np.float64).tolist()
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def preprocessing_dict(
+    center: Any = None, scale: Any = None, projection: Any = None
+) -> dict[str, Any]:
+    """The ``preprocessing`` entry of a model file.
+
+    Parameters
+    ----------
+    center, scale : array-like of shape (D_in,), optional
+        Standardisation ``x_std = (x - center) / scale`` (a :class:`~gmm_studio.core.dataio.Dataset`'s
+        ``center`` and ``scale``); both or neither.
+    projection : object with ``.matrix`` and ``.offset``, or a dict with those keys, optional
+        ``z = (x_std - offset) @ matrix`` with ``matrix`` of shape (D_in, D).
+    """
+    if (center is None) != (scale is None):
+        raise ValueError("Give both center and scale for the standardisation, or neither.")
+    standardization = None
+    if center is not None:
+        standardization = {"center": _array(center), "scale": _array(scale)}
+    proj = None
+    if projection is not None:
+        matrix, offset = _get(projection, "matrix"), _get(projection, "offset")
+        if matrix is None:
+            raise ValueError("A projection needs a 'matrix' (D_in, D).")
+        matrix = np.asarray(matrix, dtype=np.float64)
+        offset = np.zeros(matrix.shape[0]) if offset is None else offset
+        proj = {"matrix": _array(matrix), "offset": _array(offset)}
+    return {"standardization": standardization, "projection": proj}
+
+
+def _normalise_preprocessing(preprocessing: Any) -> dict[str, Any]:
+    if preprocessing is None:
+        return {"standardization": None, "projection": None}
+    if not isinstance(preprocessing, Mapping):
+        # A Dataset, or anything with center/scale (and perhaps projection) attributes.
+        return preprocessing_dict(
+            _get(preprocessing, "center"), _get(preprocessing, "scale"),
+            _get(preprocessing, "projection"),
+        )
+    if "center" in preprocessing or "scale" in preprocessing:
+        return preprocessing_dict(
+            preprocessing.get("center"), preprocessing.get("scale"), preprocessing.get("projection")
+        )
+    standardization = preprocessing.get("standardization")
+    return preprocessing_dict(
+        _get(standardization, "center") if standardization is not None else None,
+        _get(standardization, "scale") if standardization is not None else None,
+        preprocessing.get("projection"),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Settings values as JSON: numpy scalars and arrays, tuples, paths, non-finite floats."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _float(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return str(value)
+
+
+def model_to_dict(
+    params: MixtureParams,
+    *,
+    columns: Sequence[str],
+    log_likelihood: float | None = None,
+    n_iter: int | None = None,
+    converged: bool | None = None,
+    criteria: Mapping[str, float] | None = None,
+    n_samples: int | None = None,
+    settings: Mapping[str, Any] | None = None,
+    preprocessing: Any = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The model file's content as a dict (see the module docstring for the schema).
+
+    Parameters
+    ----------
+    params : MixtureParams
+    columns : sequence of str
+        One name per feature, in the order of the means' columns.
+    log_likelihood : float, optional
+        Mean per-point log-likelihood on the fitted data.
+    n_iter, converged, n_samples : optional
+    criteria : dict, optional
+        Any of ``'bic'``, ``'aic'``, ``'icl'``.
+    settings : dict, optional
+        The options of the fit; stored as given (made JSON-safe).
+    preprocessing : dict, Dataset or None
+        ``{"standardization": {"center", "scale"} | None, "projection": obj | dict | None}``,
+        or ``{"center", "scale", "projection"}``, or an object with ``center``/``scale``
+        attributes (a :class:`~gmm_studio.core.dataio.Dataset`).  See :func:`preprocessing_dict`.
+    seed : int, optional
+        Defaults to ``settings['seed']`` (or ``settings['random_state']``) when present.
+
+    Raises
+    ------
+    ValueError
+        When ``columns`` does not have one name per feature or the parameters are
+        not positive definite.
+    """
+    columns = [str(c) for c in columns]
+    if len(columns) != params.n_features:
+        raise ValueError(
+            f"columns has {len(columns)} names but the model has {params.n_features} features."
+        )
+    try:
+        precisions_cholesky = params.precisions_cholesky()
+    except NotPositiveDefiniteError as exc:
+        raise ValueError(f"Cannot export the model: {exc}.") from exc
+    criteria = dict(criteria or {})
+    settings = dict(settings or {})
+    if seed is None:
+        seed = settings.get("seed", settings.get("random_state"))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        seed = None
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "software": f"gmm-studio {gmm_studio.__version__}",
+        "covariance_type": params.covariance_type,
+        "n_components": params.n_components,
+        "n_features": params.n_features,
+        "columns": columns,
+        "weights": _array(params.weights),
+        "means": _array(params.means),
+        "covariances": _array(params.covariances),
+        "covariances_full": _array(params.full_covariances()),
+        "precisions_cholesky": _array(precisions_cholesky),
+        "preprocessing": _normalise_preprocessing(preprocessing),
+        "log_likelihood": _float(log_likelihood),
+        "n_iter": None if n_iter is None else int(n_iter),
+        "converged": None if converged is None else bool(converged),
+        "n_samples": None if n_samples is None else int(n_samples),
+        "bic": _float(criteria.get("bic")),
+        "aic": _float(criteria.get("aic")),
+        "icl": _float(criteria.get("icl")),
+        "seed": None if seed is None else int(seed),
+        "settings": _jsonable(settings),
+    }
+
+
+def _dumps(value: Any, indent: int = 0) -> str:
+    """JSON with objects indented and each innermost array on one line (one matrix row a line)."""
+    pad, inner = "  " * indent, "  " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {_dumps(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and any(isinstance(v, (list, dict)) for v in value):
+        items = [inner + _dumps(v, indent + 1) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def model_to_json(params: MixtureParams, **kwargs: Any) -> str:
+    """:func:`model_to_dict` as indented JSON text (floats at full ``repr`` precision)."""
+    return _dumps(model_to_dict(params, **kwargs)) + "\n"
+
+
+def save_model_json(path: str | os.PathLike[str], params: MixtureParams, **kwargs: Any) -> None:
+    """Write :func:`model_to_json` to ``path`` atomically (raises :class:`ExportError`)."""
+    atomic_write_text(path, model_to_json(params, **kwargs))
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model read back from a file.
+
+    Attributes
+    ----------
+    params : MixtureParams
+    columns : tuple of str
+    preprocessing : dict
+        ``{"standardization": {"center": ndarray, "scale": ndarray} | None,
+        "projection": {"matrix": ndarray, "offset": ndarray} | None}``.
+    metadata : dict
+        Everything else: version, log_likelihood, n_iter, converged, n_samples,
+        bic, aic, icl, seed, settings, software.
+    """
+
+    params: MixtureParams
+    columns: tuple[str, ...]
+    preprocessing: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _require(doc: Mapping[str, Any], key: str) -> Any:
+    if key not in doc:
+        raise ModelFileError(f"The model file has no {key!r} entry; it is incomplete.")
+    return doc[key]
+
+
+def _numeric_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelFileError(
+            f"{name!r} in the model file must be an array of numbers of shape {shape}."
+        ) from None
+    if array.shape != shape:
+        raise ModelFileError(
+            f"{name!r} in the model file has shape {array.shape}; expected {shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ModelFileError(f"{name!r} in the model file contains non-finite values.")
+    return array
+
+
+def _count(doc: Mapping[str, Any], key: str) -> int:
+    value = _require(doc, key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelFileError(f"{key!r} in the model file must be a positive integer; got {value!r}.")
+    return value
+
+
+def _consistent(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.allclose(a, b, rtol=_CONSISTENCY_RTOL, atol=_CONSISTENCY_RTOL * max(np.abs(b).max(), 1e-300)))
+
+
+def _parse_preprocessing(value: Any, n_features: int) -> dict[str, Any]:
+    if value is None:
+        return {"standardization": None, "projection": None}
+    if not isinstance(value, Mapping):
+        raise ModelFileError("'preprocessing' in the model file must be an object or null.")
+    out: dict[str, Any] = {"standardization": None, "projection": None}
+    projection = value.get("projection")
+    d_in = n_features
+    if projection is not None:
+        if not isinstance(projection, Mapping) or "matrix" not in projection:
+            raise ModelFileError("'preprocessing.projection' must be an object with a 'matrix'.")
+        matrix = np.asarray(projection["matrix"], dtype=np.float64) if _is_numeric_list(
+            projection["matrix"]) else None
+        if matrix is None or matrix.ndim != 2:
+            raise ModelFileError("'preprocessing.projection.matrix' must be a 2-D array of numbers.")
+        d_in = matrix.shape[0]
+        matrix = _numeric_array(projection["matrix"], "preprocessing.projection.matrix", (d_in, n_features))
+        offset = _numeric_array(projection.get("offset", [0.0] * d_in),
+                                "preprocessing.projection.offset", (d_in,))
+        out["projection"] = {"matrix": matrix, "offset": offset}
+    standardization = value.get("standardization")
+    if standardization is not None:
+        if not isinstance(standardization, Mapping):
+            raise ModelFileError("'preprocessing.standardization' must be an object or null.")
+        center = _numeric_array(_require(standardization, "center"),
+                                "preprocessing.standardization.center", (d_in,))
+        scale = _numeric_array(_require(standardization, "scale"),
+                               "preprocessing.standardization.scale", (d_in,))
+        if np.any(scale <= 0):
+            raise ModelFileError("'preprocessing.standardization.scale' must be positive.")
+        out["standardization"] = {"center": center, "scale": scale}
+    return out
+
+
+def _is_numeric_list(value: Any) -> bool:
+    try:
+        np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
+    """Read and validate a model file.
+
+    Parameters
+    ----------
+    source : path or str
+        A path to a file, or the JSON text itself (a string starting with ``{``).
+
+    Raises
+    ------
+    ModelFileError
+        When the file cannot be read, is not JSON, is not a GMM Studio model of a
+        version this program reads, misses an entry, has arrays of the wrong
+        shape, weights that do not sum to one, covariances that are not
+        symmetric positive definite, or redundant entries that disagree.
+    """
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        text, name = source, "The model text"
+    else:
+        name = f"{os.fspath(source)!r}"
+        try:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            raise ModelFileError(f"Model file {name} does not exist.") from None
+        except IsADirectoryError:
+            raise ModelFileError(f"Model file {name} is a folder, not a file.") from None
+        except UnicodeDecodeError:
+            raise ModelFileError(f"Model file {name} is not text (not a JSON model file).") from None
+        except OSError as exc:
+            raise ModelFileError(f"Cannot read model file {name}: {exc.strerror or exc}.") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(
+            f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+        ) from None
+    if not isinstance(doc, dict):
+        raise ModelFileError(f"{name} is JSON but not a GMM Studio model (expected an object).")
+    try:
+        return _parse_model(doc)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{name}: {exc}") from None
+
+
+def _parse_model(doc: dict[str, Any]) -> LoadedModel:
+    if doc.get("format") != FORMAT_NAME:
+        raise ModelFileError(
+            f"not a GMM Studio model file ('format' is {doc.get('format')!r}, expected "
+            f"{FORMAT_NAME!r})."
+        )
+    version = doc.get("version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"model file version {version!r} is not supported; this program reads version "
+            f"{FORMAT_VERSION}. Re-export the model with this version of GMM Studio."
+        )
+    covariance_type = _require(doc, "covariance_type")
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ModelFileError(
+            f"unknown covariance_type {covariance_type!r}; expected one of "
+            + ", ".join(COVARIANCE_TYPES) + "."
+        )
+    k = _count(doc, "n_components")
+    d = _count(doc, "n_features")
+    columns = _require(doc, "columns")
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise ModelFileError("'columns' must be a list of column names.")
+    if len(columns) != d:
+        raise ModelFileError(f"'columns' has {len(columns)} names but n_features is {d}.")
+    if len(set(columns)) != d:
+        raise ModelFileError("'columns' contains duplicate names.")
+    weights = _numeric_array(_require(doc, "weights"), "weights", (k,))
+    means = _numeric_array(_require(doc, "means"), "means", (k, d))
+    cov_shape = covariance_shape(covariance_type, k, d)
+    covariances = _numeric_array(_require(doc, "covariances"), "covariances", cov_shape)
+    if np.any(weights < 0) or abs(weights.sum() - 1.0) > _WEIGHT_SUM_TOL:
+        raise ModelFileError(
+            f"weights must be non-negative and sum to 1; they sum to {weights.sum():.10g}."
+        )
+    if covariance_type in ("full", "tied"):
+        stack = covariances.reshape(-1, d, d)
+        if not np.allclose(stack, np.swapaxes(stack, 1, 2), rtol=1e-10, atol=0.0):
+            raise ModelFileError("covariances are not symmetric.")
+    params = MixtureParams(covariance_type, weights, means, covariances)
+    try:
+        precisions_cholesky = params.precisions_cholesky()
+    except NotPositiveDefiniteError as exc:
+        what = "the tied covariance" if covariance_type == "tied" else (
+            f"the covariance of component {exc.component + 1}")
+        raise ModelFileError(f"{what} is not positive definite.") from None
+    if "covariances_full" in doc:
+        full = _numeric_array(doc["covariances_full"], "covariances_full", (k, d, d))
+        if not _consistent(full, params.full_covariances()):
+            raise ModelFileError("'covariances_full' disagrees with 'covariances'.")
+    if "precisions_cholesky" in doc:
+        pc = _numeric_array(doc["precisions_cholesky"], "precisions_cholesky", cov_shape)
+        if not _consistent(pc, precisions_cholesky):
+            raise ModelFileError(
+                "'precisions_cholesky' disagrees with 'covariances' (was one edited without the other?)."
+            )
+    preprocessing = _parse_preprocessing(doc.get("preprocessing"), d)
+    skip = {"format", "covariance_type", "n_components", "n_features", "columns", "weights",
+            "means", "covariances", "covariances_full", "precisions_cholesky", "preprocessing"}
+    metadata = {key: value for key, value in doc.items() if key not in skip}
+    return LoadedModel(params, tuple(columns), preprocessing, metadata)
+
+
+def check_model_matches(loaded: LoadedModel, columns: Sequence[str]) -> tuple[int, ...]:
+    """Check that a loaded model describes the open data's columns.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+    columns : sequence of str
+        The open data's columns.
+
+    Returns
+    -------
+    tuple of int
+        For each of the model's columns, its index among ``columns``: ``X[:, order]``
+        puts the data in the model's column order.
+
+    Raises
+    ------
+    ModelFileError
+        When the sets of column names differ.
+    """
+    columns = tuple(str(c) for c in columns)
+    model_columns = loaded.columns
+    if loaded.preprocessing.get("projection") is not None:
+        # A projected model's input columns are those of the projection, which the
+        # file does not name; the dimension is all that can be checked.
+        d_in = loaded.preprocessing["projection"]["matrix"].shape[0]
+        if len(columns) != d_in:
+            raise ModelFileError(
+                f"The model expects {d_in} input columns (before its projection); the open "
+                f"data has {len(columns)}."
+            )
+        return tuple(range(len(columns)))
+    if set(model_columns) != set(columns) or len(columns) != len(model_columns):
+        raise ModelFileError(
+            f"The model was fitted on columns {', '.join(model_columns)}; the open data has "
+            f"{', '.join(columns)}. Open the data the model was fitted on, or choose those "
+            "columns when importing."
+        )
+    return tuple(columns.index(c) for c in model_columns)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a comma-separated table atomically; floats at full ``repr`` precision."""
+    atomic_write_text(path, _csv_text(header, rows))
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = name + "_"
+    taken.add(name)
+    return name
+
+
+def assignments_table(
+    dataset_values: np.ndarray,
+    columns: Sequence[str],
+    responsibilities: np.ndarray,
+    row_index: np.ndarray | None = None,
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the per-point CSV (see :func:`write_assignments_csv`)."""
+    values = np.asarray(dataset_values, dtype=np.float64)
+    resp = np.asarray(responsibilities, dtype=np.float64)
+    columns = [str(c) for c in columns]
+    if values.ndim != 2 or values.shape[1] != len(columns):
+        raise ValueError(
+            f"dataset_values must be (N, {len(columns)}) for {len(columns)} columns; got {values.shape}."
+        )
+    if resp.ndim != 2 or resp.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"responsibilities must be (N, K) with N = {values.shape[0]}; got {resp.shape}."
+        )
+    n, k = resp.shape
+    rows_ix = np.arange(n) if row_index is None else np.asarray(row_index)
+    if rows_ix.shape != (n,):
+        raise ValueError(f"row_index must have shape ({n},); got {rows_ix.shape}.")
+    taken = set(columns)
+    header = (
+        [_unique("row", taken)]
+        + columns
+        + [_unique("component", taken)]
+        + [_unique(f"resp_{j + 1}", taken) for j in range(k)]
+        + [_unique("uncertainty", taken)]
+    )
+    hard = resp.argmax(axis=1) + 1 if k else np.zeros(n, dtype=np.int64)
+    uncertainty = 1.0 - resp.max(axis=1) if k else np.ones(n)
+    # repr per cell: shortest text that reads back as the same float.
+    value_text = [[repr(v) for v in row] for row in values.tolist()]
+    resp_text = [[repr(v) for v in row] for row in resp.tolist()]
+    rows = [
+        [str(r)] + vt + [str(h)] + rt + [repr(u)]
+        for r, vt, h, rt, u in zip(
+            rows_ix.tolist(), value_text, hard.tolist(), resp_text, uncertainty.tolist()
+        )
+    ]
+    return header, rows
+
+
+def write_assignments_csv(
+    path: str | os.PathLike[str],
+    dataset_values: np.ndarray,
+    columns: Sequence[str],
+    responsibilities: np.ndarray,
+    row_index: np.ndarray | None = None,
+) -> None:
+    """Write one row per point: its data, hard label, responsibilities and uncertainty.
+
+    Columns: ``row`` (the point's row in the input file, 0-based, header
+    excluded), the data ``columns`` (values as given, e.g.
+    :meth:`~gmm_studio.core.dataio.Dataset.original_values`), ``component`` (the most
+    responsible component, 1-based like ``resp_k``), ``resp_1`` … ``resp_K`` (γ_nk)
+    and ``uncertainty`` (1 − max_k γ_nk).  Added names that collide with a data
+    column get a trailing ``_``.  Written atomically.
+
+    Raises
+    ------
+    ValueError
+        When the shapes do not agree.
+    ExportError
+        When the file cannot be written.
+    """
+    header, rows = assignments_table(dataset_values, columns, responsibilities, row_index)
+    write_csv(path, header, rows)
+
+
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "restart", "iteration", "half_step", "log_likelihood", "lower_bound", "converged",
+)
+
+
+def write_history_csv(path: str | os.PathLike[str], snapshots: Iterable[Any]) -> None:
+    """Write the log-likelihood history: one row per snapshot.
+
+    Parameters
+    ----------
+    path : path
+    snapshots : iterable of Snapshot (or of RestartHistory, whose snapshots are used)
+        Columns: restart, iteration, half_step ('init', 'E', 'M'),
+        log_likelihood and lower_bound (mean per point; ``-inf`` at 'init'),
+        converged ('true'/'false').
+    """
+    rows = []
+    for item in snapshots:
+        inner = getattr(item, "snapshots", None)
+        for s in (inner if inner is not None else (item,)):
+            rows.append([
+                int(s.restart), int(s.iteration), s.half_step, float(s.log_likelihood),
+                float(s.lower_bound), bool(s.converged),
+            ])
+    write_csv(path, HISTORY_COLUMNS, rows)
