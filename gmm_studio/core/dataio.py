@@ -550,14 +550,21 @@ def _unique_names(raw: Sequence[str], n: int) -> tuple[str, ...]:
 
 def _convert_column(tokens: list[str], decimal: str) -> tuple[np.ndarray | None, int]:
     """Parse a column of cells; return (float64 array, -1) or (None, index of first text cell)."""
-    if decimal == ".":
-        try:
-            return np.array(tokens, dtype=np.float64), -1
-        except ValueError:
-            pass
+    if decimal == ",":
+        # In a decimal-comma file a comma inside a numeric cell can only be the decimal mark.
+        tokens = [t.replace(",", ".") for t in tokens]
+    try:
+        return np.array(tokens, dtype=np.float64), -1
+    except ValueError:
+        pass
+    missing = MISSING_TOKENS
+    try:
+        return np.array(["nan" if t.strip() in missing else t for t in tokens], dtype=np.float64), -1
+    except ValueError:
+        pass
     out = np.empty(len(tokens))
     for i, cell in enumerate(tokens):
-        value = _parse_number(cell, decimal)
+        value = _parse_number(cell, ".")
         if value is None:
             return None, i
         out[i] = value
