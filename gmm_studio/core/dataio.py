@@ -749,10 +749,12 @@ def read_table(
     report = _Progress(progress, cancel)
     report(0.0)
     data = _read_bytes(path, report, 0.0, 0.1)
-    if data.startswith(b"\x93NUMPY") or path.lower().endswith(".npy"):
+    if data.startswith(b"\x93NUMPY"):
         table = _table_from_npy(data, path, name)
         report(1.0)
         return table
+    if path.lower().endswith(".npy"):
+        raise DataError(f"{name} is named .npy but is not a NumPy array file; save the array again with numpy.save.")
     if data.startswith(b"PK\x03\x04"):
         raise DataError(
             f"{name} is a zip archive (.npz, .xlsx, ...), not a text table; "
@@ -1084,19 +1086,21 @@ def _robust_mean(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # Work on columns divided by their largest magnitude so 1e308 neither overflows
     # in the mean nor when squared; std of values in [-1, 1] is at most 1.
+    # A constant column gets scale 1 and exact zeros (its computed mean may be off by an ulp).
+    constant = np.all(x == x[:1], axis=0)
     peak = np.abs(x).max(axis=0)
-    peak[peak == 0] = 1.0
+    peak[constant | (peak == 0)] = 1.0
     unit = x / peak
     mu = unit.mean(axis=0)
     centred = unit - mu
     sd = np.sqrt((centred**2).mean(axis=0))
-    # A constant column gets scale 1 and exact zeros (its mean may be off by an ulp).
-    constant = np.all(x == x[:1], axis=0)
-    mu[constant] = x[0, constant] / peak[constant]
+    sd[constant] = 1.0
     centred[:, constant] = 0.0
-    sd[constant] = 1.0 / peak[constant]
-    z = centred / sd
-    return np.ascontiguousarray(z), mu * peak, sd * peak
+    center = mu * peak
+    center[constant] = x[0, constant]
+    scale = sd * peak
+    scale[constant] = 1.0
+    return np.ascontiguousarray(centred / sd), center, scale
 
 
 def _labels_from(table: Table, column: str) -> np.ndarray:

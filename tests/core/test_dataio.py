@@ -311,16 +311,16 @@ def test_dataset_from_array():
 def test_progress_and_cancel(tmp_path):
     rng = np.random.default_rng(2)
     path = tmp_path / "big.csv"
-    np.savetxt(path, rng.normal(size=(250_000, 2)), delimiter=",", fmt="%.6g")
+    np.savetxt(path, rng.normal(size=(60_000, 2)), delimiter=",", fmt="%.6g")
     seen = []
     table = read_table(path, progress=seen.append)
-    assert table.n_rows == 250_000
+    assert table.n_rows == 60_000
     assert len(seen) >= 3 and seen[-1] == 1.0 and seen == sorted(seen)
 
     cancel = threading.Event()
 
     def cancel_midway(fraction):
-        if fraction > 0.2:
+        if fraction >= 0.1:
             cancel.set()
 
     with pytest.raises(LoadCancelled):
@@ -366,3 +366,69 @@ def test_round_trip_savetxt(tmp_path, data, delimiter, header):
     assert table.n_rows == values.shape[0]
     got = np.column_stack([table.numeric[c] for c in expected])
     np.testing.assert_array_equal(got, values)
+
+
+# --------------------------------------------------------------------------- beyond the sniffed sample
+
+
+def _big_lines(n=20_000):
+    rng = np.random.default_rng(3)
+    return ["a,b"] + [f"{u:.6g},{v:.6g}" for u, v in rng.normal(size=(n, 2))]
+
+
+def test_gap_far_from_the_start_falls_back_to_general_path(tmp_path):
+    lines = _big_lines()
+    lines[12_000] = "NA,1"
+    table = read_table(write(tmp_path, "\n".join(lines)))
+    assert table.n_rows == 20_000
+    assert np.isnan(table.numeric["a"][11_999]) and np.isnan(table.numeric["a"]).sum() == 1
+
+
+def test_ragged_row_far_from_the_start(tmp_path):
+    lines = _big_lines()
+    lines[13_000] = "1,2,3"
+    with pytest.raises(DataError, match="Line 13001 "):
+        read_table(write(tmp_path, "\n".join(lines)))
+
+
+def test_text_far_from_the_start_makes_a_text_column(tmp_path):
+    lines = _big_lines()
+    lines[14_000] = "oops,1"
+    table = read_table(write(tmp_path, "\n".join(lines)))
+    assert table.text_columns == ("a",)
+    with pytest.raises(DataError, match="such as 'oops'"):
+        prepare_dataset(table)
+
+
+def test_latin1_after_the_sniffed_sample(tmp_path):
+    text = "a,b\n" + "1,2\n" * 40_000 + "3,4\n"
+    data = text.encode() + "# café\n".encode("latin-1")
+    table = read_table(write(tmp_path, data))
+    assert table.dialect.encoding == "latin-1" and table.n_rows == 40_001
+    assert any("latin-1" in n for n in table.notes)
+
+
+def test_text_named_npy(tmp_path):
+    with pytest.raises(DataError, match="not a NumPy array file"):
+        read_table(write(tmp_path, "1,2\n3,4\n", name="fake.npy"))
+
+
+def test_npy_record_array_with_labels(tmp_path):
+    rec = np.array([(1.0, 2.0, "a"), (3.0, 4.0, "b")], dtype=[("u", "f8"), ("v", "i4"), ("k", "U3")])
+    np.save(tmp_path / "r.npy", rec)
+    ds = load_dataset(tmp_path / "r.npy", ImportOptions(label_column="k"))
+    assert ds.columns == ("u", "v") and list(ds.labels) == ["a", "b"]
+
+
+def test_standardize_subnormal_constant_column():
+    x = np.array([[5e-324, 1.0], [5e-324, 2.0], [5e-324, 3.0]])
+    ds = prepare_dataset(dataset_table(x), ImportOptions(standardize=True))
+    np.testing.assert_array_equal(ds.values[:, 0], 0)
+    assert ds.scale[0] == 1.0
+
+
+def dataset_table(x):
+    from gmm_studio.core.dataio import Table
+
+    cols = tuple(f"x{j + 1}" for j in range(x.shape[1]))
+    return Table(None, cols, {c: x[:, j].copy() for j, c in enumerate(cols)}, {}, None, x.shape[0])
