@@ -510,7 +510,7 @@ def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
     Parameters
     ----------
     source : path or str
-        A path to a file, or the JSON text itself (a string starting with ``{``).
+        A path to a file, or the JSON text itself (a string starting with ``{`` or ``[``).
 
     Raises
     ------
@@ -520,7 +520,7 @@ def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
         shape, weights that do not sum to one, covariances that are not
         symmetric positive definite, or redundant entries that disagree.
     """
-    if isinstance(source, str) and source.lstrip().startswith("{"):
+    if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
         text, name = source, "The model text"
     else:
         name = f"{os.fspath(source)!r}"
