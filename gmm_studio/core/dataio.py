@@ -455,8 +455,11 @@ def _sniff_text(lines: list[str], encoding: str, name: str) -> CsvDialect:
         key = (modal >= 2, consistency >= 0.9, round(numeric, 3), consistency, -priority)
         if best_key is None or key > best_key:
             best_key, best = key, (delimiter, decimal, rows)
-    assert best is not None
+    assert best is not None and best_key is not None
     delimiter, decimal, rows = best
+    if not best_key[0]:  # nothing splits the lines: a single column, call it comma-separated
+        delimiter = ","
+        rows = _split_lines(content, delimiter, quoted)
     return CsvDialect(delimiter, decimal, _has_header(rows, decimal), encoding)
 
 

@@ -432,3 +432,10 @@ def dataset_table(x):
 
     cols = tuple(f"x{j + 1}" for j in range(x.shape[1]))
     return Table(None, cols, {c: x[:, j].copy() for j, c in enumerate(cols)}, {}, None, x.shape[0])
+
+
+def test_single_column_file(tmp_path):
+    table = read_table(write(tmp_path, "x\n1\n2\n"))
+    assert table.columns == ("x",) and table.dialect.delimiter == ","
+    with pytest.raises(DataError, match="1 numeric column \\('x'\\).*at least 2"):
+        prepare_dataset(table)
