@@ -98,11 +98,13 @@ def _check_resp(resp: np.ndarray, palette: np.ndarray | None) -> tuple[np.ndarra
     return resp, palette
 
 
-def _to_rgba8(rgb01: np.ndarray, alpha: np.ndarray | int = 255) -> np.ndarray:
-    out = np.empty((rgb01.shape[0], 4), dtype=np.uint8)
-    # Round rather than truncate so that a pure palette colour survives the trip exactly.
-    np.clip(rgb01 * 255.0 + 0.5, 0.0, 255.0, out=rgb01)
-    out[:, :3] = rgb01
+def _to_rgba8(rgb255: np.ndarray, alpha: np.ndarray | int = 255) -> np.ndarray:
+    """Opaque uint8 RGBA from float RGB already scaled to [0, 255]; overwrites ``rgb255``."""
+    out = np.empty((rgb255.shape[0], 4), dtype=np.uint8)
+    # Round half up rather than truncate, so a pure palette colour survives exactly.
+    rgb255 += 0.5
+    np.clip(rgb255, 0.0, 255.0, out=rgb255)
+    out[:, :3] = rgb255
     out[:, 3] = alpha
     return out
 
@@ -127,7 +129,7 @@ def blend_colors(resp: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """
     resp, palette = _check_resp(resp, palette)
     # One (N, K) @ (K, 3) matmul: about 10 ms at N = 1e6, no per-point Python.
-    return _to_rgba8(resp @ palette)
+    return _to_rgba8(resp @ (palette * 255.0))
 
 
 def hard_label_colors(resp: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -146,7 +148,7 @@ def hard_label_colors(resp: np.ndarray, palette: np.ndarray) -> np.ndarray:
         ``(N, 4)`` uint8 RGBA, opaque.
     """
     resp, palette = _check_resp(resp, palette)
-    lut = _to_rgba8(palette.copy())
+    lut = _to_rgba8(palette * 255.0)
     return lut[np.argmax(resp, axis=1)]
 
 
@@ -193,7 +195,7 @@ def uncertainty_shading(
     u = _normalised_uncertainty(resp)
     if mode == "grey":
         level = 0.85 * (1.0 - u)  # 0.85: certain points stay visible on white
-        return _to_rgba8(np.repeat(level[:, None], 3, axis=1))
+        return _to_rgba8(np.repeat(255.0 * level[:, None], 3, axis=1))
     if mode == "alpha":
         if palette is None:
             raise ValueError('mode="alpha" needs a palette')

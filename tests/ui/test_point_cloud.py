@@ -112,6 +112,24 @@ def test_zooming_rerasterises_for_the_new_view(qtbot, plot_widget):
     assert _pixel(plot_widget, image, *CENTRES["blue"]) == BLUE
 
 
+def test_panning_rerasterises_by_itself_through_the_view_signals(qtbot, plot_widget):
+    xy, rgba = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(rgba)
+    plot_widget.grab()
+    vb = plot_widget.getPlotItem().getViewBox()
+
+    vb.translateBy(x=1.5, y=-0.5)  # what a mouse drag does; no refresh() call
+
+    def raster_matches_view():
+        rect, view = cloud.item.boundingRect(), vb.viewRect()
+        assert rect.left() == pytest.approx(view.left())
+        assert rect.top() == pytest.approx(view.top())
+
+    qtbot.waitUntil(raster_matches_view)
+
+
 def test_autorange_frames_the_points(qtbot, plot_widget):
     xy, rgba = _two_clusters()
     cloud = PointCloud(plot_widget.getPlotItem())
