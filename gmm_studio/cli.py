@@ -1,0 +1,479 @@
+"""Headless commands: ``gmm-studio fit | generate | sweep``.
+
+Everything the window does that is not drawing, from a terminal or a script::
+
+    gmm-studio generate --k 3 --n 500 --seed 1 --out data.csv --truth truth.json
+    gmm-studio fit data.csv -k 3 --label-column label --out model.json --assignments points.csv
+    gmm-studio sweep data.csv --k 1-8 --covariance full,diag --criterion bic
+
+Imports only :mod:`gmm_studio.core` — never Qt — so it runs on servers without a
+display.  Exit status 0 on success, 2 on bad input or options, with one line
+``gmm-studio: error: ...`` on stderr and no traceback.  Warnings from the fit
+(no convergence, a collapsed component) are one ``warning: ...`` line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import NoReturn, TextIO
+
+import numpy as np
+
+from gmm_studio.core.params import COVARIANCE_TYPES
+
+PROG = "gmm-studio"
+
+
+class UsageError(Exception):
+    """Bad command-line options; the message is shown after ``gmm-studio: error:``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors become one line instead of usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """A fraction in [0, 1], written as 0.05 or 5%."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw[:-1] if percent else raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.05 or 5%, got {text!r}") from None
+    return value / 100.0 if percent else value
+
+
+def _covariance_type(text: str) -> str:
+    if text not in COVARIANCE_TYPES:
+        raise argparse.ArgumentTypeError(
+            f"invalid covariance type {text!r} (choose from {', '.join(COVARIANCE_TYPES)})"
+        )
+    return text
+
+
+def _covariance_list(text: str) -> tuple[str, ...]:
+    if text.strip() == "all":
+        return COVARIANCE_TYPES
+    items = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if not items:
+        raise argparse.ArgumentTypeError("expected covariance types such as full,diag")
+    for item in items:
+        _covariance_type(item)
+    return items
+
+
+def _column_list(text: str) -> tuple[str, ...]:
+    items = tuple(c.strip() for c in text.split(","))
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {text!r}")
+    return items
+
+
+def _k_range(text: str) -> tuple[int, ...]:
+    """``3``, ``1-9`` or ``2,4,8`` (or a mix: ``1-3,6``)."""
+    values: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = (int(p) for p in part.split("-", 1))
+                if high < low:
+                    raise ValueError
+                values.extend(range(low, high + 1))
+            else:
+                values.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected K as a number, a range such as 1-9, or a list such as 2,4,8; got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"K must be at least 1; got {text!r}")
+    return tuple(sorted(set(values)))
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gmm-studio`` command-line parser (subcommands fit, generate, sweep)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Fit, generate and compare Gaussian mixture models without the window.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = commands.add_parser(
+        "fit", help="fit a Gaussian mixture to a data file and report it",
+        description="Fit a Gaussian mixture by EM to a CSV/TSV/TXT/.npy file, print a summary, "
+                    "and optionally export the model, per-point assignments and the "
+                    "log-likelihood history.",
+    )
+    fit.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .dat or .npy)")
+    fit.add_argument("-k", "--k", dest="k", type=_positive_int, required=True,
+                     help="number of components K")
+    _add_data_options(fit)
+    fit.add_argument("--covariance", type=_covariance_type, default="full",
+                     help="covariance type: " + ", ".join(COVARIANCE_TYPES) + " (default full)")
+    fit.add_argument("--seed", type=_non_negative_int, default=0,
+                     help="random seed of the initialisation (default 0)")
+    fit.add_argument("--n-init", type=_positive_int, default=1,
+                     help="number of initialisations; the best is kept (default 1)")
+    fit.add_argument("--max-iter", type=_non_negative_int, default=100,
+                     help="maximum EM iterations per initialisation (default 100)")
+    fit.add_argument("--tol", type=_non_negative_float, default=1e-3,
+                     help="stop when the mean log-likelihood changes by less (default 1e-3)")
+    fit.add_argument("--reg-covar", type=_non_negative_float, default=1e-6,
+                     help="added to every covariance's diagonal (default 1e-6)")
+    fit.add_argument("--init", dest="init_params", default="kmeans",
+                     choices=("kmeans", "k-means++", "random", "random_from_data"),
+                     help="initialisation (default kmeans)")
+    fit.add_argument("--out", metavar="MODEL.json", help="write the fitted model as JSON")
+    fit.add_argument("--assignments", metavar="POINTS.csv",
+                     help="write each row's component, responsibilities and uncertainty")
+    fit.add_argument("--history", metavar="LL.csv",
+                     help="write the log-likelihood after every half-step of every restart")
+    fit.set_defaults(run=_run_fit)
+
+    gen = commands.add_parser(
+        "generate", help="draw a synthetic data set from a known mixture",
+        description="Draw points by the mixture's generative process and write them as CSV "
+                    "(columns x1..xD and label; outliers have label -1).",
+    )
+    gen.add_argument("--k", type=_positive_int, default=3, help="number of components (default 3)")
+    gen.add_argument("--n", type=_positive_int, default=1000, help="number of points (default 1000)")
+    gen.add_argument("--dim", type=_positive_int, default=2, help="dimension D (default 2)")
+    gen.add_argument("--shape", default="rotated",
+                     help="spherical, axis_aligned, rotated, random, anisotropic, moons, rings or "
+                          "uniform_square (default rotated)")
+    gen.add_argument("--separation", type=float, default=3.0,
+                     help="distance between the closest means in standard deviations (default 3)")
+    gen.add_argument("--weights", default="equal",
+                     help="equal, imbalanced, or K comma-separated positive numbers (default equal)")
+    gen.add_argument("--outliers", type=_fraction, default=0.0,
+                     help="fraction of uniform background points, e.g. 0.05 or 5%% (default 0)")
+    gen.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    gen.add_argument("--out", required=True, metavar="DATA.csv", help="where to write the points")
+    gen.add_argument("--truth", metavar="TRUTH.json",
+                     help="write the generating mixture as a model file (Gaussian shapes only)")
+    gen.set_defaults(run=_run_generate)
+
+    sweep = commands.add_parser(
+        "sweep", help="fit a range of K and covariance types and choose one",
+        description="Fit every K and covariance type, score each by a criterion, print the "
+                    "table and the best model.",
+    )
+    sweep.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .dat or .npy)")
+    sweep.add_argument("--k", dest="k", type=_k_range, default=tuple(range(1, 10)),
+                       help="values of K: 1-9, 2,4,8 or 3 (default 1-9)")
+    _add_data_options(sweep)
+    sweep.add_argument("--covariance", type=_covariance_list, default=("full",),
+                       help="comma-separated covariance types, or all (default full)")
+    sweep.add_argument("--n-init", type=_positive_int, default=5,
+                       help="initialisations per K and type (default 5)")
+    sweep.add_argument("--criterion", default="bic", help="bic, aic, icl, ... (default bic)")
+    sweep.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    sweep.add_argument("--max-iter", type=_non_negative_int, default=100,
+                       help="maximum EM iterations per fit (default 100)")
+    sweep.add_argument("--tol", type=_non_negative_float, default=1e-3,
+                       help="convergence tolerance (default 1e-3)")
+    sweep.add_argument("--reg-covar", type=_non_negative_float, default=1e-6,
+                       help="added to every covariance's diagonal (default 1e-6)")
+    sweep.add_argument("--out", metavar="SWEEP.csv", help="write the table of scores as CSV")
+    sweep.set_defaults(run=_run_sweep)
+    return parser
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--columns", type=_column_list,
+                        help="comma-separated columns to use (default: every numeric column "
+                             "except the label column)")
+    parser.add_argument("--label-column", metavar="NAME",
+                        help="column of known classes: excluded from the fit, compared by ARI")
+    parser.add_argument("--standardize", action="store_true",
+                        help="scale every column to mean 0 and standard deviation 1 first")
+    parser.add_argument("--missing", choices=("drop", "impute"), default="drop",
+                        help="drop rows with missing values or fill them with column means "
+                             "(default drop)")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+class _Warnings:
+    """Collect warnings raised inside a block and print each once as ``warning: ...``."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def __enter__(self) -> _Warnings:
+        self._context = warnings.catch_warnings(record=True)
+        self.caught = self._context.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._context.__exit__(*exc_info)
+        seen: set[str] = set()
+        for item in self.caught:
+            text = _one_line(item.message)
+            if text not in seen:
+                seen.add(text)
+                print(f"warning: {text}", file=self.stream)
+
+
+def _load(args: argparse.Namespace):
+    from gmm_studio.core.dataio import ImportOptions, load_dataset
+
+    if not os.path.exists(args.data):
+        raise UsageError(f"{args.data}: no such file")
+    options = ImportOptions(
+        columns=args.columns, label_column=args.label_column, missing=args.missing,
+        standardize=args.standardize,
+    )
+    return load_dataset(args.data, options)
+
+
+#: Column names that usually hold classes rather than measurements.
+_LABEL_NAMES = frozenset({"label", "labels", "class", "cluster", "target", "species"})
+
+
+def _check_outputs(*paths: str | None) -> None:
+    """Refuse unusable output paths before a long fit rather than after it."""
+    for path in paths:
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise UsageError(f"{path}: is a folder; give a file name")
+        if not os.path.isdir(folder):
+            raise UsageError(f"{path}: the folder {folder} does not exist; create it first")
+
+
+def _vector(values: np.ndarray) -> str:
+    return "[" + ", ".join(format(float(v), ".4g") for v in values) + "]"
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from gmm_studio.core.export import (
+        save_model_json,
+        write_assignments_csv,
+        write_history_csv,
+    )
+    from gmm_studio.core.generate import adjusted_rand_index
+    from gmm_studio.core.mixture import GaussianMixture
+
+    _check_outputs(args.out, args.assignments, args.history)
+    dataset = _load(args)
+    x = dataset.values
+    if args.label_column is None:
+        suspects = [c for c in dataset.columns if c.strip().lower() in _LABEL_NAMES]
+        for name in suspects:
+            print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
+                  f"pass --label-column {name} to compare with it instead", file=err)
+    gm = GaussianMixture(
+        args.k, covariance_type=args.covariance, tol=args.tol, reg_covar=args.reg_covar,
+        max_iter=args.max_iter, n_init=args.n_init, init_params=args.init_params,
+        random_state=args.seed,
+    )
+    with _Warnings(err):
+        gm.fit(x)
+    n, d = x.shape
+    resp = gm.predict_proba(x)
+    labels = resp.argmax(axis=1)
+    log_likelihood = gm.score(x)
+    criteria = {"bic": gm.bic(x), "aic": gm.aic(x), "icl": gm.icl(x)}
+
+    print(f"data: {dataset.source}  N={n}  D={d}  columns: {', '.join(dataset.columns)}", file=out)
+    for note in dataset.notes:
+        print(f"  note: {note}", file=out)
+    if dataset.center is not None:
+        print("  standardised: the parameters below are in standard units", file=out)
+    print(f"model: K={args.k}  covariance={args.covariance}  seed={args.seed}  n_init={args.n_init}",
+          file=out)
+    print(f"iterations: {gm.n_iter_}  converged: {'yes' if gm.converged_ else 'no'}", file=out)
+    print(f"log-likelihood per point: {log_likelihood:.6f}", file=out)
+    print(f"BIC: {criteria['bic']:.6g}  AIC: {criteria['aic']:.6g}  ICL: {criteria['icl']:.6g}",
+          file=out)
+    counts = np.bincount(labels, minlength=args.k)
+    for j in range(args.k):
+        print(f"  component {j + 1}: weight {gm.weights_[j]:.4f}  points {counts[j]}  "
+              f"mean {_vector(gm.means_[j])}", file=out)
+    ari = None
+    if dataset.labels is not None:
+        ari = adjusted_rand_index(dataset.labels, labels)
+        print(f"ARI vs {args.label_column}: {ari:.4f}", file=out)
+
+    if args.out:
+        settings = {
+            "data": os.path.abspath(args.data), "n_components": args.k,
+            "covariance_type": args.covariance, "tol": args.tol, "reg_covar": args.reg_covar,
+            "max_iter": args.max_iter, "n_init": args.n_init, "init_params": args.init_params,
+            "seed": args.seed, "label_column": args.label_column, "standardize": args.standardize,
+            "missing": args.missing,
+        }
+        if ari is not None:
+            settings["ari"] = ari
+        save_model_json(
+            args.out, gm.params(), columns=dataset.columns, log_likelihood=log_likelihood,
+            n_iter=gm.n_iter_, converged=gm.converged_, criteria=criteria, n_samples=n,
+            settings=settings, preprocessing={"center": dataset.center, "scale": dataset.scale},
+            seed=args.seed,
+        )
+        print(f"wrote model: {args.out}", file=out)
+    if args.assignments:
+        write_assignments_csv(args.assignments, dataset.original_values(), dataset.columns, resp,
+                              row_index=dataset.row_index)
+        print(f"wrote assignments: {args.assignments}", file=out)
+    if args.history:
+        write_history_csv(args.history, gm.restarts_)
+        print(f"wrote history: {args.history}", file=out)
+    return 0
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def _parse_weights(text: str) -> str | tuple[float, ...]:
+    if text in ("equal", "imbalanced"):
+        return text
+    try:
+        return tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"argument --weights: expected equal, imbalanced or comma-separated numbers; got {text!r}"
+        ) from None
+
+
+def _run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from gmm_studio.core.em import EMData
+    from gmm_studio.core.export import atomic_write_text, model_to_json, write_csv
+    from gmm_studio.core.generate import GeneratorSettings, generate
+
+    settings = GeneratorSettings(
+        n_components=args.k, n_samples=args.n, n_features=args.dim,
+        weights=_parse_weights(args.weights), separation=args.separation, shape=args.shape,
+        outlier_fraction=args.outliers, seed=args.seed,
+    )
+    _check_outputs(args.out, args.truth)
+    # Refuse before writing anything, so a failed command leaves no partial output.
+    if args.truth and not settings.is_gaussian:
+        raise UsageError(
+            f"shape {args.shape!r} is not a Gaussian mixture, so it has no truth to write; "
+            "drop --truth or choose a Gaussian shape"
+        )
+    data = generate(settings)
+    columns = [f"x{j + 1}" for j in range(settings.n_features)]
+    truth_text = None
+    if args.truth and data.truth is not None:
+        inliers = data.values[data.labels >= 0]
+        truth_text = model_to_json(
+            data.truth, columns=columns,
+            log_likelihood=EMData(inliers, "full").mean_log_likelihood(data.truth),
+            n_samples=len(inliers),
+            settings={"source": "generate", "description": data.description, **asdict(settings)},
+            seed=settings.seed,
+        )
+    rows = (list(v) + [int(lab)] for v, lab in zip(data.values.tolist(), data.labels.tolist()))
+    write_csv(args.out, columns + ["label"], rows)
+    print(f"generated: {data.description}", file=out)
+    print(f"wrote data: {args.out}", file=out)
+    if truth_text is not None:
+        atomic_write_text(args.truth, truth_text)
+        print(f"wrote truth: {args.truth}", file=out)
+    return 0
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        import gmm_studio.core.sweep  # noqa: F401
+    except ImportError:
+        raise UsageError("the sweep command is not available in this build") from None
+    raise UsageError("the sweep command is not available in this build")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command.  ``argv`` excludes the program name, e.g. ``["fit", "d.csv", "-k", "3"]``.
+
+    Returns the exit status: 0 on success, 2 on bad input or options (after one
+    ``gmm-studio: error: ...`` line on stderr), 130 when interrupted.
+    """
+    out, err = sys.stdout, sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return 2
+    except SystemExit as exc:  # --help, and argparse's own exits
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    # Bad input reaches the user as one line; anything else is a bug and keeps its traceback.
+    from gmm_studio.core.dataio import DataError
+    from gmm_studio.core.export import ExportError, ModelFileError
+
+    try:
+        return args.run(args, out, err)
+    except (UsageError, DataError, ModelFileError, ExportError, ValueError, OSError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=err)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
