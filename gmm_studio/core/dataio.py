@@ -609,40 +609,45 @@ class _RowCollector:
             column.extend(flat[j :: self.n_cols])
         self.n_rows += rows
 
+    def add_numbers(self, block: np.ndarray) -> None:
+        """Count rows parsed elsewhere (by loadtxt), keeping the first ones for the preview."""
+        for row in block[: max(0, _HEAD_ROWS - len(self.head))]:
+            self.head.append(tuple(_format_number(v) for v in row))
+        self.n_rows += block.shape[0]
+
+    def take_columns(self) -> list[list[str]]:
+        """The cells collected since the last call, column by column."""
+        columns, self.columns = self.columns, [[] for _ in range(self.n_cols)]
+        return columns
+
 
 def _iter_chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, size):
         yield start, min(n, start + size)
 
 
-def _collect_plain(
-    lines: list[str], first: int, dialect: CsvDialect, rows: _RowCollector,
-    progress: _Progress, p0: float, p1: float,
-) -> None:
-    """Split unquoted lines[first:] into ``rows``."""
+def _collect_plain(lines: list[str], start: int, stop: int, dialect: CsvDialect, rows: _RowCollector) -> None:
+    """Split the unquoted lines[start:stop] into ``rows``."""
     comment = dialect.comment or "\x00"
     delimiter = None if dialect.delimiter == " " else dialect.delimiter
     n_cols = rows.n_cols
-    total = len(lines)
-    for start, stop in _iter_chunks(total - first, _CHUNK_LINES):
-        progress(p0 + (p1 - p0) * start / max(total - first, 1))
-        flat: list[str] = []
-        n = 0
-        for i in range(first + start, first + stop):
-            line = lines[i]
-            c0 = line[:1]
-            if not c0 or c0 == comment:
+    flat: list[str] = []
+    n = 0
+    for i in range(start, stop):
+        line = lines[i]
+        c0 = line[:1]
+        if not c0 or c0 == comment:
+            continue
+        if c0 in " \t":
+            s = line.strip()
+            if not s or s.startswith(comment):
                 continue
-            if c0 in " \t":
-                s = line.strip()
-                if not s or s.startswith(comment):
-                    continue
-            fields = line.split(delimiter)
-            if len(fields) != n_cols:
-                fields = rows.fix(fields, i + 1)
-            flat.extend(fields)
-            n += 1
-        rows.add_flat(flat, n)
+        fields = line.split(delimiter)
+        if len(fields) != n_cols:
+            fields = rows.fix(fields, i + 1)
+        flat.extend(fields)
+        n += 1
+    rows.add_flat(flat, n)
 
 
 def _collect_quoted(
@@ -665,8 +670,7 @@ def _collect_quoted(
                 line = line.replace("\t", " ").strip()
             yield line + "\n"
 
-    delimiter = dialect.delimiter
-    reader = csv.reader(feed(), delimiter=delimiter, quotechar='"', skipinitialspace=True, strict=False)
+    reader = csv.reader(feed(), delimiter=dialect.delimiter, quotechar='"', skipinitialspace=True, strict=False)
     flat: list[str] = []
     n = 0
     try:
@@ -688,29 +692,18 @@ def _collect_quoted(
     rows.add_flat(flat, n)
 
 
-def _try_loadtxt(
-    lines: list[str], first: int, dialect: CsvDialect, n_cols: int,
-    progress: _Progress, p0: float, p1: float,
-) -> np.ndarray | None:
-    """Fast path for all-numeric files: numpy's C parser, chunk by chunk; None if it fails."""
-    body = len(lines) - first
+def _loadtxt_chunk(chunk: list[str], dialect: CsvDialect, n_cols: int) -> np.ndarray | None:
+    """Parse an all-numeric chunk with numpy's C parser; None if it is not that simple."""
+    if dialect.decimal == ",":
+        chunk = [line.replace(",", ".") for line in chunk]
+    if not "".join(chunk).strip():
+        return np.empty((0, n_cols))  # loadtxt would warn about a chunk without data
     delimiter = None if dialect.delimiter == " " else dialect.delimiter
-    blocks = []
-    for start, stop in _iter_chunks(body, _CHUNK_LINES):
-        progress(p0 + (p1 - p0) * start / max(body, 1))
-        chunk = lines[first + start : first + stop]
-        if dialect.decimal == ",":
-            chunk = [line.replace(",", ".") for line in chunk]
-        if not "".join(chunk).strip():
-            continue  # loadtxt warns about chunks without data
-        try:
-            block = np.loadtxt(chunk, delimiter=delimiter, comments=None, dtype=np.float64, ndmin=2)
-        except ValueError:
-            return None
-        if block.shape[1] != n_cols:
-            return None
-        blocks.append(block)
-    return np.concatenate(blocks) if blocks else None
+    try:
+        block = np.loadtxt(chunk, delimiter=delimiter, comments=None, dtype=np.float64, ndmin=2)
+    except ValueError:
+        return None
+    return block if block.shape[1] == n_cols else None
 
 
 def read_table(
@@ -745,7 +738,9 @@ def read_table(
     Notes
     -----
     Runs on whichever thread calls it (the GUI uses a worker thread); it keeps no
-    global state.
+    global state.  Unquoted files are parsed in chunks of lines: a chunk of plain
+    numbers goes through ``numpy.loadtxt``'s C parser, any other chunk (missing
+    values, text, short rows) through a Python splitter.
     """
     path = os.fspath(path)
     name = _display_name(path)
@@ -791,69 +786,90 @@ def read_table(
     if first == len(lines):
         raise DataError(f"{name} contains no data, only comments or blank lines; choose a file with rows of numbers.")
 
-    body_sample = lines[first : first + 1000]
-    split = _split_lines(_content_lines(body_sample, comment), dialect.delimiter, quoted)
+    split = _split_lines(_content_lines(lines[first : first + 1000], comment), dialect.delimiter, quoted)
     if dialect.has_header:
         header = split[0]
         n_cols = len(header)
         first += 1
-        # skip past any comment or blank lines between the header and the data
     else:
         counts = Counter(len(r) for r in split)
         n_cols = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
         header = []
     data_rows = split[1:] if dialect.has_header else split
-
-    columns = list(_unique_names(header, n_cols))
+    columns = _unique_names(header, n_cols)
     rows = _RowCollector(n_cols, name, dialect.delimiter_name)
-    all_numeric = all(
-        len(r) == n_cols and all(_is_number(c, dialect.decimal) for c in r) for r in data_rows[:200]
-    )
-    fast = None
-    if data_rows and not quoted and all_numeric and not any(
-        (comment and comment in line) or not line.strip() for line in lines[first : first + 1000]
-    ):
-        fast = _try_loadtxt(lines, first, dialect, n_cols, report, 0.15, 0.85)
+
+    # One list per chunk of lines, holding per column a float array or the raw cells (text).
+    blocks: list[list[np.ndarray | list[str]]] = []
+    ranges: list[tuple[int, int] | None] = []  # line range of chunks parsed by loadtxt
+    if quoted:
+        _collect_quoted(lines, first, dialect, rows, report, 0.15, 0.85, name)
+        blocks.append(_convert_cells(rows.take_columns(), dialect.decimal))
+        ranges.append(None)
+    else:
+        try_fast = bool(data_rows) and all(
+            len(r) == n_cols and all(_is_number(c, dialect.decimal) for c in r) for r in data_rows[:200]
+        )
+        failures = 0
+        body = len(lines) - first
+        for start, stop in _iter_chunks(body, _CHUNK_LINES):
+            report(0.15 + 0.75 * start / max(body, 1))
+            a, b = first + start, first + stop
+            block = _loadtxt_chunk(lines[a:b], dialect, n_cols) if try_fast else None
+            if block is not None:
+                blocks.append([block[:, j].copy() for j in range(n_cols)])
+                ranges.append((a, b))
+                rows.add_numbers(block)
+                continue
+            if try_fast:
+                failures += 1
+                try_fast = failures < 3  # gaps everywhere: stop paying for failed attempts
+            _collect_plain(lines, a, b, dialect, rows)
+            blocks.append(_convert_cells(rows.take_columns(), dialect.decimal))
+            ranges.append(None)
+
+    n_rows = rows.n_rows
+    if n_rows == 0:
+        raise DataError(f"{name} has a header row but no data rows; add rows of numbers below the header.")
+    if rows.short_rows:
+        notes.append(
+            f"{rows.short_rows} row(s) had fewer than {n_cols} fields (first at line "
+            f"{rows.first_short_line}); the absent fields were treated as missing values"
+        )
     numeric: dict[str, np.ndarray] = {}
     text_cols: dict[str, np.ndarray] = {}
-    if fast is not None:
-        del lines
-        for j, c in enumerate(columns):
-            numeric[c] = np.ascontiguousarray(fast[:, j])
-        n_rows = fast.shape[0]
-        head = tuple(tuple(_format_number(v) for v in row) for row in fast[:_HEAD_ROWS])
-    else:
-        if quoted:
-            _collect_quoted(lines, first, dialect, rows, report, 0.15, 0.85, name)
+    resplit: dict[int, list[list[str]]] = {}
+    keep = []
+    for j, c in enumerate(columns):
+        report(0.9 + 0.1 * j / n_cols)
+        parts = [block[j] for block in blocks]
+        if all(isinstance(p, np.ndarray) for p in parts):
+            values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            if (j >= len(header) or not header[j].strip()) and np.isnan(values).all():
+                notes.append(f"ignored {c}, which is empty")
+                continue
+            numeric[c] = values
         else:
-            _collect_plain(lines, first, dialect, rows, report, 0.15, 0.85)
-        del lines
-        n_rows = rows.n_rows
-        if n_rows == 0:
-            raise DataError(f"{name} has a header row but no data rows; add rows of numbers below the header.")
-        if rows.short_rows:
-            notes.append(
-                f"{rows.short_rows} row(s) had fewer than {n_cols} fields (first at line "
-                f"{rows.first_short_line}); the absent fields were treated as missing values"
-            )
-        head = tuple(rows.head)
-        keep = []
-        for j, (c, tokens) in enumerate(zip(columns, rows.columns)):
-            report(0.85 + 0.15 * j / n_cols)
-            rows.columns[j] = []  # free cells as we go
-            values, bad = _convert_column(tokens, dialect.decimal)
-            if values is not None:
-                if j >= len(header) or not header[j].strip():
-                    if all(not t.strip() for t in tokens):
-                        notes.append(f"ignored {c}, which is empty")
-                        continue
-                numeric[c] = values
-            else:
-                text_cols[c] = np.array([t.strip() for t in tokens], dtype=object)
-            keep.append(j)
-        if len(keep) < n_cols:
-            columns = [columns[j] for j in keep]
-            head = tuple(tuple(r[j] for j in keep) for r in head)
+            cells: list[str] = []
+            for k, p in enumerate(parts):
+                if isinstance(p, list):
+                    cells.extend(p)
+                    continue
+                if k not in resplit:  # a loadtxt chunk: split its lines again for the raw cells
+                    a, b = ranges[k]  # type: ignore[misc]
+                    again = _RowCollector(n_cols, name, dialect.delimiter_name)
+                    _collect_plain(lines, a, b, dialect, again)
+                    resplit[k] = again.take_columns()
+                cells.extend(resplit[k][j])
+            text_cols[c] = np.array([t.strip() for t in cells], dtype=object)
+        keep.append(j)
+        for block in blocks:
+            block[j] = []  # free memory as we go
+    del lines
+    head = tuple(rows.head)
+    if len(keep) < n_cols:
+        columns = tuple(columns[j] for j in keep)
+        head = tuple(tuple(r[j] for j in keep) for r in head)
     report(1.0)
     return Table(
         path=path,
@@ -865,6 +881,15 @@ def read_table(
         notes=tuple(notes),
         head=head,
     )
+
+
+def _convert_cells(columns: list[list[str]], decimal: str) -> list[np.ndarray | list[str]]:
+    """Each column as a float array if every cell is a number or missing, else its cells."""
+    out: list[np.ndarray | list[str]] = []
+    for cells in columns:
+        values, _ = _convert_column(cells, decimal)
+        out.append(values if values is not None else cells)
+    return out
 
 
 def _table_from_npy(data: bytes, path: str | None, name: str) -> Table:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gmm_studio.core import dataio
 from gmm_studio.core.dataio import (
     SUPPORTED_SUFFIXES,
     CsvDialect,
@@ -371,12 +372,18 @@ def test_round_trip_savetxt(tmp_path, data, delimiter, header):
 # --------------------------------------------------------------------------- beyond the sniffed sample
 
 
+@pytest.fixture(autouse=False)
+def small_chunks(monkeypatch):
+    """Make 20 000-line files span several chunks, mixing the loadtxt and Python parsers."""
+    monkeypatch.setattr(dataio, "_CHUNK_LINES", 3_000)
+
+
 def _big_lines(n=20_000):
     rng = np.random.default_rng(3)
     return ["a,b"] + [f"{u:.6g},{v:.6g}" for u, v in rng.normal(size=(n, 2))]
 
 
-def test_gap_far_from_the_start_falls_back_to_general_path(tmp_path):
+def test_gap_far_from_the_start_falls_back_to_general_path(tmp_path, small_chunks):
     lines = _big_lines()
     lines[12_000] = "NA,1"
     table = read_table(write(tmp_path, "\n".join(lines)))
@@ -384,18 +391,21 @@ def test_gap_far_from_the_start_falls_back_to_general_path(tmp_path):
     assert np.isnan(table.numeric["a"][11_999]) and np.isnan(table.numeric["a"]).sum() == 1
 
 
-def test_ragged_row_far_from_the_start(tmp_path):
+def test_ragged_row_far_from_the_start(tmp_path, small_chunks):
     lines = _big_lines()
     lines[13_000] = "1,2,3"
     with pytest.raises(DataError, match="Line 13001 "):
         read_table(write(tmp_path, "\n".join(lines)))
 
 
-def test_text_far_from_the_start_makes_a_text_column(tmp_path):
+def test_text_far_from_the_start_makes_a_text_column(tmp_path, small_chunks):
     lines = _big_lines()
     lines[14_000] = "oops,1"
     table = read_table(write(tmp_path, "\n".join(lines)))
-    assert table.text_columns == ("a",)
+    assert table.text_columns == ("a",) and table.numeric_columns == ("b",)
+    assert table.text["a"][13_999] == "oops"
+    assert list(table.text["a"][:3]) == [r.split(",")[0] for r in lines[1:4]]
+    assert table.text["a"][19_999] == lines[20_000].split(",")[0]
     with pytest.raises(DataError, match="such as 'oops'"):
         prepare_dataset(table)
 
