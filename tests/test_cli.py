@@ -1,0 +1,290 @@
+"""The headless command line: fit, generate, (sweep); exit codes; one-line errors; no Qt."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gmm_studio.cli import main
+from gmm_studio.core.em import EMData
+from gmm_studio.core.export import load_model_json
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_MAIN = "import sys; from gmm_studio.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("gmm-studio: error: "), lines[0]
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def data_csv(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    assert main(["generate", "--k", "3", "--n", "300", "--seed", "4", "--separation", "6",
+                 "--out", str(path), "--truth", str(tmp_path / "truth.json")]) == 0
+    capsys.readouterr()
+    return path
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def test_generate_writes_data_and_truth(tmp_path, capsys):
+    out, truth = tmp_path / "d.csv", tmp_path / "t.json"
+    assert main(["generate", "--k", "2", "--n", "200", "--dim", "3", "--outliers", "5%",
+                 "--seed", "1", "--out", str(out), "--truth", str(truth)]) == 0
+    stdout = capsys.readouterr().out
+    assert "2 rotated, elongated Gaussian components" in stdout and "seed 1" in stdout
+    rows = _rows(out)
+    assert list(rows[0]) == ["x1", "x2", "x3", "label"]
+    assert len(rows) == 200
+    assert sum(r["label"] == "-1" for r in rows) == 10
+    model = load_model_json(truth)
+    assert model.columns == ("x1", "x2", "x3")
+    assert model.params.n_components == 2 and model.metadata["seed"] == 1
+    assert model.metadata["settings"]["shape"] == "rotated"
+
+    # the same seed gives the same file
+    again = tmp_path / "again.csv"
+    assert main(["generate", "--k", "2", "--n", "200", "--dim", "3", "--outliers", "0.05",
+                 "--seed", "1", "--out", str(again)]) == 0
+    assert again.read_text() == out.read_text()
+
+
+def test_generate_matches_core_generator(tmp_path, capsys):
+    from gmm_studio.core.generate import GeneratorSettings, generate
+
+    out = tmp_path / "d.csv"
+    assert main(["generate", "--k", "4", "--n", "120", "--shape", "spherical", "--separation", "4",
+                 "--weights", "imbalanced", "--seed", "9", "--out", str(out)]) == 0
+    expected = generate(GeneratorSettings(4, 120, 2, "imbalanced", 4.0, "spherical", 0.0, 9))
+    rows = _rows(out)
+    values = np.array([[float(r["x1"]), float(r["x2"])] for r in rows])
+    np.testing.assert_array_equal(values, expected.values)  # written at full precision
+    np.testing.assert_array_equal([int(r["label"]) for r in rows], expected.labels)
+
+
+def test_generate_non_gaussian_shape_refuses_truth(tmp_path, capsys):
+    out = tmp_path / "moons.csv"
+    code = main(["generate", "--shape", "moons", "--out", str(out), "--truth", str(tmp_path / "t.json")])
+    assert code == 2
+    assert "no truth" in _error_line(capsys)
+    assert os.listdir(tmp_path) == []
+    assert main(["generate", "--shape", "moons", "--n", "50", "--out", str(out)]) == 0
+    assert len(_rows(out)) == 50
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--k", "30"], "n_components must be between 1 and 20"),
+        (["--shape", "blobs"], "Unknown shape 'blobs'"),
+        (["--outliers", "0.9"], "outlier_fraction"),
+        (["--outliers", "lots"], "argument --outliers"),
+        (["--weights", "1,2"], "weights has 2 entries"),
+        (["--weights", "heavy"], "argument --weights"),
+        (["--n", "0"], "argument --n"),
+        (["--separation", "-1"], "separation"),
+    ],
+)
+def test_generate_bad_options(tmp_path, capsys, args, message):
+    assert main(["generate", "--out", str(tmp_path / "d.csv"), *args]) == 2
+    assert message in _error_line(capsys)
+    assert os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def test_fit_prints_summary_and_exports(tmp_path, data_csv, capsys):
+    model, points, history = tmp_path / "m.json", tmp_path / "p.csv", tmp_path / "h.csv"
+    code = main(["fit", str(data_csv), "-k", "3", "--label-column", "label", "--seed", "2",
+                 "--n-init", "2", "--out", str(model), "--assignments", str(points),
+                 "--history", str(history)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err == ""
+    out = captured.out
+    for text in ("N=300", "D=2", "K=3", "covariance=full", "iterations:", "converged: yes",
+                 "log-likelihood per point:", "BIC:", "AIC:", "ICL:", "component 3: weight",
+                 "ARI vs label: 1.0000"):
+        assert text in out, text
+
+    loaded = load_model_json(model)
+    assert loaded.columns == ("x1", "x2")
+    assert loaded.metadata["n_samples"] == 300 and loaded.metadata["seed"] == 2
+    assert loaded.metadata["settings"]["n_init"] == 2
+    x = np.array([[float(r["x1"]), float(r["x2"])] for r in _rows(data_csv)])
+    ll = EMData(x, "full").mean_log_likelihood(loaded.params)
+    assert abs(ll - loaded.metadata["log_likelihood"]) <= 1e-12
+    assert f"log-likelihood per point: {ll:.6f}" in out
+
+    rows = _rows(points)
+    assert list(rows[0]) == ["row", "x1", "x2", "component", "resp_1", "resp_2", "resp_3",
+                             "uncertainty"]
+    assert len(rows) == 300 and rows[5]["row"] == "5"
+    np.testing.assert_array_equal([[float(r["x1"]), float(r["x2"])] for r in rows], x)
+    resp = np.array([[float(r[f"resp_{j}"]) for j in (1, 2, 3)] for r in rows])
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0, atol=1e-12)
+
+    hist = _rows(history)
+    assert {r["restart"] for r in hist} == {"0", "1"}
+    assert {r["half_step"] for r in hist} == {"init", "E", "M"}
+
+
+def test_fit_standardized_exports_preprocessing(tmp_path, data_csv, capsys):
+    model = tmp_path / "m.json"
+    assert main(["fit", str(data_csv), "-k", "2", "--columns", "x2,x1", "--standardize",
+                 "--covariance", "diag", "--out", str(model)]) == 0
+    assert "standardised" in capsys.readouterr().out
+    loaded = load_model_json(model)
+    assert loaded.columns == ("x2", "x1")
+    assert loaded.params.covariance_type == "diag"
+    std = loaded.preprocessing["standardization"]
+    assert std is not None and std["center"].shape == (2,)
+
+
+def test_fit_warns_about_a_label_like_feature(data_csv, capsys):
+    assert main(["fit", str(data_csv), "-k", "2"]) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    # (fitting a discrete column usually collapses components too: more warning lines)
+    assert lines[0].startswith("warning: column 'label' is fitted as a feature")
+    assert all(line.startswith("warning: ") for line in lines)
+
+
+def test_fit_estimator_warnings_are_single_lines(data_csv, capsys):
+    assert main(["fit", str(data_csv), "-k", "3", "--columns", "x1,x2", "--max-iter", "1",
+                 "--tol", "0"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines == ["warning: Best performing initialization did not converge. Try different "
+                     "init parameters, or increase max_iter, tol, or check for degenerate data."]
+    assert "converged: no" in captured.out
+
+
+def test_fit_degenerate_data_warns_not_crashes(tmp_path, capsys):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b\n" + "1,1\n" * 20 + "5,5\n6,4\n5,6\n4,5\n")
+    code = main(["fit", str(path), "-k", "2"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "Traceback" not in captured.err
+    warnings = captured.err.strip().splitlines()
+    assert warnings and all(line.startswith("warning: ") for line in warnings)
+    assert any("collapsed" in line for line in warnings)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit", "{data}", "-k", "x"], "argument -k/--k"),
+        (["fit", "{data}", "-k", "0"], "positive integer"),
+        (["fit", "{data}"], "required: -k"),
+        (["fit", "{data}", "-k", "3", "--bogus"], "unrecognized arguments: --bogus"),
+        (["fit", "{data}", "-k", "3", "--covariance", "round"], "invalid covariance type"),
+        (["fit", "{missing}", "-k", "3"], "no such file"),
+        (["fit", "{data}", "-k", "3", "--columns", "x1,nope"], "nope"),
+        (["fit", "{data}", "-k", "3", "--label-column", "nope"], "nope"),
+        (["fit", "{data}", "-k", "301", "--label-column", "label"], "n_samples"),
+        (["fit", "{data}", "-k", "3", "--tol", "-1"], "argument --tol"),
+        (["fit", "{data}", "-k", "3", "--out", "{tmp}/no/such/m.json"], "does not exist"),
+        (["fit", "{data}", "-k", "3", "--assignments", "{tmp}"], "is a folder"),
+        (["fit", "{notdata}", "-k", "2"], ""),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "required: COMMAND"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, data_csv, capsys, argv, message):
+    notdata = tmp_path / "notes.csv"
+    notdata.write_text("name,comment\nalpha,hello\nbeta,world\n")
+    before = set(os.listdir(tmp_path))
+    values = {"data": str(data_csv), "missing": str(tmp_path / "missing.csv"), "tmp": str(tmp_path),
+              "notdata": str(notdata)}
+    code = main([a.format(**values) for a in argv])
+    assert code == 2
+    assert message in _error_line(capsys)
+    assert set(os.listdir(tmp_path)) == before  # nothing written
+
+
+def test_failed_write_is_one_line(tmp_path, data_csv, capsys, monkeypatch):
+    import errno
+
+    from gmm_studio.core import export
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export.os, "fsync", full)
+    assert main(["fit", str(data_csv), "-k", "2", "--columns", "x1,x2",
+                 "--out", str(tmp_path / "m.json")]) == 2
+    assert "disk is full" in _error_line(capsys)
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["fit"], ["generate"], ["sweep"]])
+def test_help(capsys, command):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: gmm-studio")
+    if command == ["fit"]:
+        for option in ("-k", "--covariance", "--columns", "--label-column", "--standardize",
+                       "--seed", "--n-init", "--max-iter", "--tol", "--reg-covar", "--out",
+                       "--assignments", "--history"):
+            assert option in out
+    if command == ["generate"]:
+        for option in ("--k", "--n", "--dim", "--shape", "--separation", "--outliers", "--seed",
+                       "--out", "--truth"):
+            assert option in out
+
+
+# --------------------------------------------------------------------------- subprocess
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_cli_imports_no_qt():
+    code = ("import gmm_studio.cli, sys; "
+            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'gmm_studio.ui'))]; "
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_subprocess_fit_and_error(tmp_path, data_csv):
+    ok = subprocess.run(
+        [sys.executable, "-c", RUN_MAIN, "fit", str(data_csv), "-k", "3", "--label-column",
+         "label", "--out", str(tmp_path / "m.json")],
+        env=_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "ARI vs label" in ok.stdout and ok.stderr == ""
+    assert json.loads((tmp_path / "m.json").read_text())["format"] == "gmm-studio-model"
+
+    bad = subprocess.run(
+        [sys.executable, "-c", RUN_MAIN, "fit", str(tmp_path / "absent.csv"), "-k", "3"],
+        env=_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("gmm-studio: error: ")
