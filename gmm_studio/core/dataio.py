@@ -695,7 +695,7 @@ def _collect_quoted(
 def _loadtxt_chunk(chunk: list[str], dialect: CsvDialect, n_cols: int) -> np.ndarray | None:
     """Parse an all-numeric chunk with numpy's C parser; None if it is not that simple."""
     if dialect.decimal == ",":
-        chunk = [line.replace(",", ".") for line in chunk]
+        chunk = "\n".join(chunk).replace(",", ".").split("\n")
     if not "".join(chunk).strip():
         return np.empty((0, n_cols))  # loadtxt would warn about a chunk without data
     delimiter = None if dialect.delimiter == " " else dialect.delimiter
