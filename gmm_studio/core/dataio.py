@@ -808,7 +808,7 @@ def read_table(
         ranges.append(None)
     else:
         try_fast = bool(data_rows) and all(
-            len(r) == n_cols and all(_is_number(c, dialect.decimal) for c in r) for r in data_rows[:200]
+            all(_is_missing(c) or _is_number(c, dialect.decimal) for c in r) for r in data_rows[:200]
         )
         failures = 0
         body = len(lines) - first
