@@ -212,7 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated covariance types, or all (default full)")
     sweep.add_argument("--n-init", type=_positive_int, default=5,
                        help="initialisations per K and type (default 5)")
-    sweep.add_argument("--criterion", default="bic", help="bic, aic, icl, ... (default bic)")
+    sweep.add_argument("--criterion", default="bic",
+                       help="bic, aic, icl (lower is better), train_ll or heldout_ll (higher is "
+                            "better) (default bic)")
+    sweep.add_argument("--validation", type=_fraction, default=0.2,
+                       help="fraction of rows held out for heldout_ll, e.g. 0.2 or 20%%; 0 for "
+                            "none (default 0.2)")
+    sweep.add_argument("--jobs", type=_positive_int, default=2,
+                       help="fits run at once (default 2)")
     sweep.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     sweep.add_argument("--max-iter", type=_non_negative_int, default=100,
                        help="maximum EM iterations per fit (default 100)")
@@ -437,10 +444,54 @@ def _run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        import gmm_studio.core.sweep  # noqa: F401
+        from gmm_studio.core.sweep import (
+            CRITERIA,
+            CRITERION_LABELS,
+            SweepSettings,
+            run_sweep,
+        )
     except ImportError:
         raise UsageError("the sweep command is not available in this build") from None
-    raise UsageError("the sweep command is not available in this build")
+    from gmm_studio.core.export import atomic_write_text
+
+    if args.criterion not in CRITERIA:
+        raise UsageError(
+            f"argument --criterion: invalid choice {args.criterion!r} (choose from "
+            f"{', '.join(CRITERIA)})"
+        )
+    if args.criterion == "heldout_ll" and args.validation == 0:
+        raise UsageError("--criterion heldout_ll needs held-out rows: give --validation above 0")
+    _check_outputs(args.out)
+    settings = SweepSettings(
+        k_values=args.k, covariance_types=args.covariance, n_init=args.n_init,
+        validation_fraction=args.validation, seed=args.seed, tol=args.tol,
+        reg_covar=args.reg_covar, max_iter=args.max_iter,
+    )
+    dataset = _load(args)
+    n, d = dataset.values.shape
+    with _Warnings(err):
+        result = run_sweep(dataset.values, settings, max_workers=args.jobs)
+    label = CRITERION_LABELS[args.criterion]
+    print(f"data: {dataset.source}  N={n}  D={d}  columns: {', '.join(dataset.columns)}", file=out)
+    for note in dataset.notes:
+        print(f"  note: {note}", file=out)
+    print(f"fitted on {result.n_train} rows, {result.n_validation} held out; n_init={args.n_init}, "
+          f"seed={args.seed}", file=out)
+    print(f"{label} by K and covariance type ({'lower' if args.criterion in ('bic', 'aic', 'icl') else 'higher'} "
+          "is better; NA = degenerate fit):", file=out)
+    width = max(12, *(len(t) + 2 for t in settings.covariance_types))
+    print("K".rjust(4) + "".join(t.rjust(width) for t in settings.covariance_types), file=out)
+    for row in result.table(args.criterion):
+        cells = ["--" if v is None else ("NA" if not math.isfinite(v) else format(v, ".6g"))
+                 for v in row[1:]]
+        print(str(row[0]).rjust(4) + "".join(c.rjust(width) for c in cells), file=out)
+    if args.out:
+        atomic_write_text(args.out, result.to_csv_text())
+        print(f"wrote sweep: {args.out}", file=out)
+    best = result.best(args.criterion)  # ValueError (exit 2) when every cell is NA
+    print(f"best: K={best.n_components}  covariance={best.covariance_type}  "
+          f"{label} {best.value(args.criterion):.6g}", file=out)
+    return 0
 
 
 # --------------------------------------------------------------------------- main

@@ -251,6 +251,9 @@ def test_help(capsys, command):
         for option in ("--k", "--n", "--dim", "--shape", "--separation", "--outliers", "--seed",
                        "--out", "--truth"):
             assert option in out
+    if command == ["sweep"]:
+        for option in ("--k", "--covariance", "--n-init", "--criterion", "--out"):
+            assert option in out
 
 
 # --------------------------------------------------------------------------- subprocess
@@ -288,3 +291,40 @@ def test_subprocess_fit_and_error(tmp_path, data_csv):
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("gmm-studio: error: ")
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def test_sweep_prints_best_and_writes_csv(tmp_path, data_csv, capsys):
+    pytest.importorskip("gmm_studio.core.sweep")
+    out = tmp_path / "sweep.csv"
+    code = main(["sweep", str(data_csv), "--label-column", "label", "--k", "1-4",
+                 "--covariance", "full,spherical", "--n-init", "1", "--jobs", "1",
+                 "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    lines = captured.out.splitlines()
+    assert lines[-1].startswith("best: K=3  covariance=")
+    assert any(line.split()[:1] == ["4"] for line in lines)  # one table row per K
+    rows = _rows(out)
+    assert len(rows) == 8
+    assert {(r["K"], r["covariance_type"]) for r in rows} == {
+        (str(k), t) for k in range(1, 5) for t in ("full", "spherical")}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--k", "0-3"], "argument --k"),
+        (["--k", "x"], "argument --k"),
+        (["--covariance", "full,round"], "invalid covariance type"),
+        (["--criterion", "likelihood"], "invalid choice 'likelihood'"),
+        (["--criterion", "heldout_ll", "--validation", "0"], "--validation above 0"),
+        (["--validation", "1.5"], "validation_fraction"),
+    ],
+)
+def test_sweep_bad_options(data_csv, capsys, args, message):
+    pytest.importorskip("gmm_studio.core.sweep")
+    assert main(["sweep", str(data_csv), "--label-column", "label", *args]) == 2
+    assert message in _error_line(capsys)
