@@ -758,22 +758,23 @@ class GeneratorPanel(QWidget):
         self.fit_table.setRowCount(k_true)
         for i in range(k_true):
             error = by_true.get(i)
-            cells = (
-                [str(i), "—", "unmatched", "", ""]
-                if error is None
-                else [
+            if error is None:
+                cells: list[str | float] = [str(i), "—", "unmatched", "", ""]
+            else:
+                cells = [
                     str(i),
                     str(error.fitted_index),
-                    f"{error.mean_error:.3g}",
-                    f"{error.weight_error:.3g}",
-                    f"{error.covariance_error:.3g}",
+                    error.mean_error,
+                    error.weight_error,
+                    error.covariance_error,
                 ]
-            )
             for col, value in enumerate(cells):
-                item = QTableWidgetItem(value)
-                if col >= 2 and error is not None:
+                if isinstance(value, float):
+                    item = QTableWidgetItem(f"{value:.3g}")
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    item.setData(Qt.ItemDataRole.UserRole, float(value))
+                    item.setData(Qt.ItemDataRole.UserRole, value)  # the exact number, for copying and tests
+                else:
+                    item = QTableWidgetItem(value)
                 self.fit_table.setItem(i, col, item)
         self.fit_table.setVisible(True)
 
