@@ -1,0 +1,135 @@
+"""Composition root: arguments, QApplication, MainWindow.
+
+``gmm-studio [--data FILE] [--screenshot OUT.png] [--no-fit]`` opens the window;
+``gmm-studio fit|generate|sweep ...`` runs the command line (:mod:`gmm_studio.cli`) without
+importing Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+CLI_COMMANDS = ("fit", "generate", "sweep")
+
+__all__ = ["CLI_COMMANDS", "build_window", "main", "parse_arguments"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gmm-studio",
+        description="Watch Expectation-Maximization fit a Gaussian mixture. "
+        f"Command-line tools: gmm-studio {{{','.join(CLI_COMMANDS)}}} --help.",
+    )
+    parser.add_argument("--data", metavar="FILE",
+                        help="open this data file at start (.npy of shape (N, D), or .csv/.tsv/.txt)")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="build the window offscreen, fit to convergence, save a PNG, exit")
+    parser.add_argument("--no-fit", action="store_true",
+                        help="do not start a fit automatically at start-up")
+    return parser
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse GUI arguments; bad ones exit with status 2 and a message (argparse)."""
+    return _parser().parse_args(list(argv) if argv is not None else None)
+
+
+def build_window(argv: Sequence[str] | None = None):
+    """The main window for these arguments, without entering the event loop.
+
+    A ``QApplication`` must exist.  Loads ``--data`` (or the demo), and unless ``--no-fit`` or
+    ``--screenshot`` is given, schedules a fit to start once the event loop runs.
+    """
+    args = parse_arguments([] if argv is None else argv)
+    return _build(args)
+
+
+def _build(args: argparse.Namespace):
+    from PySide6.QtCore import QTimer
+
+    from gmm_studio.ui.main_window import MainWindow
+
+    window = MainWindow(restore_settings=args.screenshot is None)
+    if args.data:
+        from gmm_studio.core.dataio import DataError, load_dataset
+
+        try:
+            dataset = load_dataset(args.data)
+        except (DataError, OSError) as exc:
+            window.close()
+            raise SystemExit(f"gmm-studio: cannot open {args.data}: {exc}") from None
+        window.set_dataset(dataset)
+    else:
+        window.load_demo()
+    if not args.no_fit and args.screenshot is None:
+        QTimer.singleShot(400, window.run_fit)
+    return window
+
+
+def _run_gui(argv: list[str]) -> int:
+    args = parse_arguments(argv)
+    if args.screenshot and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gmm-studio"])
+    app.setOrganizationName("GMM Studio")
+    app.setApplicationName("GMM Studio")
+    try:
+        window = _build(args)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.screenshot:
+        return screenshot(window, args.screenshot)
+    window.show()
+    return app.exec()
+
+
+def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
+    """Fit as fast as possible to the end, then save ``window.grab()`` to ``path``.
+
+    Returns 0 when the picture was written (after a timeout it is still written, with 1).
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gmm_studio.ui.control_panel import SPEED_MAX
+
+    window.resize(1400, 900)
+    window.show()
+    window.panel.speed_slider.setValue(SPEED_MAX)
+    loop = QEventLoop()
+    finished = []
+    window.fit_finished.connect(lambda snap: (finished.append(snap), loop.quit()))
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(timeout_ms)
+    window.run_fit()
+    if window.is_fitting():
+        loop.exec()
+    window.redraw()
+    window.data_view.cloud.refresh()
+    ok = window.grab().save(path)
+    window.close()
+    if not ok:
+        print(f"gmm-studio: could not write {path}", file=sys.stderr)
+        return 1
+    return 0 if finished else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: CLI commands without Qt, otherwise the window."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in CLI_COMMANDS:
+        from gmm_studio import cli
+
+        return int(cli.main(argv) or 0)
+    return int(_run_gui(argv) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

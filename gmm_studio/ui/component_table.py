@@ -1,0 +1,133 @@
+"""A table of the shown model's components: colour, weight π_k, N_k, mean μ_k, covariance Σ_k.
+
+Clicking a component's mean in the data view selects its row (and selecting a row highlights
+the component).  GUI thread only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from gmm_studio.core.params import MixtureParams
+
+__all__ = ["ComponentTable"]
+
+_HEADERS = ("", "π (weight)", "N_k", "mean μ", "covariance Σ")
+
+
+def _fmt_vec(v: np.ndarray) -> str:
+    return "(" + ", ".join(f"{x:.3g}" for x in v) + ")"
+
+
+def _fmt_cov(c: np.ndarray) -> str:
+    return "[" + "; ".join(" ".join(f"{x:.3g}" for x in row) for row in c) + "]"
+
+
+class ComponentTable(QWidget):
+    """Rows per component; ``component_selected(int)`` when a row is chosen (-1: none)."""
+
+    component_selected = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("componentTable")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.caption = QLabel("Click a component's mean (●) in the data view to inspect it.")
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+        self.table = QTableWidget(0, len(_HEADERS))
+        self.table.setHorizontalHeaderLabels(_HEADERS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        layout.addWidget(self.table)
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.detail)
+        self._params: MixtureParams | None = None
+        self._counts: np.ndarray | None = None
+        self._key: tuple | None = None
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+
+    def set_model(self, params: MixtureParams | None, counts: np.ndarray | None,
+                  palette: np.ndarray) -> None:
+        """Show these parameters (counts: effective N_k, or None)."""
+        key = (id(params), id(counts))
+        if key == self._key:
+            return
+        self._key = key
+        self._params, self._counts = params, counts
+        selected = self.selected()
+        self.table.blockSignals(True)
+        if params is None:
+            self.table.setRowCount(0)
+            self.detail.setText("")
+            self.table.blockSignals(False)
+            return
+        k = params.n_components
+        if self.table.rowCount() != k:
+            self.table.setRowCount(k)
+            for r in range(k):
+                for c in range(len(_HEADERS)):
+                    self.table.setItem(r, c, QTableWidgetItem())
+        full = params.full_covariances()
+        for r in range(k):
+            rgb = palette[r] if r < len(palette) else (0.5, 0.5, 0.5)
+            swatch = self.table.item(r, 0)
+            swatch.setBackground(QBrush(QColor.fromRgbF(*map(float, rgb[:3]))))
+            swatch.setText(str(r + 1))
+            swatch.setForeground(QBrush(QColor("white")))
+            self.table.item(r, 1).setText(f"{params.weights[r]:.3f}")
+            n_k = "—" if counts is None else f"{counts[r]:.1f}"
+            self.table.item(r, 2).setText(n_k)
+            self.table.item(r, 3).setText(_fmt_vec(params.means[r]))
+            self.table.item(r, 4).setText(_fmt_cov(full[r]))
+            self.table.item(r, 4).setToolTip(_fmt_cov(full[r]))
+        if selected is not None and selected < k:
+            self.table.selectRow(selected)
+        self.table.blockSignals(False)
+        self._update_detail()
+
+    def select(self, k: int | None) -> None:
+        self.table.blockSignals(True)
+        if k is None or k >= self.table.rowCount():
+            self.table.clearSelection()
+        else:
+            self.table.selectRow(k)
+        self.table.blockSignals(False)
+        self._update_detail()
+
+    def selected(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def detail_text(self) -> str:
+        return self.detail.text()
+
+    def _update_detail(self) -> None:
+        k = self.selected()
+        p = self._params
+        if k is None or p is None or k >= p.n_components:
+            self.detail.setText("")
+            return
+        full = p.full_covariances()[k]
+        n_k = "—" if self._counts is None else f"{self._counts[k]:.1f}"
+        self.detail.setText(
+            f"Component {k + 1}: weight π = {p.weights[k]:.4f}, N_k = {n_k}\n"
+            f"mean μ = {_fmt_vec(p.means[k])}\ncovariance Σ = {_fmt_cov(full)}"
+        )
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        self._update_detail()
+        k = self.selected()
+        self.component_selected.emit(-1 if k is None else k)

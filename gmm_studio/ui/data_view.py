@@ -1,0 +1,331 @@
+"""The data view: points coloured by responsibilities, one ellipse per component and coverage.
+
+Items are created once per dataset (the point cloud) or per K and set of radii (ellipse
+curves, mean markers, warning labels); afterwards every redraw only calls ``setData`` /
+``setPen``.  Points are drawn by :class:`gmm_studio.ui.point_cloud.PointCloud`.  GUI thread only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QColor
+
+from gmm_studio.core.geometry import coverage_of_radius, ellipse_outline
+from gmm_studio.ui.point_cloud import PointCloud
+
+__all__ = ["DataView", "DEFAULT_RADII"]
+
+#: Mahalanobis radii drawn by default: the 1σ and 2σ contours.
+DEFAULT_RADII: tuple[float, ...] = (1.0, 2.0)
+_WARNING = QColor(220, 0, 0)
+_N_OUTLINE = 100
+
+
+def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
+    r, g, b = (int(round(255 * float(c))) for c in rgb[:3])
+    return QColor(r, g, b, alpha)
+
+
+def radius_label(radius: float) -> str:
+    """'1σ (39.3 % of each component's mass)'."""
+    sigma = f"{radius:g}σ"
+    return f"{sigma} ellipse: {100 * coverage_of_radius(radius):.1f} % of a component's mass"
+
+
+class DataView(pg.PlotWidget):
+    """The large plot of the data and the mixture.
+
+    Signals
+    -------
+    point_hovered(int)
+        Index of the data point under the mouse (-1 when none).
+    clicked(float, float)
+        A left click, in data coordinates.
+    """
+
+    point_hovered = Signal(int)
+    clicked = Signal(float, float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("dataView")
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.15)
+        self.plot_item.setMenuEnabled(True)
+        self.cloud = PointCloud(self.plot_item)
+        self._radii: tuple[float, ...] = DEFAULT_RADII
+        self._palette = np.zeros((0, 3))
+        self._ellipses: list[list[pg.PlotCurveItem]] = []  # [radius][component]
+        self._truth_curves: list[pg.PlotCurveItem] = []
+        self._labels: list[pg.TextItem] = []
+        self._means2 = np.zeros((0, 2))
+        self._highlight: int | None = None
+        self._flagged: set[int] = set()
+        self._n_points = 0
+        self.means_item = pg.ScatterPlotItem(size=13, pxMode=True)
+        self.means_item.setZValue(20)
+        self.plot_item.addItem(self.means_item)
+        self.placed_item = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("k", width=2),
+                                              brush=pg.mkBrush(0, 0, 0))
+        self.placed_item.setZValue(21)
+        self.plot_item.addItem(self.placed_item)
+        self.legend = self.plot_item.addLegend(offset=(10, 10), labelTextSize="9pt",
+                                               labelTextColor=(30, 30, 30))
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 150))
+        self._legend_samples: list[pg.PlotDataItem] = []
+        self._rebuild_legend(with_truth=False)
+        scene = self.plot_item.scene()
+        scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
+
+    # ------------------------------------------------------------------ data
+    def set_points(self, points2: np.ndarray, axis_titles: tuple[str, str]) -> None:
+        """New dataset or projection: positions, axis titles, a range that frames the points."""
+        self._n_points = len(points2)
+        self.cloud.set_points(points2)
+        self.plot_item.setLabel("bottom", axis_titles[0])
+        self.plot_item.setLabel("left", axis_titles[1])
+        self.frame_points()
+
+    def frame_points(self) -> None:
+        """Show all points with a margin and keep auto-range off (ellipses must not move it)."""
+        if self._n_points == 0:
+            return
+        x0, y0, x1, y1 = self.cloud.data_bounds()
+        pad_x = 0.06 * (x1 - x0 or 1.0)
+        pad_y = 0.06 * (y1 - y0 or 1.0)
+        self.plot_item.getViewBox().setRange(xRange=(x0 - pad_x, x1 + pad_x),
+                                              yRange=(y0 - pad_y, y1 + pad_y), padding=0)
+        self.plot_item.disableAutoRange()
+
+    def set_colors(self, rgba: np.ndarray | None) -> None:
+        """Per-point colours, or None for the neutral grey of "no responsibilities yet"."""
+        if self._n_points == 0:
+            return
+        if rgba is None:
+            rgba = np.empty((self._n_points, 4), dtype=np.uint8)
+            rgba[:] = (110, 110, 110, 255)
+        self.cloud.set_colors(rgba)
+
+    # ------------------------------------------------------------------ components
+    @property
+    def radii(self) -> tuple[float, ...]:
+        return self._radii
+
+    @property
+    def n_components(self) -> int:
+        return len(self._palette)
+
+    def ellipse_items(self, radius_index: int = 0) -> list[pg.PlotCurveItem]:
+        """The curve items of one radius, one per component (for tests and exports)."""
+        return list(self._ellipses[radius_index])
+
+    def set_radii(self, radii: tuple[float, ...]) -> None:
+        if tuple(radii) != self._radii:
+            self._radii = tuple(radii)
+            self._build_components(self._palette, force=True)
+
+    def set_palette(self, palette: np.ndarray) -> None:
+        """Colours of the K components; rebuilds the items only when K changes."""
+        self._build_components(np.asarray(palette, dtype=np.float64), force=False)
+
+    def _build_components(self, palette: np.ndarray, force: bool) -> None:
+        same_k = len(palette) == len(self._palette)
+        self._palette = palette
+        if same_k and not force and self._ellipses:
+            self._restyle()
+            return
+        for row in self._ellipses:
+            for item in row:
+                self.plot_item.removeItem(item)
+        for label in self._labels:
+            self.plot_item.removeItem(label)
+        self._ellipses = []
+        for _ in self._radii:
+            row = []
+            for _k in range(len(palette)):
+                item = pg.PlotCurveItem(antialias=True)
+                item.setZValue(10)
+                self.plot_item.addItem(item)
+                row.append(item)
+            self._ellipses.append(row)
+        self._labels = []
+        for k in range(len(palette)):
+            label = pg.TextItem("", color=_WARNING, anchor=(0, 1))
+            label.setZValue(30)
+            label.setVisible(False)
+            self.plot_item.addItem(label)
+            self._labels.append(label)
+        self._highlight = None if self._highlight is None or self._highlight >= len(palette) else self._highlight
+        self._restyle()
+        self._rebuild_legend(with_truth=bool(self._truth_curves))
+
+    def _pen_for(self, k: int, radius_index: int) -> pg.QtGui.QPen:
+        width = 2.5 if radius_index == 0 else 1.3
+        if k == self._highlight:
+            width += 2.0
+        if k in self._flagged:
+            return pg.mkPen(_WARNING, width=width + 0.5, style=Qt.PenStyle.DashLine)
+        style = Qt.PenStyle.SolidLine if radius_index == 0 else Qt.PenStyle.DashLine
+        # A darker shade of the component's colour: the outline must stand out on its own points.
+        return pg.mkPen(_qcolor(0.55 * self._palette[k]), width=width, style=style)
+
+    def _restyle(self) -> None:
+        for r, row in enumerate(self._ellipses):
+            for k, item in enumerate(row):
+                item.setPen(self._pen_for(k, r))
+        if len(self._means2) == len(self._palette) and len(self._palette):
+            self._restyle_means()
+
+    def show_components(self, means2: np.ndarray, covs2: np.ndarray,
+                        flagged: dict[int, str] | None = None) -> None:
+        """Move the ellipses and mean markers; ``flagged`` maps components to a warning word."""
+        flagged = flagged or {}
+        k = len(means2)
+        if k != len(self._palette):
+            raise ValueError(f"{k} components but a palette of {len(self._palette)}; call set_palette first.")
+        restyle = set(flagged) != self._flagged
+        self._flagged = set(flagged)
+        self._means2 = np.asarray(means2, dtype=np.float64)
+        for r, radius in enumerate(self._radii):
+            for j in range(k):
+                outline = ellipse_outline(means2[j], covs2[j], radius, _N_OUTLINE)
+                item = self._ellipses[r][j]
+                if np.all(np.isfinite(outline)):
+                    item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
+                    item.setVisible(True)
+                else:
+                    item.setVisible(False)
+        for j, label in enumerate(self._labels):
+            if j in flagged and np.all(np.isfinite(means2[j])):
+                label.setText(f"⚠ {j + 1}: {flagged[j]}")
+                label.setPos(float(means2[j][0]), float(means2[j][1]))
+                label.setVisible(True)
+            else:
+                label.setVisible(False)
+        finite = np.all(np.isfinite(self._means2), axis=1)
+        if not finite.all():
+            self._means2 = np.where(finite[:, None], self._means2, 0.0)
+        if restyle:
+            for r, row in enumerate(self._ellipses):
+                for j, item in enumerate(row):
+                    item.setPen(self._pen_for(j, r))
+        self._restyle_means()
+
+    def _restyle_means(self) -> None:
+        brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
+        pens = [pg.mkPen(_WARNING if k in self._flagged else "w", width=3 if k == self._highlight else 1.5)
+                for k in range(len(self._palette))]
+        sizes = [19 if k == self._highlight else 13 for k in range(len(self._palette))]
+        self.means_item.setData(pos=self._means2, brush=brushes, pen=pens, size=sizes, symbol="o")
+
+    def clear_components(self) -> None:
+        """Hide the model (Reset): no ellipses, no means, no warnings."""
+        for row in self._ellipses:
+            for item in row:
+                item.setVisible(False)
+        for label in self._labels:
+            label.setVisible(False)
+        self._means2 = np.zeros((0, 2))
+        self.means_item.setData(pos=np.zeros((0, 2)))
+        self._flagged = set()
+
+    def set_highlight(self, k: int | None) -> None:
+        if k != self._highlight:
+            self._highlight = k
+            for r, row in enumerate(self._ellipses):
+                for j, item in enumerate(row):
+                    item.setPen(self._pen_for(j, r))
+            if len(self._means2) == len(self._palette):
+                self._restyle_means()
+
+    @property
+    def highlight(self) -> int | None:
+        return self._highlight
+
+    def nearest_component(self, x: float, y: float, max_pixels: float = 15.0) -> int | None:
+        """The component whose mean marker is within ``max_pixels`` of (x, y), if any."""
+        if len(self._means2) == 0:
+            return None
+        px, py = self.plot_item.getViewBox().viewPixelSize()
+        if not (px > 0 and py > 0):
+            return None
+        d2 = ((self._means2[:, 0] - x) / px) ** 2 + ((self._means2[:, 1] - y) / py) ** 2
+        k = int(np.argmin(d2))
+        return k if d2[k] <= max_pixels**2 else None
+
+    # ------------------------------------------------------------------ truth and placed means
+    def set_truth(self, means2: np.ndarray | None, covs2: np.ndarray | None) -> None:
+        """Dashed grey 1σ ellipses of the mixture that generated the data (None hides them)."""
+        for item in self._truth_curves:
+            self.plot_item.removeItem(item)
+        self._truth_curves = []
+        if means2 is not None:
+            pen = pg.mkPen(QColor(0, 0, 0, 170), width=1.2, style=Qt.PenStyle.DotLine)
+            for m, c in zip(means2, covs2):
+                outline = ellipse_outline(m, c, self._radii[0], _N_OUTLINE)
+                item = pg.PlotCurveItem(outline[:, 0], outline[:, 1], pen=pen, antialias=True)
+                item.setZValue(5)
+                self.plot_item.addItem(item)
+                self._truth_curves.append(item)
+        self._rebuild_legend(with_truth=means2 is not None)
+
+    def set_truth_visible(self, visible: bool) -> None:
+        for item in self._truth_curves:
+            item.setVisible(visible)
+
+    def set_placed_means(self, points2: np.ndarray) -> None:
+        self.placed_item.setData(pos=np.asarray(points2, dtype=np.float64).reshape(-1, 2))
+
+    # ------------------------------------------------------------------ legend
+    def _rebuild_legend(self, with_truth: bool) -> None:
+        self.legend.clear()
+        self._legend_samples = []
+        for r, radius in enumerate(self._radii):
+            style = Qt.PenStyle.SolidLine if r == 0 else Qt.PenStyle.DashLine
+            sample = pg.PlotDataItem(pen=pg.mkPen(QColor(40, 40, 40), width=2.5 if r == 0 else 1.3,
+                                                  style=style))
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, radius_label(radius))
+        if with_truth:
+            sample = pg.PlotDataItem(pen=pg.mkPen(QColor(0, 0, 0), width=1.2, style=Qt.PenStyle.DotLine))
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, f"true mixture that made the data ({self._radii[0]:g}σ, dotted)")
+        warn = pg.PlotDataItem(pen=pg.mkPen(_WARNING, width=2, style=Qt.PenStyle.DashLine))
+        self._legend_samples.append(warn)
+        self.legend.addItem(warn, "collapsed / empty component")
+
+    def legend_texts(self) -> list[str]:
+        return [label.text for _, label in self.legend.items]
+
+    # ------------------------------------------------------------------ mouse
+    def data_point(self, scene_pos: QPointF) -> tuple[float, float] | None:
+        vb = self.plot_item.getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = vb.mapSceneToView(scene_pos)
+        return float(p.x()), float(p.y())
+
+    def hover_at(self, x: float, y: float) -> int | None:
+        """The point near (x, y) in data coordinates; emits ``point_hovered``."""
+        index = self.cloud.nearest_point(x, y, max_pixels=6)
+        self.point_hovered.emit(-1 if index is None else int(index))
+        return index
+
+    @Slot(object)
+    def _on_scene_mouse_moved(self, scene_pos) -> None:
+        xy = self.data_point(scene_pos)
+        if xy is None:
+            self.point_hovered.emit(-1)
+            return
+        self.hover_at(*xy)
+
+    @Slot(object)
+    def _on_scene_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        xy = self.data_point(event.scenePos())
+        if xy is not None:
+            self.clicked.emit(*xy)

@@ -1,0 +1,191 @@
+"""The log-likelihood view: EM's staircase of E- and M-steps, one curve per restart.
+
+Iteration t's E-step is plotted at x = t − ½ (the log-likelihood of θ_{t−1}; the Jensen bound
+is tight there) and its M-step at x = t (the bound raised by the new θ_t).  Joined in order the
+points climb like a staircase: E makes the bound touch the log-likelihood, M pushes it up, the
+next E lifts it to the log-likelihood of the new parameters.  GUI thread only; every value is
+stored as it arrives and drawn on :meth:`LikelihoodView.refresh` (the window's redraw timer).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from gmm_studio.core.em import Snapshot
+
+__all__ = ["LikelihoodView", "half_step_x"]
+
+_E_LABEL = "after E: log-likelihood (bound tight)"
+_M_LABEL = "after M: Jensen lower bound (raised)"
+
+
+def half_step_x(snapshot: Snapshot) -> float:
+    """Where a snapshot sits on the iteration axis: E at t − ½, M and init at t."""
+    return snapshot.iteration - 0.5 if snapshot.half_step == "E" else float(snapshot.iteration)
+
+
+def half_step_value(snapshot: Snapshot) -> float:
+    """The value plotted: log-likelihood after E, the (raised) lower bound after M."""
+    return snapshot.log_likelihood if snapshot.half_step == "E" else snapshot.lower_bound
+
+
+class _RestartCurve:
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.line = pg.PlotDataItem(antialias=True)
+        self.e_points = pg.ScatterPlotItem(symbol="o", size=7, pxMode=True)
+        self.m_points = pg.ScatterPlotItem(symbol="t1", size=9, pxMode=True)
+        for item in (self.line, self.e_points, self.m_points):
+            plot.addItem(item)
+        self.clear()
+
+    def clear(self) -> None:
+        self.x: list[float] = []
+        self.y: list[float] = []
+        self.kind: list[str] = []
+        self.dirty = True
+
+    def set_visible(self, visible: bool) -> None:
+        for item in (self.line, self.e_points, self.m_points):
+            item.setVisible(visible)
+
+
+class LikelihoodView(pg.PlotWidget):
+    """Log-likelihood (E) and lower bound (M) per half-step; convergence and scrub cursor."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("likelihoodView")
+        self.plot_item: pg.PlotItem = self.getPlotItem()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
+        self.plot_item.setLabel("left", "mean log-likelihood")
+        self.plot_item.setTitle("EM raises a lower bound: E makes it tight, M pushes it up", size="9pt")
+        self._curves: list[_RestartCurve] = []
+        self._best: int | None = None
+        self.converged_line = pg.InfiniteLine(angle=90, movable=False,
+                                              pen=pg.mkPen(QColor(0, 140, 0), width=1.5, style=Qt.PenStyle.DashLine),
+                                              label="converged", labelOpts={"position": 0.12, "color": (0, 120, 0)})
+        self.converged_line.setVisible(False)
+        self.plot_item.addItem(self.converged_line)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QColor(120, 120, 120), width=1))
+        self.cursor.setVisible(False)
+        self.plot_item.addItem(self.cursor)
+        legend = self.plot_item.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self._legend_e = pg.ScatterPlotItem(symbol="o", size=7, brush=pg.mkBrush(30, 30, 30), pen=None)
+        self._legend_m = pg.ScatterPlotItem(symbol="t1", size=9, brush=pg.mkBrush(255, 255, 255),
+                                            pen=pg.mkPen(30, 30, 30))
+        legend.addItem(self._legend_e, _E_LABEL)
+        legend.addItem(self._legend_m, _M_LABEL)
+        self.legend = legend
+        self.plot_item.disableAutoRange()
+
+    # ------------------------------------------------------------------ data
+    def clear(self) -> None:
+        for curve in self._curves:
+            curve.clear()
+            curve.set_visible(False)
+        self._best = None
+        self.converged_line.setVisible(False)
+        self.cursor.setVisible(False)
+
+    def truncate_after(self, restart: int, x: float) -> None:
+        """Forget points of ``restart`` beyond ``x`` (continuing EM from a scrubbed state)."""
+        if restart < len(self._curves):
+            c = self._curves[restart]
+            keep = [i for i, xi in enumerate(c.x) if xi <= x]
+            c.x, c.y, c.kind = [c.x[i] for i in keep], [c.y[i] for i in keep], [c.kind[i] for i in keep]
+            c.dirty = True
+
+    def append(self, snapshot: Snapshot) -> None:
+        """Record one half-step (E and M only; 'init' has no log-likelihood yet)."""
+        if snapshot.half_step == "init":
+            return
+        value = half_step_value(snapshot)
+        if not math.isfinite(value):
+            return
+        while len(self._curves) <= snapshot.restart:
+            self._curves.append(_RestartCurve(self.plot_item))
+        curve = self._curves[snapshot.restart]
+        curve.x.append(half_step_x(snapshot))
+        curve.y.append(value)
+        curve.kind.append(snapshot.half_step)
+        curve.dirty = True
+
+    def set_converged(self, x: float | None) -> None:
+        if x is None:
+            self.converged_line.setVisible(False)
+        else:
+            self.converged_line.setValue(x)
+            self.converged_line.setVisible(True)
+
+    def set_cursor(self, x: float | None) -> None:
+        if x is None:
+            self.cursor.setVisible(False)
+        else:
+            self.cursor.setValue(x)
+            self.cursor.setVisible(True)
+
+    def set_best(self, restart: int | None) -> None:
+        """Emphasise the chosen restart, dim the others."""
+        self._best = restart
+        for curve in self._curves:
+            curve.dirty = True
+
+    def curve_data(self, restart: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        c = self._curves[restart]
+        return np.array(c.x), np.array(c.y), list(c.kind)
+
+    @property
+    def n_restarts(self) -> int:
+        return sum(1 for c in self._curves if c.x)
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """setData on curves that changed, then fit the range to what matters."""
+        changed = False
+        for r, curve in enumerate(self._curves):
+            if not curve.dirty:
+                continue
+            changed = True
+            curve.dirty = False
+            if not curve.x:
+                curve.set_visible(False)
+                continue
+            curve.set_visible(True)
+            dim = self._best is not None and r != self._best
+            shade = QColor(170, 170, 170) if dim else QColor(*_restart_rgb(r))
+            x, y = np.array(curve.x), np.array(curve.y)
+            kind = np.array(curve.kind)
+            curve.line.setData(x, y, pen=pg.mkPen(shade, width=1.2 if dim else 2), skipFiniteCheck=True)
+            e, m = kind == "E", kind == "M"
+            curve.e_points.setData(x[e], y[e], brush=pg.mkBrush(shade), pen=None)
+            curve.m_points.setData(x[m], y[m], brush=pg.mkBrush(255, 255, 255), pen=pg.mkPen(shade, width=1.5))
+        if changed:
+            self._fit_range()
+
+    def _fit_range(self) -> None:
+        xs = [np.array(c.x) for c in self._curves if c.x]
+        ys = [np.array(c.y) for c in self._curves if c.y]
+        if not xs:
+            return
+        x_max = max(float(x.max()) for x in xs)
+        # The first half-steps of a start with tiny covariances can sit millions below the
+        # rest; frame the climb that follows (the person can still zoom out).
+        tails = [y[2:] if len(y) > 4 else y for y in ys]
+        lo = min(float(t.min()) for t in tails)
+        hi = max(float(y.max()) for y in ys)
+        span = hi - lo if hi > lo else max(1e-3, abs(hi) * 1e-3)
+        self.plot_item.getViewBox().setRange(xRange=(0, max(2.0, x_max + 0.5)),
+                                              yRange=(lo - 0.08 * span, hi + 0.12 * span), padding=0)
+
+
+def _restart_rgb(r: int) -> tuple[int, int, int]:
+    palette = ((20, 20, 20), (0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167),
+               (230, 159, 0), (86, 180, 233))
+    return palette[r % len(palette)]
