@@ -121,7 +121,7 @@ _WEIGHT_MODES = (
 )
 
 _ERROR_STYLE = "color: #B00020;"
-_TABLE_HEADERS = ("True k", "Fitted k", "Mean error", "Weight error", "Cov. error")
+_TABLE_HEADERS = ("True k", "Fit k", "|Δμ|", "|Δπ|", "ΔΣ (rel.)")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -346,6 +346,10 @@ class GeneratorPanel(QWidget):
 
         self.shape_combo = QComboBox()
         self._fill_shape_combo()
+        # The long heading item must not make the docked panel wide; the popup still shows it whole.
+        self.shape_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.shape_combo.setMinimumContentsLength(16)
+        self.shape_combo.view().setMinimumWidth(self.shape_combo.view().sizeHintForColumn(0) + 24)
         self.shape_combo.setToolTip(
             "Shape of the components. The non-Gaussian shapes "
             + _STRUGGLES
@@ -422,10 +426,9 @@ class GeneratorPanel(QWidget):
             "loaded and compared like a fitted model."
         )
         self.save_json_button.setToolTip(self._json_tooltip)
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.save_csv_button)
-        save_row.addWidget(self.save_json_button)
-        layout.addLayout(save_row)
+        # One above the other: side by side they would make a docked panel too wide.
+        layout.addWidget(self.save_csv_button)
+        layout.addWidget(self.save_json_button)
 
         self.fit_group = QGroupBox("Fit vs. truth")
         self.fit_group.setToolTip(
@@ -444,8 +447,12 @@ class GeneratorPanel(QWidget):
         self.fit_table.setHorizontalHeaderLabels(list(_TABLE_HEADERS))
         self.fit_table.verticalHeader().setVisible(False)
         self.fit_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.fit_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.fit_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for col in (2, 3, 4):  # the numbers share what width the dock gives
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.fit_table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.fit_table.setMinimumWidth(0)
         self.fit_table.setToolTip(
             "Per true component: the fitted component matched to it, the distance between the "
             "means, the difference of the weights, and the relative covariance error "
@@ -454,9 +461,9 @@ class GeneratorPanel(QWidget):
         tips = (
             "Index of the true component.",
             "Index of the fitted component matched to it.",
-            "Euclidean distance between true and fitted mean.",
-            "|π̂_k − π_k|, difference of the mixing weights.",
-            "‖Σ̂ − Σ‖_F / ‖Σ‖_F, relative error of the covariance.",
+            "Mean error: Euclidean distance between the true and the fitted mean.",
+            "Weight error: |π̂ − π|, difference of the mixing weights.",
+            "Covariance error: ‖Σ̂ − Σ‖_F / ‖Σ‖_F, relative to the true covariance.",
         )
         for col, tip in enumerate(tips):
             self.fit_table.horizontalHeaderItem(col).setToolTip(tip)
