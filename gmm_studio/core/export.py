@@ -36,6 +36,7 @@ Nothing here imports Qt; the GUI and the command line both call it.
 from __future__ import annotations
 
 import csv
+import errno as errno_module
 import io
 import json
 import math
@@ -102,8 +103,6 @@ class ModelFileError(ValueError):
 
 
 def _describe_os_error(exc: OSError, path: str) -> str:
-    import errno as errno_module
-
     code = exc.errno
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if code == errno_module.ENOSPC or code == getattr(errno_module, "EDQUOT", None):
