@@ -55,7 +55,6 @@ from PySide6.QtWidgets import (
 
 from gmm_studio.core.export import atomic_write_text, save_model_json
 from gmm_studio.core.generate import (
-    GAUSSIAN_SHAPES,
     MAX_COMPONENTS,
     MAX_FEATURES,
     MAX_OUTLIER_FRACTION,
@@ -68,7 +67,7 @@ from gmm_studio.core.generate import (
 )
 from gmm_studio.core.params import MixtureParams
 
-__all__ = ["GeneratorPanel", "THREAD_THRESHOLD", "MAX_SAMPLES", "write_labelled_csv"]
+__all__ = ["GeneratorPanel", "MAX_SAMPLES", "THREAD_THRESHOLD", "parse_weights", "write_labelled_csv"]
 
 #: Above this many points generation runs on a worker thread.
 THREAD_THRESHOLD = 200_000
