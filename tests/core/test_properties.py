@@ -33,12 +33,12 @@ def mixtures(draw, max_components=4):
 common = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def run(x, k, covariance_type, seed, iterations=15):
+def run(x, k, covariance_type, seed, iterations=15, reg_covar=1e-6):
     data = EMData(x, covariance_type)
-    p0 = initialize(data, x, k, "kmeans", check_random_state(seed), 1e-6)
+    p0 = initialize(data, x, k, "kmeans", check_random_state(seed), reg_covar)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return list(em_steps(data, p0, tol=0, max_iter=iterations))
+        return list(em_steps(data, p0, tol=0, max_iter=iterations, reg_covar=reg_covar))
 
 
 @common
@@ -65,10 +65,13 @@ def test_covariances_stay_symmetric_positive_definite(case, covariance_type):
 @given(mixtures(), covariance_types)
 def test_log_likelihood_never_decreases(case, covariance_type):
     x, k, seed = case
-    lls = [s.log_likelihood for s in run(x, k, covariance_type, seed, 25) if s.half_step == "E"]
-    steps = np.diff(lls)
-    # reg_covar makes the M-step a hair away from the exact maximiser; allow float noise.
-    assert np.all(steps >= -1e-9 * np.maximum(1.0, np.abs(lls[1:])))
+    # reg_covar moves the M-step away from the exact maximiser by about reg_covar / variance
+    # (scikit-learn's log-likelihood dips the same way on data of scale 1e-2 with the
+    # default 1e-6), so monotonicity is a property of EM with a negligible reg_covar.
+    reg_covar = 1e-10 * float(np.var(x, axis=0).min())
+    snaps = run(x, k, covariance_type, seed, 25, reg_covar=reg_covar)
+    lls = np.array([s.log_likelihood for s in snaps if s.half_step == "E"])
+    assert np.all(np.diff(lls) >= -1e-9 * np.maximum(1.0, np.abs(lls[1:])))
 
 
 @common
