@@ -29,8 +29,10 @@ after the M-step costs O(K·D²) to evaluate, and every snapshot carries it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -229,6 +231,30 @@ def _log_det_precisions(params: MixtureParams) -> np.ndarray:
 
 # --------------------------------------------------------------------------- passes
 
+# Below this many N·K entries a pass is too short to gain from a second core.
+_PARALLEL_MIN_ELEMENTS = 1 << 19
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process-wide pool of E-pass threads, one per core (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                       thread_name_prefix="gmm-e-pass")
+        return _POOL
+
+
+def _row_blocks(n: int, k: int) -> list[tuple[int, int]]:
+    """Contiguous row ranges, one per core for large passes, a single one otherwise."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or n * k < _PARALLEL_MIN_ELEMENTS:
+        return [(0, n)]
+    edges = np.linspace(0, n, workers + 1).astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
 
 @dataclass
 class _Pass:
@@ -262,16 +288,42 @@ class _Data:
         return max(256, _CHUNK_ELEMENTS // max(n_components, self.features.width))
 
     def e_pass(self, coefficients: np.ndarray, keep_responsibilities: bool) -> _Pass:
-        """One chunked pass: responsibilities (log-sum-exp), log-likelihood and Γᵀφ(X)."""
+        """One pass: responsibilities (log-sum-exp), log-likelihood and Γᵀφ(X).
+
+        Large data are split into one contiguous block of rows per core; numpy
+        releases the GIL inside its kernels, so the blocks run in parallel.
+        Each block's sums are added in block order, so the result does not
+        depend on thread timing.
+        """
         n, k = self.n_samples, coefficients.shape[1]
-        rows = self.chunk_rows(k)
-        features = np.empty((min(rows, n), self.features.width))
-        scratch = np.empty((min(rows, n), k))
         resp_all = np.empty((n, k)) if keep_responsibilities else None
+        blocks = _row_blocks(n, k)
+        if len(blocks) == 1:
+            parts = [self._e_block(coefficients, 0, n, resp_all)]
+        else:
+            parts = list(_pool().map(
+                lambda block: self._e_block(coefficients, block[0], block[1], resp_all), blocks))
+        total = sum(p[0] for p in parts)
+        statistics = parts[0][1]
+        for _, block_statistics in parts[1:]:
+            statistics += block_statistics
+        if resp_all is not None:
+            resp_all.setflags(write=False)
+        return _Pass(total, statistics, resp_all)
+
+    def _e_block(
+        self, coefficients: np.ndarray, first: int, last: int, resp_all: np.ndarray | None
+    ) -> tuple[float, np.ndarray]:
+        """The E-pass over rows [first, last), in cache-sized chunks.  Any thread."""
+        k = coefficients.shape[1]
+        rows = self.chunk_rows(k)
+        size = min(rows, last - first)
+        features = np.empty((size, self.features.width))
+        scratch = np.empty((size, k)) if resp_all is None else None
         statistics = np.zeros((k, self.features.width))
         total = 0.0
-        for start in range(0, n, rows):
-            stop = min(start + rows, n)
+        for start in range(first, last, rows):
+            stop = min(start + rows, last)
             f = self.features.compute(self.x[start:stop], features)
             out = resp_all[start:stop] if resp_all is not None else scratch[: stop - start]
             np.matmul(f, coefficients, out=out)
@@ -284,9 +336,7 @@ class _Data:
             out /= row_sum
             total += float(np.log(row_sum).sum() + row_max.sum())
             statistics += out.T @ f
-        if resp_all is not None:
-            resp_all.setflags(write=False)
-        return _Pass(total, statistics, resp_all)
+        return total, statistics
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """Γᵀφ(X) for given responsibilities (an M-step without an E-step)."""

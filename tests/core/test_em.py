@@ -200,3 +200,18 @@ def test_parameters_for_other_data_are_refused():
     p = MixtureParams("diag", np.ones(2) / 2, np.zeros((2, 2)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="do not fit"):
         list(em_steps(data, p))
+
+
+def test_parallel_pass_agrees_with_the_serial_one(monkeypatch):
+    import gmm_studio.core.em as em_module
+
+    x = blobs(n=2000)
+    data, p0 = start(x)
+    monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(em_module.os, "cpu_count", lambda: 3)
+    parallel = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
+    monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1 << 60)
+    serial = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
+    assert parallel.log_likelihood == pytest.approx(serial.log_likelihood, rel=1e-13)
+    np.testing.assert_allclose(parallel.params.covariances, serial.params.covariances, rtol=1e-12)
+    np.testing.assert_allclose(parallel.responsibilities, serial.responsibilities, atol=1e-13)
