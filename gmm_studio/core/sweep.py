@@ -9,13 +9,18 @@ and on held-out validation rows (higher is better).  The held-out likelihood
 does not keep rising: once the extra components only fit noise in the
 training rows, it falls.
 
-Every fit drives the one EM engine (:func:`gmm_studio.core.em.em_steps`).  The
-data are split once (seeded), prepared once per covariance type
-(:class:`~gmm_studio.core.em.EMData`) and shared by every K and restart.  Cells
-run on a small thread pool: the engine spends its time in numpy and BLAS, which
-release the GIL, and threads start instantly, share the prepared data and can
-be cancelled with a plain ``threading.Event`` (``benchmarks/bench_sweep.py``
-compares them with a spawn-context process pool).
+Every fit drives the one EM engine (:func:`gmm_studio.core.em.em_steps`) with
+``keep_responsibilities=False``.  The data are split once (seeded), prepared
+once per covariance type (:class:`~gmm_studio.core.em.EMData`) and shared by
+every K and restart; k-means initialisation runs on a subsample
+(``SweepSettings.init_subsample``).
+
+Cells run on a small thread pool.  Threads start at once, share the prepared
+data and stop on a plain ``threading.Event``; numpy releases the GIL in its
+kernels.  A pool of 'spawn' processes (never 'fork': the GUI process has Qt
+loaded) was measured by ``benchmarks/bench_sweep.py`` at N = 10⁴ and lost
+clearly — starting two interpreters that import numpy and scipy costs more than
+the whole sweep (process 3.9–7.6 s against thread 1.4–1.6 s, 2 cores).
 
 Qt-free: runs on whichever thread calls :func:`run_sweep`.
 """
@@ -25,9 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import multiprocessing
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,7 +38,6 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
@@ -44,16 +46,18 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
+from scipy.cluster.vq import ClusterError, kmeans2, vq
 
 from gmm_studio.core.em import DegenerateMixtureError, EMData, check_data, em_steps
-from gmm_studio.core.init import initialize
+from gmm_studio.core.export import atomic_write_text
+from gmm_studio.core.init import check_init_method, initialize, kmeans_plusplus
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
     check_covariance_type,
     n_parameters,
 )
-from gmm_studio.core.selection import aic, bic, entropy
+from gmm_studio.core.selection import aic, bic
 
 __all__ = [
     "CRITERIA",
@@ -114,6 +118,13 @@ class SweepSettings:
         As for :class:`~gmm_studio.core.mixture.GaussianMixture`.
     init_params : str, default 'kmeans'
         The initialiser (:data:`gmm_studio.core.init.INIT_METHODS`).
+    init_subsample : int or None, default 2000
+        With 'kmeans', run k-means (k-means++ seeds, then Lloyd's iterations) on
+        at most this many random training rows, then put every row in its
+        nearest centre's component.  On clustered data the centres barely move
+        with more rows, and EM refines them anyway; it makes a restart several
+        times cheaper at N = 10⁴.  None: k-means on every row, exactly as
+        :class:`~gmm_studio.core.mixture.GaussianMixture` does.
     """
 
     k_values: tuple[int, ...] = tuple(range(1, 10))
@@ -125,6 +136,7 @@ class SweepSettings:
     reg_covar: float = 1e-6
     max_iter: int = 100
     init_params: str = "kmeans"
+    init_subsample: int | None = 2000
 
     def __post_init__(self) -> None:
         ks = tuple(sorted({int(k) for k in self.k_values}))
@@ -147,6 +159,11 @@ class SweepSettings:
             raise ValueError(f"max_iter must be at least 1; got {self.max_iter!r}.")
         if int(self.seed) < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}.")
+        check_init_method(self.init_params)
+        if self.init_subsample is not None and int(self.init_subsample) < 1:
+            raise ValueError(
+                f"init_subsample must be a positive number of rows or None; got {self.init_subsample!r}."
+            )
         object.__setattr__(self, "k_values", ks)
         object.__setattr__(self, "covariance_types", types)
         object.__setattr__(self, "n_init", int(self.n_init))
@@ -311,30 +328,16 @@ class SweepResult:
         return buffer.getvalue()
 
     def to_csv(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_csv_text` atomically (a temporary file, then ``os.replace``)."""
-        _atomic_write_text(path, self.to_csv_text())
+        """Write :meth:`to_csv_text` atomically: a reader never sees half a file.
+
+        Raises :class:`gmm_studio.core.export.ExportError` (an ``OSError``) with a
+        plain message when the file cannot be written.
+        """
+        atomic_write_text(path, self.to_csv_text())
 
 
 def _fmt(value: float) -> str:
     return "" if not math.isfinite(value) else repr(float(value))
-
-
-def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sweep-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- fitting
@@ -362,18 +365,45 @@ class _Prepared:
         self.settings = settings
 
 
+# γ·log γ with log γ clipped here is 0 to machine precision: the ICL's entropy without xlogy.
+_MIN_LOG = np.log(np.finfo(np.float64).tiny)
+
+
+def _initial_params(prepared: _Prepared, k: int, t: str, rng: np.random.Generator
+                    ) -> MixtureParams:
+    """A restart's starting point; k-means on a subsample when the settings allow it."""
+    s = prepared.settings
+    x, data = prepared.x_train, prepared.train[t]
+    if s.init_params != "kmeans" or s.init_subsample is None or len(x) <= s.init_subsample:
+        return initialize(data, x, k, s.init_params, rng, s.reg_covar)
+    sample = x[rng.choice(len(x), s.init_subsample, replace=False)]
+    centres = sample[kmeans_plusplus(sample, k, rng)]
+    try:
+        centres, _ = kmeans2(sample, centres, minit="matrix", missing="raise", seed=rng)
+    except ClusterError:  # a cluster emptied: keep the k-means++ seeds
+        pass
+    labels, _ = vq(x, centres)
+    resp = np.zeros((len(x), k))
+    resp[np.arange(len(x)), labels] = 1.0
+    return data.params_from_responsibilities(resp, s.reg_covar)
+
+
 def _score(prepared: _Prepared, params: MixtureParams) -> dict[str, float]:
     """Every criterion for fitted parameters, from one pass over the training rows."""
     t = params.covariance_type
     data = prepared.train[t]
     n = data.n_samples
-    wlp = data.weighted_log_prob(params)
-    row_max = wlp.max(axis=1, keepdims=True)
-    wlp -= row_max
-    np.exp(wlp, out=wlp)
-    row_sum = wlp.sum(axis=1, keepdims=True)
-    wlp /= row_sum  # now the responsibilities
-    total = float(np.log(row_sum).sum() + row_max.sum())
+    log_resp = data.weighted_log_prob(params)
+    log_norm = log_resp.max(axis=1, keepdims=True)
+    log_resp -= log_norm
+    resp = np.exp(log_resp)
+    row_sum = resp.sum(axis=1, keepdims=True)
+    resp /= row_sum
+    log_norm += np.log(row_sum)
+    total = float(log_norm.sum())
+    log_resp -= np.log(row_sum)  # log γ; -inf where γ underflows to 0, and 0·(-inf) is dropped
+    np.maximum(log_resp, _MIN_LOG, out=log_resp)
+    en = -float(np.einsum("nk,nk->", resp, log_resp))
     p = n_parameters(t, params.n_components, params.n_features)
     b = bic(total, p, n)
     held_out = (prepared.val[t].mean_log_likelihood(params)
@@ -381,7 +411,7 @@ def _score(prepared: _Prepared, params: MixtureParams) -> dict[str, float]:
     return {
         "bic": float(b),
         "aic": float(aic(total, p)),
-        "icl": float(b + 2.0 * entropy(wlp)),
+        "icl": float(b + 2.0 * en),
         "train_ll": total / n,
         "heldout_ll": float(held_out),
     }
@@ -393,7 +423,7 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     s = prepared.settings
     data = prepared.train[t]
     try:
-        start = initialize(data, prepared.x_train, k, s.init_params, rng, s.reg_covar)
+        start = _initial_params(prepared, k, t, rng)
         last = None
         for last in em_steps(data, start, tol=s.tol, reg_covar=s.reg_covar, max_iter=s.max_iter,
                              stop=stop, keep_responsibilities=False, restart=restart):
@@ -449,20 +479,6 @@ def _cell_order(settings: SweepSettings) -> list[tuple[int, str]]:
     return [(k, t) for k in settings.k_values for t in settings.covariance_types]
 
 
-# A process worker's prepared data and stop flag, set once by its initializer.
-_worker_state: tuple[_Prepared, object] | None = None
-
-
-def _init_process_worker(x: np.ndarray, settings: SweepSettings, stop: object) -> None:
-    global _worker_state
-    _worker_state = (_Prepared(x, settings), stop)
-
-
-def _fit_cell_in_process(k: int, t: str) -> CellResult | None:
-    prepared, stop = _worker_state
-    return _fit_cell(prepared, k, t, stop)
-
-
 def run_sweep(
     x: np.ndarray,
     settings: SweepSettings | None = None,
@@ -470,7 +486,6 @@ def run_sweep(
     on_cell: Callable[[CellResult], None] | None = None,
     cancel: threading.Event | None = None,
     max_workers: int = 2,
-    pool: Literal["thread", "process"] = "thread",
 ) -> SweepResult:
     """Fit every (K, covariance type) cell and score it.
 
@@ -486,10 +501,7 @@ def run_sweep(
         dropped, the workers are joined, and the finished cells are returned
         with ``cancelled=True``.
     max_workers : int, default 2
-        Cells fitted at once; 1 runs every cell on the calling thread.
-    pool : {'thread', 'process'}
-        Where cells run when ``max_workers > 1``: threads, or processes started
-        with the 'spawn' method (never 'fork': the GUI process has Qt loaded).
+        Threads fitting cells at once; 1 runs every cell on the calling thread.
 
     Returns
     -------
@@ -514,18 +526,10 @@ def run_sweep(
             if cancel.is_set():
                 break
             finish(_fit_cell(prepared, k, t, cancel))
-    elif pool == "thread":
+    else:
         with ThreadPoolExecutor(max_workers, thread_name_prefix="gmm-sweep") as executor:
             _drain(executor, [(_fit_cell, (prepared, k, t, cancel)) for k, t in cells],
-                   max_workers, cancel, None, finish)
-    else:
-        context = multiprocessing.get_context("spawn")
-        stop = context.Event()
-        with ProcessPoolExecutor(max_workers, mp_context=context,
-                                 initializer=_init_process_worker,
-                                 initargs=(x, settings, stop)) as executor:
-            _drain(executor, [(_fit_cell_in_process, (k, t)) for k, t in cells],
-                   max_workers, cancel, stop, finish)
+                   max_workers, cancel, finish)
     types = settings.covariance_types
     done.sort(key=lambda c: (types.index(c.covariance_type), c.n_components))
     return SweepResult(settings, tuple(done), cancel.is_set(), len(prepared.x_train),
@@ -534,19 +538,15 @@ def run_sweep(
 
 
 def _drain(executor: Executor, tasks: Iterable[tuple[Callable, tuple]], max_workers: int,
-           cancel: threading.Event, stop: object | None,
-           finish: Callable[[CellResult | None], None]) -> None:
+           cancel: threading.Event, finish: Callable[[CellResult | None], None]) -> None:
     """Keep ``max_workers`` tasks in flight, hand results to ``finish`` in completion order.
 
-    Only a few tasks are queued at a time, so a cancel drops the rest at once;
-    ``stop`` (the workers' own event, for processes) is set on cancel so the
-    running fits end at their next half-step.
+    Only a few tasks are queued at a time, so a cancel drops the rest at once,
+    and the running fits, which watch ``cancel`` too, end at their next half-step.
     """
     queue = iter(tasks)
     running: set[Future] = set()
     while True:
-        if cancel.is_set() and stop is not None:
-            stop.set()
         while len(running) < max_workers and not cancel.is_set():
             task = next(queue, None)
             if task is None:
