@@ -218,3 +218,25 @@ def test_settings_normalise_k_values():
     assert SweepSettings(k_values=[3, 1, 3, 2]).k_values == (1, 2, 3)
     assert SweepSettings().k_values == tuple(range(1, 10))
     assert SweepSettings().covariance_types == ("full", "tied", "diag", "spherical")
+
+
+def test_icl_adds_twice_the_entropy_of_the_final_responsibilities():
+    from gmm_studio.core.selection import entropy
+
+    x = _blobs(3, seed=11)
+    settings = SweepSettings(k_values=(2, 3, 5), covariance_types=("full", "spherical"), n_init=1,
+                             validation_fraction=0.0)
+    result = run_sweep(x, settings, max_workers=1)
+    for cell in result.cells:
+        resp = EMData(x, cell.covariance_type).responsibilities(cell.params)
+        assert cell.value("icl") == pytest.approx(cell.value("bic") + 2 * entropy(resp), rel=1e-9)
+
+
+@pytest.mark.parametrize("init_subsample", [2000, None])
+def test_subsampled_kmeans_initialisation_finds_the_same_model(init_subsample):
+    x = generate(GeneratorSettings(n_components=4, n_samples=5000, separation=6.0, seed=12)).values
+    settings = SweepSettings(k_values=range(2, 7), covariance_types=("full",), n_init=2,
+                             init_subsample=init_subsample)
+    result = run_sweep(x, settings, max_workers=1)
+    assert result.best("bic").n_components == 4
+    assert result.best("heldout_ll").n_components in (4, 5, 6)
