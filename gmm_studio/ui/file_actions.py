@@ -27,8 +27,10 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QDialog,
     QFileDialog,
+    QGraphicsView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -215,8 +217,13 @@ class FileActions(QObject):
         self.last_ari: float | None = None
         self._build_actions()
         self._build_status_widgets()
+        self._drop_targets: set[int] = set()
         window.setAcceptDrops(True)
         window.installEventFilter(self)
+        # Plots (QGraphicsViews) accept drops themselves and would swallow a file dropped on
+        # them; watch them too so a file dropped anywhere on the window opens.
+        for view in window.findChildren(QGraphicsView):
+            self.watch_drops(view)
         window.fit_finished.connect(self._on_window_fit_finished)
         window.dataset_changed.connect(self._on_window_dataset_changed)
         self.update_actions()
@@ -523,23 +530,36 @@ class FileActions(QObject):
                     return path
         return None
 
+    def watch_drops(self, widget: QWidget) -> None:
+        """Open files dropped on ``widget`` too (for widgets that accept drops themselves,
+        such as plots added after installation)."""
+        targets = [widget]
+        if isinstance(widget, QAbstractScrollArea):
+            targets.append(widget.viewport())
+        for target in targets:
+            if id(target) not in self._drop_targets:
+                self._drop_targets.add(id(target))
+                target.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         kind = event.type()
-        if watched is self.window and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return False
+        if watched is not self.window and id(watched) not in self._drop_targets:
+            return False
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             if self.dropped_path(event.mimeData()) is not None:
                 event.acceptProposedAction()
             else:
                 event.ignore()
             return True
-        if watched is self.window and kind == QEvent.Type.Drop:
-            path = self.dropped_path(event.mimeData())
-            if path is None:
-                event.ignore()
-                return True
-            event.acceptProposedAction()
-            self.open_path(path)
+        path = self.dropped_path(event.mimeData())
+        if path is None:
+            event.ignore()
             return True
-        return super().eventFilter(watched, event)
+        event.acceptProposedAction()
+        self.open_path(path)
+        return True
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
@@ -946,6 +966,7 @@ def install_file_actions(window) -> FileActions:
     """Put the file actions onto ``window`` (File menu, drag-and-drop, status bar); GUI thread.
 
     Returns the :class:`FileActions`, a child of ``window``.  Call its ``shutdown()`` from
-    ``closeEvent``.
+    ``closeEvent``.  Installing twice returns the first one.
     """
-    return FileActions(window)
+    existing = window.findChild(FileActions)
+    return existing if existing is not None else FileActions(window)

@@ -76,6 +76,7 @@ def window(qtbot, messages):
     w.show()
     w.panel.set_settings(FitSettings(n_components=3, init_params="kmeans", seed=1))
     w.panel.speed_slider.setValue(SPEED_MAX)
+    # the window may already install them itself (the lead wires it in MainWindow.__init__)
     w.file_actions = install_file_actions(w)
     yield w
     w.file_actions.shutdown()
@@ -247,6 +248,24 @@ def test_drag_and_drop_of_a_csv_opens_it(qtbot, window, tmp_path):
         opened.args[0].accept()
     assert window.dataset.source == str(path)
     qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+
+
+def test_a_file_dropped_on_the_plot_opens_too(qtbot, window, tmp_path):
+    path = _blobs_csv(tmp_path / "dropped.csv")
+    viewport = window.data_view.viewport()
+    _, enter, drop = _drag_events(path)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(window.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
+        QApplication.sendEvent(viewport, drop)
+    opened.args[0].reject()
+    assert window.dataset is None
+    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+
+
+def test_installing_twice_gives_the_same_actions(window):
+    assert install_file_actions(window) is window.file_actions
+    assert [a.text() for a in window.file_menu.actions()].count("Import model JSON…") == 1
 
 
 def test_drag_of_an_unsupported_file_is_refused(window, tmp_path):
