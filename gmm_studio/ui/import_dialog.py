@@ -345,6 +345,8 @@ class ImportDialog(QDialog):
                     item.setForeground(QBrush(_TEXT_COLOUR))
                     item.setFont(italic)
                 self.preview_table.setItem(i, j, item)
+        self.preview_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.preview_table.resizeColumnsToContents()
         self.preview_table.setMinimumHeight(180)
         layout.addWidget(self.preview_table, 1)
 
