@@ -125,22 +125,28 @@ def main() -> None:
           f"{len(settings.covariance_types)} types, {settings.n_init} restarts, "
           f"{args.rounds} round(s)", flush=True)
     times: dict[str, list[float]] = {v: [] for v in args.variants}
+    cpu: dict[str, list[float]] = {v: [] for v in args.variants}
     for round_ in range(args.rounds):
         for variant in args.variants:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             if variant == "sklearn":
                 note = sweep_sklearn(x, settings)
             else:
                 note = sweep_ours(x, settings, variant)
             times[variant].append(time.perf_counter() - began)
-            print(f"  round {round_ + 1} {variant:8s} {times[variant][-1]:7.2f} s  ({note})",
-                  flush=True)
-    medians = {v: statistics.median(t) for v, t in times.items()}
-    print("median seconds:")
-    for variant, seconds in medians.items():
-        ratio = (f"  sklearn / this = {medians['sklearn'] / seconds:5.1f}x"
-                 if "sklearn" in medians and variant != "sklearn" else "")
-        print(f"  {variant:8s} {seconds:7.2f}{ratio}")
+            cpu[variant].append(time.process_time() - began_cpu)
+            print(f"  round {round_ + 1} {variant:8s} {times[variant][-1]:7.2f} s wall "
+                  f"{cpu[variant][-1]:7.2f} s cpu  ({note})", flush=True)
+    print("median seconds (wall, cpu of this process), and sklearn / this:")
+    for variant in args.variants:
+        line = (f"  {variant:8s} {statistics.median(times[variant]):7.2f} wall "
+                f"{statistics.median(cpu[variant]):7.2f} cpu")
+        if "sklearn" in times and variant != "sklearn":
+            # Per round, so a load spike on a shared machine hits both sides of a ratio alike.
+            ratios = [s / o for s, o in zip(times["sklearn"], times[variant])]
+            line += (f"   ratio of medians {statistics.median(times['sklearn']) / statistics.median(times[variant]):5.1f}x"
+                     f", median per-round ratio {statistics.median(ratios):5.1f}x")
+        print(line)
 
 
 if __name__ == "__main__":

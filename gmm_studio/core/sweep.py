@@ -394,14 +394,18 @@ def _score(prepared: _Prepared, params: MixtureParams) -> dict[str, float]:
     data = prepared.train[t]
     n = data.n_samples
     log_resp = data.weighted_log_prob(params)
-    log_norm = log_resp.max(axis=1, keepdims=True)
-    log_resp -= log_norm
+    # Row maxima column by column: numpy's max(axis=1) over K ≤ ~10 columns is ~20x slower.
+    log_norm = log_resp[:, 0].copy()
+    for j in range(1, log_resp.shape[1]):
+        np.maximum(log_norm, log_resp[:, j], out=log_norm)
+    log_resp -= log_norm[:, None]
     resp = np.exp(log_resp)
-    row_sum = resp.sum(axis=1, keepdims=True)
-    resp /= row_sum
-    log_norm += np.log(row_sum)
+    row_sum = resp @ np.ones(resp.shape[1])
+    resp /= row_sum[:, None]
+    np.log(row_sum, out=row_sum)
+    log_norm += row_sum
     total = float(log_norm.sum())
-    log_resp -= np.log(row_sum)  # log γ; -inf where γ underflows to 0, and 0·(-inf) is dropped
+    log_resp -= row_sum[:, None]  # log γ; -inf where γ underflows to 0, and 0·(-inf) is dropped
     np.maximum(log_resp, _MIN_LOG, out=log_resp)
     en = -float(np.einsum("nk,nk->", resp, log_resp))
     p = n_parameters(t, params.n_components, params.n_features)
