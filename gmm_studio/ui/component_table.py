@@ -46,8 +46,11 @@ class ComponentTable(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: content-sized columns would resize the dock (and the data view) mid-fit.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        for column, width in enumerate((28, 70, 62, 110)):
+            self.table.setColumnWidth(column, width)
         layout.addWidget(self.table)
         self.detail = QLabel("")
         self.detail.setWordWrap(True)

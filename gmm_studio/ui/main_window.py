@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QToolTip,
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         self._scrub_timer = QTimer(self)
         self._scrub_timer.setSingleShot(True)
         self._scrub_timer.timeout.connect(self._on_scrub_timer_timeout)
+        # A window that did not read the person's settings (screenshots, tests, benchmarks)
+        # must not overwrite them either.
+        self._persist = restore_settings
         if restore_settings:
             self._restore_settings()
         self._update_buttons()
@@ -171,6 +175,10 @@ class MainWindow(QMainWindow):
 
         self.info_label = QLabel("", objectName="infoLabel")
         self.info_label.setWordWrap(True)
+        # Fixed heights and ignored widths everywhere text changes during a fit: a resize of the
+        # data view re-rasterises every point (~0.3 s at 1e6), so the layout must not move.
+        self.info_label.setFixedHeight(2 * self.info_label.fontMetrics().lineSpacing() + 4)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
@@ -178,6 +186,7 @@ class MainWindow(QMainWindow):
         bl.addWidget(self.likelihood_view, 1)
         row = QHBoxLayout()
         self.history_label = QLabel("history", objectName="historyLabel")
+        self.history_label.setFixedWidth(self.history_label.fontMetrics().horizontalAdvance("0000/0000: it. 000 M (live)") + 8)
         self.iteration_slider = QSlider(Qt.Orientation.Horizontal, objectName="iterationSlider")
         self.iteration_slider.setRange(0, 0)
         self.iteration_slider.setToolTip("Scrub back through every half-step of the fit; "
@@ -208,7 +217,11 @@ class MainWindow(QMainWindow):
         self.components_dock = self.add_panel(self.component_table, "Components",
                                               Qt.DockWidgetArea.RightDockWidgetArea)
         self.status_label = QLabel("")
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.statusBar().addWidget(self.status_label, 1)
+        self.components_dock.setMinimumWidth(340)
+        self.components_dock.setMaximumWidth(520)
+        self.resizeDocks([self.components_dock], [360], Qt.Orientation.Horizontal)
 
         p = self.panel
         p.run_button.clicked.connect(self._on_run_button_clicked)
@@ -340,7 +353,7 @@ class MainWindow(QMainWindow):
     def load_demo(self) -> None:
         dataset, truth, description = demo_dataset()
         self.set_dataset(dataset, truth)
-        self._set_info(f"Demo data: {description}. Dashed ellipses show the mixture that "
+        self._set_info(f"Demo data: {description}. Dotted ellipses show the mixture that "
                        "generated them; EM does not see it.")
 
     def set_dataset(self, dataset, truth: MixtureParams | None = None) -> None:
@@ -1009,7 +1022,8 @@ class MainWindow(QMainWindow):
         self._fit.shutdown()
         self._end_run(self._live)
         try:
-            self.save_settings()
+            if self._persist:
+                self.save_settings()
         except Exception:  # noqa: BLE001 - a settings file we cannot write must not block closing
             pass
         super().closeEvent(event)
