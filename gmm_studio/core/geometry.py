@@ -27,6 +27,7 @@ __all__ = [
     "Projection",
     "coverage_of_radius",
     "ellipse_outline",
+    "lift_point",
     "match_colors",
     "permute_params",
     "radius_for_coverage",
@@ -198,3 +199,15 @@ def permute_params(params: MixtureParams, perm: np.ndarray) -> MixtureParams:
     perm = np.asarray(perm, dtype=np.intp)
     covs = params.covariances if params.covariance_type == "tied" else params.covariances[perm]
     return MixtureParams(params.covariance_type, params.weights[perm], params.means[perm], covs)
+
+
+def lift_point(projection: Projection, xy: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """A D-dimensional point that projects to ``xy`` and is otherwise ``base`` (e.g. the data mean).
+
+    Used to turn a click in the plane into an initial mean: the projection's rows are
+    orthonormal, so ``base + (xy - project(base)) @ matrix`` projects exactly onto ``xy``.
+    """
+    base = np.asarray(base, dtype=np.float64)
+    xy = np.asarray(xy, dtype=np.float64).reshape(2)
+    here = (base - projection.offset) @ projection.matrix.T
+    return base + (xy - here) @ projection.matrix

@@ -38,7 +38,7 @@ class FitSettings:
 
     n_components: int = 4
     covariance_type: str = "full"
-    init_params: str = "k-means++"
+    init_params: str = "random_from_data"
     seed: int = 0
     tol: float = 1e-3
     reg_covar: float = 1e-6
