@@ -20,7 +20,10 @@ data and stop on a plain ``threading.Event``; numpy releases the GIL in its
 kernels.  A pool of 'spawn' processes (never 'fork': the GUI process has Qt
 loaded) was measured by ``benchmarks/bench_sweep.py`` at N = 10⁴ and lost
 clearly — starting two interpreters that import numpy and scipy costs more than
-the whole sweep (process 3.9–7.6 s against thread 1.4–1.6 s, 2 cores).
+the whole sweep (one run on a shared 2-core machine: process 3.9–7.6 s against
+thread 1.4–1.6 s).  Two threads beat one by about 1.25x when the second core is
+free (1.04 s against 1.32 s with ``OPENBLAS_NUM_THREADS=1``): the engine's
+per-iteration Python work holds the GIL, so threads overlap only its kernels.
 
 Qt-free: runs on whichever thread calls :func:`run_sweep`.
 """
