@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
@@ -38,8 +39,11 @@ from gmm_studio.ui.colors import component_palette
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel, delay_for_speed
 from gmm_studio.ui.data_view import DataView
+from gmm_studio.ui.file_actions import install_file_actions
 from gmm_studio.ui.fit_worker import FitController, FitRequest, FitResult, FitUpdate, point_colors
+from gmm_studio.ui.generator_panel import GeneratorPanel
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
+from gmm_studio.ui.sweep_panel import SweepPanel
 
 __all__ = ["MainWindow", "SHORTCUTS", "demo_dataset"]
 
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         self._dirty = False
         self._drawn_colors_key: tuple | None = None
         self._selected: int | None = None
+        self._generated = None  # the SyntheticData on screen, if the data were generated
         self.hover_text = ""
         self.last_message = ""
 
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
         # A window that did not read the person's settings (screenshots, tests, benchmarks)
         # must not overwrite them either.
         self._persist = restore_settings
+        self._install_panels()
         if restore_settings:
             self._restore_settings()
         self._update_buttons()
@@ -332,6 +338,76 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._on_about_action_triggered)
         self.help_menu.addAction(about)
 
+    def _install_panels(self) -> None:
+        """The panels that live in their own modules: files, the generator, the K sweep."""
+        self.file_actions = install_file_actions(self)
+        self.generator_panel = GeneratorPanel()
+        self.generator_dock = self.add_panel(self.generator_panel, "Generate data",
+                                             Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.panel_dock, self.generator_dock)
+        self.sweep_panel = SweepPanel()
+        self.sweep_dock = self.add_panel(self.sweep_panel, "Choose K",
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.components_dock, self.sweep_dock)
+        self.panel_dock.raise_()
+        self.components_dock.raise_()
+        for dock, text, key in ((self.generator_dock, "Generate synthetic data…", "Ctrl+Shift+G"),
+                                (self.sweep_dock, "Choose K with a sweep…", "Ctrl+K")):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.setData(dock)
+            action.triggered.connect(self._on_show_dock_triggered)
+            self.tools_menu.addAction(action)
+        self.generator_panel.data_generated.connect(self._on_generator_data_generated)
+        self.sweep_panel.model_chosen.connect(self._on_sweep_model_chosen)
+        self.fit_finished.connect(self._on_window_fit_finished)
+        self.dataset_changed.connect(self._on_window_dataset_changed)
+
+    @Slot()
+    def _on_show_dock_triggered(self) -> None:
+        dock = self.sender().data()
+        dock.show()
+        dock.raise_()
+
+    @Slot(object)
+    def _on_generator_data_generated(self, data) -> None:
+        """Generated data replace the open data; the truth is drawn dashed."""
+        columns = tuple(f"x{j + 1}" for j in range(data.values.shape[1]))
+        dataset = dataset_from_array(data.values, columns, data.labels, source="generated data")
+        self._generated = data  # before set_dataset, whose signal checks it
+        self.set_dataset(dataset, data.truth)
+        self._set_info(f"Generated: {data.description}. Dashed ellipses show the true mixture; "
+                       "press Run (Space) to watch EM find it.")
+
+    @Slot(object)
+    def _on_sweep_model_chosen(self, params: MixtureParams) -> None:
+        if self.dataset is None or params.n_features != self._x.shape[1]:
+            return
+        self.show_model(params)
+        self._set_info(f"Showing the sweep's K = {params.n_components} {params.covariance_type} "
+                       "model. Step or Run continues EM from it.")
+
+    @Slot(object)
+    def _on_window_dataset_changed(self, dataset) -> None:
+        if self._generated is None or self._generated.values.shape != dataset.values.shape \
+                or not np.array_equal(self._generated.values, dataset.values):
+            self._generated = None
+            self.generator_panel.clear_data()
+        self.sweep_panel.set_data(self._x)
+
+    @Slot(object)
+    def _on_window_fit_finished(self, final: Snapshot | None) -> None:
+        if final is None or self._generated is None:
+            return
+        gamma = final.responsibilities
+        if gamma is None:
+            gamma = self._emdata_for(final.params.covariance_type).responsibilities(final.params)
+        self.generator_panel.show_fit(final.params, gamma)
+
+    def history(self) -> list[Snapshot]:
+        """Every half-step of the current fit, oldest first (parameters only, no γ)."""
+        return list(self._history)
+
     # ================================================================== public hooks
     def settings(self) -> FitSettings:
         """The fit settings the controls show."""
@@ -478,6 +554,9 @@ class MainWindow(QMainWindow):
                 previous = shown.log_likelihood if shown.half_step == "M" else -np.inf
                 keep_history = True
                 s = s.replace(n_components=params.n_components)
+        # Taken before the state is cleared: a fresh run's components are matched to the
+        # means on screen, so colours stay with their components across re-runs.
+        reference_means = self._reference_means(s)
         if not keep_history:
             self._clear_fit_state(keep_placed=True)
         else:
@@ -486,7 +565,7 @@ class MainWindow(QMainWindow):
         request = FitRequest(
             data=self._emdata_for(s.covariance_type), x=self._x, settings=s, palette=self._palette,
             start=start, params=params, means=means, start_iteration=start_iteration,
-            previous_log_likelihood=previous, reference_means=self._reference_means(s),
+            previous_log_likelihood=previous, reference_means=reference_means,
             delay=delay_for_speed(self.panel.speed()), color_mode=self.panel.color_mode(),
             paused=paused, target=target, skip_init=keep_history,
         )
@@ -1019,6 +1098,9 @@ class MainWindow(QMainWindow):
         """Stop and join every fit thread before the window goes away."""
         self._redraw_timer.stop()
         self._scrub_timer.stop()
+        self.file_actions.shutdown()
+        self.generator_panel.shutdown()
+        self.sweep_panel.shutdown()
         self._fit.shutdown()
         self._end_run(self._live)
         try:

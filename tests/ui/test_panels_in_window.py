@@ -1,0 +1,78 @@
+"""The generator, the K sweep and the file actions, docked in the main window, work together."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gmm_studio.core.generate import GeneratorSettings
+from gmm_studio.core.settings import FitSettings
+from gmm_studio.ui.control_panel import SPEED_MAX
+from gmm_studio.ui.main_window import MainWindow
+from gmm_studio.ui.sweep_panel import SweepPanel
+
+TIMEOUT = 30_000
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
+                                        "This plugin does not support raise")
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(restore_settings=False)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    w.panel.speed_slider.setValue(SPEED_MAX)
+    w.load_demo()
+    yield w
+    w.close()
+
+
+def test_generated_data_replace_the_open_data_and_the_fit_is_compared_with_the_truth(window, qtbot):
+    window.generator_panel.set_settings(GeneratorSettings(n_components=3, n_samples=600, seed=3,
+                                                          separation=6.0))
+    with qtbot.waitSignal(window.dataset_changed, timeout=TIMEOUT):
+        window.generator_panel.generate()
+    data = window.generator_panel.data()
+    np.testing.assert_array_equal(window.dataset.values, data.values)
+    assert len(window.data_view._truth_curves) > 0  # the true mixture is drawn
+    window.panel.set_settings(FitSettings(n_components=3, init_params="kmeans", seed=0))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        window.run_fit()
+    assert "1.000" in window.generator_panel.ari_label.text()
+
+
+def test_loading_other_data_forgets_the_generated_truth(window, qtbot):
+    window.generator_panel.set_settings(GeneratorSettings(n_components=2, n_samples=200, seed=1))
+    window.generator_panel.generate()
+    assert window.generator_panel.data() is not None
+    window.load_demo()
+    assert window.generator_panel.data() is None
+
+
+def test_a_sweep_cell_clicked_is_shown_in_the_main_view(window, qtbot):
+    panel: SweepPanel = window.sweep_panel
+    panel.k_min_spin.setValue(1)
+    panel.k_max_spin.setValue(4)
+    for covariance_type, box in panel.type_checks.items():
+        box.setChecked(covariance_type == "full")
+    panel.restarts_spin.setValue(1)
+    with qtbot.waitSignal(panel.sweep_finished, timeout=TIMEOUT):
+        panel.run()
+    best = panel.best_cell()
+    with qtbot.waitSignal(panel.model_chosen, timeout=TIMEOUT) as chosen:
+        panel.table.cellClicked.emit(panel.table.currentRow(), panel.table.currentColumn())
+    assert chosen.args[0] is best.params
+    assert window.current_snapshot().params is best.params
+
+
+def test_colours_stay_with_their_components_across_re_runs(window, qtbot):
+    window.panel.set_settings(FitSettings(n_components=4, init_params="kmeans", seed=0))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT) as first:
+        window.run_fit()
+    window.panel.set_settings(FitSettings(n_components=4, init_params="kmeans", seed=5))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT) as second:
+        window.run_fit()
+    a, b = first.args[0].params.means, second.args[0].params.means
+    # the same four clusters were found, each in the colour (index) it had before
+    np.testing.assert_allclose(a, b, atol=0.05)
