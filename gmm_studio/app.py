@@ -81,12 +81,23 @@ def _limit_blas_threads() -> None:
         os.environ.setdefault(name, "1")
 
 
+def _no_display() -> bool:
+    """True on Linux/BSD when no X11 or Wayland display is reachable and Qt was not told otherwise."""
+    return (sys.platform.startswith(("linux", "freebsd")) and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _run_gui(argv: list[str]) -> int:
     args = parse_arguments(argv)
     if "numpy" not in sys.modules:
         _limit_blas_threads()
     if args.screenshot and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if _no_display():
+        print("gmm-studio: no display found (DISPLAY and WAYLAND_DISPLAY are unset). Run it in a "
+              "desktop session, or save a picture headless with: gmm-studio --screenshot out.png",
+              file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gmm-studio"])

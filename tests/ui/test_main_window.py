@@ -343,3 +343,13 @@ def test_stable_object_names(window):
                  "seedSpin", "runButton", "pauseButton", "stepButton", "stepEButton", "stepMButton",
                  "resetButton", "iterationSlider"):
         assert window.findChild(QWidget, name) is not None, name
+
+
+def test_without_a_display_the_program_says_so_instead_of_aborting():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "gmm_studio"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2
+    assert "no display found" in out.stderr and "--screenshot" in out.stderr
