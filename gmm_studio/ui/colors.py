@@ -204,3 +204,18 @@ def uncertainty_shading(
         out[:, 3] = np.clip(alpha * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
         return out
     raise ValueError(f'mode must be "grey" or "alpha", got {mode!r}')
+
+
+def label_colors(labels: np.ndarray) -> np.ndarray:
+    """(N, 4) uint8 colours of ground-truth labels: one palette colour per distinct label.
+
+    Outliers (the label "-1" the generator gives them) are grey.
+    """
+    labels = np.asarray(labels).astype(str)
+    names, index = np.unique(labels, return_inverse=True)
+    palette = np.rint(component_palette(len(names)) * 255).astype(np.uint8)
+    palette[names == "-1"] = 150
+    rgba = np.empty((len(labels), 4), dtype=np.uint8)
+    rgba[:, :3] = palette[index]
+    rgba[:, 3] = 255
+    return rgba

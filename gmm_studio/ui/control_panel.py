@@ -42,7 +42,8 @@ _INIT_LABELS = {
 }
 _COLOR_MODES = (("blend", "responsibilities (blend Σ γ·colour)"),
                 ("hard", "hard labels (argmax γ)"),
-                ("uncertainty", "uncertainty (1 − max γ, dark = unsure)"))
+                ("uncertainty", "uncertainty (1 − max γ, dark = unsure)"),
+                ("truth", "true labels (the data's label column)"))
 
 
 def delay_for_speed(speed: int) -> float:
@@ -249,6 +250,13 @@ class ControlPanel(QWidget):
 
     def color_mode(self) -> str:
         return self.color_combo.currentData()
+
+    def set_truth_available(self, available: bool) -> None:
+        """Offer 'true labels' only when the data have a label column.  GUI thread."""
+        index = self.color_combo.findData("truth")
+        self.color_combo.model().item(index).setEnabled(available)
+        if not available and self.color_combo.currentIndex() == index:
+            self.color_combo.setCurrentIndex(0)
 
     # ------------------------------------------------------------------ projection
     def set_columns(self, columns: tuple[str, ...]) -> None:

@@ -35,7 +35,7 @@ from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import CLICK_INIT, MAX_COMPONENTS, FitSettings
-from gmm_studio.ui.colors import component_palette
+from gmm_studio.ui.colors import component_palette, label_colors
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel, delay_for_speed
 from gmm_studio.ui.data_view import DataView
@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self._drawn_colors_key: tuple | None = None
         self._selected: int | None = None
         self._generated = None  # the SyntheticData on screen, if the data were generated
+        self._truth_colors: np.ndarray | None = None  # colours of the data's label column
         self.hover_text = ""
         self.last_message = ""
 
@@ -442,6 +443,9 @@ class MainWindow(QMainWindow):
         self._start_override = None
         self._placed = []
         self.panel.set_columns(tuple(dataset.columns))
+        labels = getattr(dataset, "labels", None)
+        self._truth_colors = label_colors(labels) if labels is not None else None
+        self.panel.set_truth_available(self._truth_colors is not None)
         self._projection = Projection.default_for(self._x, dataset.columns)
         self._apply_projection(frame=True)
         self._clear_fit_state()
@@ -706,11 +710,13 @@ class MainWindow(QMainWindow):
                 colors = point_colors(snap.responsibilities, self._palette, self.panel.color_mode())
                 self._live_colors, self._live_colors_mode = colors, self.panel.color_mode()
             colors_key = ("live", id(colors))
-        if snap is None:
-            return
+        if self.panel.color_mode() == "truth" and self._truth_colors is not None:
+            colors, colors_key = self._truth_colors, ("truth", id(self._truth_colors))
         if colors_key != self._drawn_colors_key:
             self._drawn_colors_key = colors_key
             self.data_view.set_colors(colors)
+        if snap is None:
+            return
         params = snap.params
         if len(self._palette) != params.n_components:
             self._set_palette(params.n_components)

@@ -76,3 +76,24 @@ def test_colours_stay_with_their_components_across_re_runs(window, qtbot):
     a, b = first.args[0].params.means, second.args[0].params.means
     # the same four clusters were found, each in the colour (index) it had before
     np.testing.assert_allclose(a, b, atol=0.05)
+
+
+def test_points_can_be_coloured_by_the_true_labels(window, monkeypatch):
+    labels = np.asarray(window.dataset.labels).astype(str)  # the demo keeps its generating labels
+    given = []
+    monkeypatch.setattr(window.data_view, "set_colors", given.append)
+    combo = window.panel.color_combo
+    combo.setCurrentIndex(combo.findData("truth"))
+    window.redraw()
+    colors = given[-1]
+    for label in np.unique(labels):  # one colour per true label, distinct between labels
+        assert len(np.unique(colors[labels == label], axis=0)) == 1
+    assert len(np.unique(colors, axis=0)) == len(np.unique(labels))
+
+
+def test_truth_colouring_is_offered_only_with_a_label_column(window):
+    from gmm_studio.core.dataio import dataset_from_array
+
+    window.set_dataset(dataset_from_array(np.random.default_rng(0).normal(size=(50, 2))))
+    combo = window.panel.color_combo
+    assert not combo.model().item(combo.findData("truth")).isEnabled()
