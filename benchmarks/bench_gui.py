@@ -36,6 +36,18 @@ TARGETS = {100_000: 0.050, 1_000_000: 0.400}
 STALL_TARGET = 0.100
 
 
+def _dispose(app: QApplication, window: MainWindow) -> None:
+    """Close and delete ``window`` now, in Qt's order.
+
+    Left to Python's garbage collector, a closed MainWindow's pyqtgraph items are torn down
+    while the scene still lays them out, and the next window's construction raises
+    "Error calling Python override of QGraphicsWidget::sizeHint()".
+    """
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
 def _data(n: int):
     synth = generate(GeneratorSettings(n_components=K, n_samples=n, shape="rotated", seed=1))
     return dataset_from_array(synth.values, source=f"bench {n}")
@@ -73,7 +85,7 @@ def bench_redraw(app: QApplication, n: int, repeats: int = 5) -> tuple[float, fl
         window.grab()
         times.append(time.perf_counter() - t0)
         blends.append(t1 - t0)
-    window.close()
+    _dispose(app, window)
     return float(np.median(times)), float(np.median(blends))
 
 
@@ -110,7 +122,7 @@ def bench_stall(app: QApplication, n: int = 1_000_000, max_iter: int = 12) -> tu
     window.run_fit()
     loop.exec()
     probe.stop()
-    window.close()
+    _dispose(app, window)
     stall = max(gaps) - 0.010 if gaps else float("nan")
     return stall, len(gaps)
 
