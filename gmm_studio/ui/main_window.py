@@ -671,7 +671,12 @@ class MainWindow(QMainWindow):
         reason = {"converged": "converged", "max_iter": "stopped at max_iter (not converged)",
                   "degenerate": "stopped: a component degenerated"}[result.reason]
         extra = f" Best of {len(result.finals)} restarts: #{result.best_restart + 1}." if len(result.finals) > 1 else ""
-        self._set_info(f"EM {reason} after {result.final.iteration} iterations.{extra}")
+        info = f"EM {reason} after {result.final.iteration} iterations.{extra}"
+        if result.reason == "converged" and _components_coincide(result.final.params, self._x):
+            info += (" All components sit on top of each other: a saddle point of the "
+                     "likelihood (e.g. random responsibilities average every mean to the data "
+                     "mean), not a fit. Try the 'random data points' or 'kmeans' initialisation.")
+        self._set_info(info)
         self._end_run(result.final)
 
     @Slot(str)
@@ -1115,6 +1120,14 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - a settings file we cannot write must not block closing
             pass
         super().closeEvent(event)
+
+
+def _components_coincide(params: MixtureParams, x: np.ndarray) -> bool:
+    """True when K > 1 means lie within 5 % of the data's spread of each other."""
+    if params.n_components < 2:
+        return False
+    spread = float(np.sqrt(np.var(x, axis=0).sum()))
+    return float(np.ptp(params.means, axis=0).max()) < 0.05 * spread
 
 
 def _diagnostics(counts: np.ndarray):

@@ -97,3 +97,10 @@ def test_truth_colouring_is_offered_only_with_a_label_column(window):
     window.set_dataset(dataset_from_array(np.random.default_rng(0).normal(size=(50, 2))))
     combo = window.panel.color_combo
     assert not combo.model().item(combo.findData("truth")).isEnabled()
+
+
+def test_a_saddle_point_is_not_presented_as_a_fit(window, qtbot):
+    window.panel.set_settings(FitSettings(n_components=4, init_params="random", seed=0))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        window.run_fit()
+    assert "saddle point" in window.info_label.text()
