@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/bench_gui.py`` (offscreen).  Prints each figure next to its target.
 
-* redraw: recolour the points from responsibilities (blend Σγ·colour), move K ellipses and the
-  means, refresh the likelihood curve, and ``grab()`` the window (the paint included);
+* redraw: recolour the points from responsibilities (blend Σγ·colour, packed to ARGB32 as the
+  fit worker does), move K ellipses and the means, refresh the likelihood curve, and ``grab()``
+  the window (the paint included);
 * stall: a QTimer fires every 10 ms on the GUI thread while EM runs on 1e6 points on the worker
   (as fast as possible); the largest gap between two ticks, minus 10 ms, is the longest stall.
 """
@@ -135,7 +136,8 @@ def main() -> int:
         t, blend = bench_redraw(app, n)
         ok = "ok" if t <= target else "SLOW"
         print(f"{f'full redraw incl. grab(), N = {n:.0e}':<44}{1000 * t:>10.1f} ms{1000 * target:>9.0f} ms  {ok}")
-        print(f"{f'  of which colour blend N×K @ K×3, N = {n:.0e}':<44}{1000 * blend:>10.1f} ms")
+        print(f"{f'  of which colours (blend, pack), N = {n:.0e}':<44}{1000 * blend:>10.1f} ms"
+              "   (on the worker thread during a fit)")
     stall, ticks = bench_stall(app)
     ok = "ok" if stall <= STALL_TARGET else "SLOW"
     print(f"{'longest GUI stall during EM, N = 1e6':<44}{1000 * stall:>10.1f} ms{1000 * STALL_TARGET:>9.0f} ms  {ok}"

@@ -21,6 +21,8 @@ __all__ = ["DataView", "DEFAULT_RADII"]
 DEFAULT_RADII: tuple[float, ...] = (1.0, 2.0)
 _WARNING = QColor(220, 0, 0)
 _N_OUTLINE = 100
+#: Opaque grey (110, 110, 110) packed as ARGB32: the points before any responsibilities.
+_NEUTRAL_ARGB = 0xFF6E6E6E
 
 
 def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
@@ -101,12 +103,15 @@ class DataView(pg.PlotWidget):
         self.plot_item.disableAutoRange()
 
     def set_colors(self, rgba: np.ndarray | None) -> None:
-        """Per-point colours, or None for the neutral grey of "no responsibilities yet"."""
+        """Per-point colours, or None for the neutral grey of "no responsibilities yet".
+
+        ``rgba`` is anything :meth:`PointCloud.set_colors` takes: packed ``(N,)`` uint32 (what
+        the fit worker ships) or ``(N, 3)`` / ``(N, 4)`` uint8.
+        """
         if self._n_points == 0:
             return
         if rgba is None:
-            rgba = np.empty((self._n_points, 4), dtype=np.uint8)
-            rgba[:] = (110, 110, 110, 255)
+            rgba = np.full(self._n_points, _NEUTRAL_ARGB, dtype=np.uint32)
         self.cloud.set_colors(rgba)
 
     # ------------------------------------------------------------------ components

@@ -57,18 +57,22 @@ def running_threads() -> list[QThread]:
 
 
 def point_colors(resp: np.ndarray | None, palette: np.ndarray, mode: str) -> np.ndarray | None:
-    """Per-point RGBA (N, 4) uint8 for responsibilities under a colour mode.  Any thread.
+    """Per-point colours for responsibilities under a colour mode.  Any thread.
 
     'blend' mixes component colours by γ; 'hard' takes the most responsible component's colour;
-    'uncertainty' shades by 1 − max_k γ (dark = contested).
+    'uncertainty' shades by 1 − max_k γ (dark = contested).  Returned packed, ``(N,)`` uint32
+    ARGB32-premultiplied, ready for ``PointCloud.set_colors``: the worker thread calls this for
+    every E-step, so the GUI thread does no per-point colour arithmetic (~6–20 ms at N = 1e6).
     """
     if resp is None:
         return None
     if mode == "hard":
-        return colors_mod.hard_label_colors(resp, palette)
-    if mode == "uncertainty":
-        return colors_mod.uncertainty_shading(resp, palette, mode="grey")
-    return colors_mod.blend_colors(resp, palette)
+        rgba = colors_mod.hard_label_colors(resp, palette)
+    elif mode == "uncertainty":
+        rgba = colors_mod.uncertainty_shading(resp, palette, mode="grey")
+    else:
+        rgba = colors_mod.blend_colors(resp, palette)
+    return colors_mod.pack_argb32_premultiplied(rgba)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +106,12 @@ class FitRequest:
 
 @dataclass(frozen=True, eq=False)
 class FitUpdate:
-    """One half-step for the GUI: the snapshot and, when γ changed, the points' colours."""
+    """One half-step for the GUI: the snapshot and, when γ changed, the points' colours.
+
+    ``colors`` is what :func:`point_colors` returns (packed ``(N,)`` uint32, computed on the
+    worker thread); the same array object as the previous update's when γ did not change, so
+    the GUI can skip redrawing identical colours by identity.
+    """
 
     run_id: int
     snapshot: Snapshot

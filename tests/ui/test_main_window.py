@@ -353,3 +353,18 @@ def test_without_a_display_the_program_says_so_instead_of_aborting():
                          timeout=60)
     assert out.returncode == 2
     assert "no display found" in out.stderr and "--screenshot" in out.stderr
+
+
+def test_worker_ships_colours_packed_for_the_raster(window, qtbot):
+    # The worker packs (ARGB32-premultiplied uint32), so the GUI thread's redraw only copies.
+    from gmm_studio.ui.colors import blend_colors, pack_argb32_premultiplied
+
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        window.run_fit()
+    result = window._final
+    colors = result.colors
+    assert colors.dtype == np.uint32 and colors.shape == (window._x.shape[0],)
+    expected = pack_argb32_premultiplied(blend_colors(result.final.responsibilities, window._palette))
+    np.testing.assert_array_equal(colors, expected)
+    window.redraw()
+    assert window.data_view.cloud._raster._colors is colors  # drawn as shipped, not re-packed

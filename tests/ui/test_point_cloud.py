@@ -66,6 +66,27 @@ def test_grab_shows_exact_per_point_colours_at_cluster_positions(qtbot, plot_wid
     assert _pixel(plot_widget, image, 0.0, 0.0) == (255, 255, 255, 255)
 
 
+def test_grab_shows_exact_packed_colours_of_a_large_cloud(qtbot, plot_widget):
+    # 1e5 points: the large-cloud path (3x3 dots), colours packed as the fit worker ships them.
+    xy, rgba = _two_clusters(100_000, seed=1)
+    packed = pack_argb32_premultiplied(rgba)
+    assert packed.dtype == np.uint32 and packed.shape == (100_000,)
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    cloud.set_colors(packed)
+
+    image = plot_widget.grab().toImage()
+
+    assert _pixel(plot_widget, image, *CENTRES["red"]) == RED
+    assert _pixel(plot_widget, image, *CENTRES["blue"]) == BLUE
+    assert _pixel(plot_widget, image, 0.0, 0.0) == (255, 255, 255, 255)
+
+    cloud.set_colors(packed[::-1].copy())
+    image = plot_widget.grab().toImage()
+    assert _pixel(plot_widget, image, *CENTRES["red"]) == BLUE
+    assert _pixel(plot_widget, image, *CENTRES["blue"]) == RED
+
+
 def test_recolouring_changes_the_pixels_without_set_points(qtbot, plot_widget):
     xy, rgba = _two_clusters()
     cloud = PointCloud(plot_widget.getPlotItem())
@@ -153,6 +174,15 @@ def test_set_colors_with_wrong_shape_raises_value_error(qtbot, plot_widget, shap
         cloud.set_colors(np.zeros(shape, dtype=np.uint8))
 
 
+@pytest.mark.parametrize("shape", [(19_999,), (20_001,), (20_000, 1)])
+def test_set_colors_with_wrong_packed_shape_raises_value_error(qtbot, plot_widget, shape):
+    xy, _ = _two_clusters()
+    cloud = PointCloud(plot_widget.getPlotItem())
+    cloud.set_points(xy)
+    with pytest.raises(ValueError):
+        cloud.set_colors(np.zeros(shape, dtype=np.uint32))
+
+
 def test_set_colors_rejects_float_colours(qtbot, plot_widget):
     xy, _ = _two_clusters(100)
     cloud = PointCloud(plot_widget.getPlotItem())
@@ -211,6 +241,40 @@ def test_rasteriser_last_point_wins_and_rows_run_top_down():
     assert img[9, 0] == red  # bottom-left
     assert img[1, 1] == blue  # 3x3 dot
     assert img[5, 5] == 0  # transparent where there is no point
+
+
+def _painted(xy, packed, x_range, y_range, width, height, radius):
+    """Reference: paint each point's footprint in index order, one point at a time."""
+    from gmm_studio.ui.point_cloud import _footprint
+
+    img = np.zeros((height, width), dtype=np.uint32)
+    sx, sy = width / (x_range[1] - x_range[0]), height / (y_range[1] - y_range[0])
+    for (x, y), c in zip(xy, packed):
+        cx = int(np.floor((x - x_range[0]) * sx))
+        cy = int(np.floor((y_range[1] - y) * sy))
+        for dy, dx in _footprint(radius):
+            if 0 <= cy + dy < height and 0 <= cx + dx < width:
+                img[cy + dy, cx + dx] = c
+    return img
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_rasteriser_matches_painting_the_points_in_order(radius):
+    # Many overlapping points, some off the view: every pixel must hold the colour of the last
+    # point (in index order) whose dot covers it, and only dot pixels are non-transparent.
+    rng = np.random.default_rng(radius)
+    n = 3000
+    xy = rng.normal(0.0, 1.0, (n, 2))
+    packed = (0xFF000000 | rng.integers(0, 1 << 24, n)).astype(np.uint32)
+    raster = Rasteriser()
+    raster.set_points(xy)
+    raster.set_colors(packed)
+    view = ((-1.5, 2.5), (-2.0, 1.0), 60, 45)
+    raster.set_view(*view, radius=radius)
+    np.testing.assert_array_equal(raster.render(), _painted(xy, packed, *view, radius))
+    # New colours reuse the view's mapping and still match.
+    raster.set_colors(packed[::-1].copy())
+    np.testing.assert_array_equal(raster.render(), _painted(xy, packed[::-1], *view, radius))
 
 
 def test_premultiplied_packing():
