@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self._scrub_cache: tuple[int, np.ndarray | None, np.ndarray | None] | None = None
         self._dirty = False
         self._drawn_colors_key: tuple | None = None
+        self._drawn_colors: np.ndarray | None = None  # what _drawn_colors_key was made from
         self._selected: int | None = None
         self._generated = None  # the SyntheticData on screen, if the data were generated
         self._truth_colors: np.ndarray | None = None  # colours of the data's label column
@@ -449,6 +450,10 @@ class MainWindow(QMainWindow):
         self._projection = Projection.default_for(self._x, dataset.columns)
         self._apply_projection(frame=True)
         self._clear_fit_state()
+        try:  # prepared now, with the loading (~60 ms at 1e6), not as a stall when Run is pressed
+            self._emdata_for(self.settings().covariance_type)
+        except ValueError:
+            pass  # data EM cannot use: left to Run, as before
         self.setWindowTitle(f"GMM Studio — {dataset.source} ({dataset.n_samples} points, "
                             f"{dataset.n_features} features)")
         self._set_info(f"{dataset.n_samples} points from {dataset.source}. Press Run (Space) "
@@ -718,7 +723,9 @@ class MainWindow(QMainWindow):
         if self.panel.color_mode() == "truth" and self._truth_colors is not None:
             colors, colors_key = self._truth_colors, ("truth", id(self._truth_colors))
         if colors_key != self._drawn_colors_key:
-            self._drawn_colors_key = colors_key
+            # Holding the drawn array keeps its id() from being reused by a later one, which
+            # would make the key match and skip a real change.
+            self._drawn_colors_key, self._drawn_colors = colors_key, colors
             self.data_view.set_colors(colors)
         if snap is None:
             return
