@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+from scipy.special import logsumexp
 
 from gmm_studio.core.params import MixtureParams, NotPositiveDefiniteError
 
@@ -161,19 +162,28 @@ class _Features:
         self.width = self.n_quadratic + d + 1
         self.n_features = d
 
-    def compute(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Fill ``out[:len(x)]`` with φ(x) and return that view.  Per column, no per-point work."""
-        n, q, d = len(x), self.n_quadratic, self.n_features
-        f = out[:n]
+    def buffer(self, n_rows: int) -> np.ndarray:
+        """Scratch space for φ of up to ``n_rows`` points, feature-major (width, n_rows)."""
+        out = np.empty((self.width, n_rows))
+        out[-1] = 1.0  # the constant feature never changes
+        return out
+
+    def compute(self, xt: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """φ of the points in the columns of ``xt`` (D, n), written into ``out`` from :meth:`buffer`.
+
+        Returns the (width, n) view.  Feature-major rows are contiguous, so every
+        product below is one vectorised pass; there is no per-point work.
+        """
+        n, q, d = xt.shape[1], self.n_quadratic, self.n_features
+        f = out[:, :n]
         if d == 2 and q == 3:
             # The program's main case, spelt out: x², xy, y².
-            np.multiply(x[:, 0], x[:, 0], out=f[:, 0])
-            np.multiply(x[:, 0], x[:, 1], out=f[:, 1])
-            np.multiply(x[:, 1], x[:, 1], out=f[:, 2])
+            np.multiply(xt[0], xt[0], out=f[0])
+            np.multiply(xt[0], xt[1], out=f[1])
+            np.multiply(xt[1], xt[1], out=f[2])
         else:
-            np.multiply(x[:, self.pair_rows], x[:, self.pair_cols], out=f[:, :q])
-        f[:, q : q + d] = x
-        f[:, -1] = 1.0
+            np.multiply(xt[self.pair_rows], xt[self.pair_cols], out=f[:q])
+        f[q : q + d] = xt
         return f
 
     def coefficients(self, params: MixtureParams, center: np.ndarray) -> np.ndarray:
@@ -183,8 +193,9 @@ class _Features:
         """
         k, d = params.n_components, params.n_features
         means = params.means - center
-        precisions = _full_precisions(params)
-        log_det_precision = _log_det_precisions(params)
+        precision_cholesky = params.precisions_cholesky()
+        precisions = _full_precisions(params, precision_cholesky)
+        log_det_precision = _log_det_precisions(params, precision_cholesky)
         c = np.empty((self.width, k))
         quad = precisions[:, self.pair_rows, self.pair_cols]  # (K, q)
         off_diagonal = self.pair_rows != self.pair_cols
@@ -203,21 +214,23 @@ class _Features:
         return c
 
 
-def _full_precisions(params: MixtureParams) -> np.ndarray:
+def _full_precisions(params: MixtureParams, precision_cholesky: np.ndarray) -> np.ndarray:
+    """Σ_k⁻¹ as a (K, D, D) stack, from the precision Cholesky factors."""
     k, d = params.n_components, params.n_features
-    p = params.precisions()
-    if params.covariance_type == "full":
-        return p
-    if params.covariance_type == "tied":
-        return np.broadcast_to(p, (k, d, d))
-    if params.covariance_type == "diag":
-        return p[:, :, None] * np.eye(d)
-    return p[:, None, None] * np.eye(d)
+    pc = precision_cholesky
+    t = params.covariance_type
+    if t == "full":
+        return pc @ np.swapaxes(pc, 1, 2)
+    if t == "tied":
+        return np.broadcast_to(pc @ pc.T, (k, d, d))
+    if t == "diag":
+        return pc[:, :, None] ** 2 * np.eye(d)
+    return pc[:, None, None] ** 2 * np.eye(d)
 
 
-def _log_det_precisions(params: MixtureParams) -> np.ndarray:
+def _log_det_precisions(params: MixtureParams, precision_cholesky: np.ndarray) -> np.ndarray:
     """log |Σ_k⁻¹| per component, from the precision Cholesky factors."""
-    pc = params.precisions_cholesky()
+    pc = precision_cholesky
     k, d = params.n_components, params.n_features
     t = params.covariance_type
     if t == "full":
@@ -271,17 +284,18 @@ class _Data:
     def __init__(self, x: np.ndarray, covariance_type: str):
         self.n_samples, self.n_features = x.shape
         self.center = x.mean(axis=0)
-        self.x = np.ascontiguousarray(x - self.center)
+        # Centred and feature-major: each feature's values are contiguous in memory.
+        self.xt = np.ascontiguousarray((x - self.center).T)
         self.features = _Features(self.n_features, covariance_type)
         self.covariance_type = covariance_type
-        self.scale = float(np.max(np.var(self.x, axis=0))) if self.n_samples > 1 else 1.0
+        self.scale = float(np.max(np.var(self.xt, axis=1))) if self.n_samples > 1 else 1.0
         self._xtx: np.ndarray | None = None
 
     @property
     def xtx(self) -> np.ndarray:
         """XᵀX of the centred data, which the 'tied' M-step needs."""
         if self._xtx is None:
-            self._xtx = self.x.T @ self.x
+            self._xtx = self.xt @ self.xt.T
         return self._xtx
 
     def chunk_rows(self, n_components: int) -> int:
@@ -318,50 +332,50 @@ class _Data:
         k = coefficients.shape[1]
         rows = self.chunk_rows(k)
         size = min(rows, last - first)
-        features = np.empty((size, self.features.width))
+        features = self.features.buffer(size)
         scratch = np.empty((size, k)) if resp_all is None else None
-        statistics = np.zeros((k, self.features.width))
+        statistics = np.zeros((self.features.width, k))
         total = 0.0
         for start in range(first, last, rows):
             stop = min(start + rows, last)
-            f = self.features.compute(self.x[start:stop], features)
+            f = self.features.compute(self.xt[:, start:stop], features)
             out = resp_all[start:stop] if resp_all is not None else scratch[: stop - start]
-            np.matmul(f, coefficients, out=out)
-            row_max = out.max(axis=1, keepdims=True)
-            if not np.all(np.isfinite(row_max)):
-                row_max[~np.isfinite(row_max)] = 0.0
-            out -= row_max
+            np.matmul(f.T, coefficients, out=out)
+            # Row-wise max and sum over K columns: numpy's axis=1 reductions on
+            # short rows are several times slower than K column passes and a gemv.
+            row_max = out[:, 0].copy()
+            for j in range(1, k):
+                np.maximum(row_max, out[:, j], out=row_max)
+            row_max[~np.isfinite(row_max)] = 0.0
+            out -= row_max[:, None]
             np.exp(out, out=out)
-            row_sum = out.sum(axis=1, keepdims=True)
-            out /= row_sum
+            row_sum = out @ np.ones(k)
+            out /= row_sum[:, None]
             total += float(np.log(row_sum).sum() + row_max.sum())
-            statistics += out.T @ f
-        return total, statistics
+            statistics += f @ out
+        return total, statistics.T
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """Γᵀφ(X) for given responsibilities (an M-step without an E-step)."""
         n, k = resp.shape
         rows = self.chunk_rows(k)
-        features = np.empty((min(rows, n), self.features.width))
-        statistics = np.zeros((k, self.features.width))
+        features = self.features.buffer(min(rows, n))
+        statistics = np.zeros((self.features.width, k))
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            statistics += resp[start:stop].T @ self.features.compute(self.x[start:stop], features)
-        return statistics
+            statistics += self.features.compute(self.xt[:, start:stop], features) @ resp[start:stop]
+        return statistics.T
 
-    def log_prob_norm(self, coefficients: np.ndarray) -> np.ndarray:
-        """log p(x_n | θ) per sample (for score_samples); chunked like the E-pass."""
+    def weighted_log_prob(self, coefficients: np.ndarray) -> np.ndarray:
+        """log π_k + log N(x_n | θ_k) for every sample, shape (N, K); chunked like the E-pass."""
         n, k = self.n_samples, coefficients.shape[1]
         rows = self.chunk_rows(k)
-        features = np.empty((min(rows, n), self.features.width))
-        out = np.empty(n)
+        features = self.features.buffer(min(rows, n))
+        out = np.empty((n, k))
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            f = self.features.compute(self.x[start:stop], features)
-            wlp = f @ coefficients
-            row_max = wlp.max(axis=1)
-            row_max[~np.isfinite(row_max)] = 0.0
-            out[start:stop] = np.log(np.exp(wlp - row_max[:, None]).sum(axis=1)) + row_max
+            f = self.features.compute(self.xt[:, start:stop], features)
+            np.matmul(f.T, coefficients, out=out[start:stop])
         return out
 
 
@@ -567,22 +581,11 @@ class EMData:
 
     def weighted_log_prob(self, params: MixtureParams) -> np.ndarray:
         """log π_k + log N(x_n | μ_k, Σ_k), shape (N, K)."""
-        inner = self._data
-        coefficients = inner.features.coefficients(params, inner.center)
-        rows = inner.chunk_rows(params.n_components)
-        features = np.empty((min(rows, inner.n_samples), inner.features.width))
-        out = np.empty((inner.n_samples, params.n_components))
-        for start in range(0, inner.n_samples, rows):
-            stop = min(start + rows, inner.n_samples)
-            np.matmul(inner.features.compute(inner.x[start:stop], features), coefficients,
-                      out=out[start:stop])
-        return out
+        return self._data.weighted_log_prob(self._data.features.coefficients(params, self._data.center))
 
     def log_prob_norm(self, params: MixtureParams) -> np.ndarray:
         """log p(x_n | θ) per sample."""
-        coefficients = self._data.features.coefficients(params, self._data.center)
-        return self._data.log_prob_norm(coefficients)
-
+        return logsumexp(self.weighted_log_prob(params), axis=1)
 
 def em_steps(
     data: EMData | np.ndarray,

@@ -104,8 +104,12 @@ def initialize(
     """Initial parameters, with any of weights, means or precisions given by the caller.
 
     As in scikit-learn, what the caller gives replaces what the initialiser
-    estimated; precisions are inverted to covariances.
+    estimated; precisions are inverted to covariances.  When all three are
+    given the initialiser does not run at all (it would be thrown away).
     """
+    if weights_init is not None and means_init is not None and precisions_init is not None:
+        covariances = covariances_from_precisions(precisions_init, data.covariance_type)
+        return MixtureParams(data.covariance_type, weights_init, means_init, covariances)
     resp = initial_responsibilities(x, n_components, method, rng)
     params = data.params_from_responsibilities(resp, reg_covar)
     weights = params.weights if weights_init is None else weights_init

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import linalg
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
@@ -121,16 +120,21 @@ class MixtureParams:
             if len(bad):
                 raise NotPositiveDefiniteError(int(bad[0]))
             return 1.0 / np.sqrt(c)
-        d = self.n_features
         stack = c[None] if self.covariance_type == "tied" else c
-        out = np.empty_like(stack)
-        eye = np.eye(d)
-        for k, cov in enumerate(stack):
-            try:
-                cov_chol = linalg.cholesky(cov, lower=True)
-            except (linalg.LinAlgError, ValueError) as exc:  # ValueError: NaN or inf entries
-                raise NotPositiveDefiniteError(k) from exc
-            out[k] = linalg.solve_triangular(cov_chol, eye, lower=True).T
+        finite = np.isfinite(stack).all(axis=(1, 2))
+        if not finite.all():
+            raise NotPositiveDefiniteError(int(np.flatnonzero(~finite)[0]))
+        try:
+            cov_chol = np.linalg.cholesky(stack)  # batched: all components in one call
+        except np.linalg.LinAlgError:
+            for k, cov in enumerate(stack):  # find which one failed, to name it
+                try:
+                    np.linalg.cholesky(cov)
+                except np.linalg.LinAlgError:
+                    raise NotPositiveDefiniteError(k) from None
+            raise
+        # Σ = L Lᵀ  ⇒  Σ⁻¹ = L⁻ᵀ L⁻¹: scikit-learn stores the upper factor L⁻ᵀ.
+        out = np.swapaxes(np.linalg.inv(cov_chol), 1, 2)
         return out[0] if self.covariance_type == "tied" else out
 
     def precisions(self) -> np.ndarray:
