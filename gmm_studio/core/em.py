@@ -246,6 +246,7 @@ def _log_det_precisions(params: MixtureParams, precision_cholesky: np.ndarray) -
 
 # Below this many N·K entries a pass is too short to gain from a second core.
 _PARALLEL_MIN_ELEMENTS = 1 << 19
+_WORKERS = os.cpu_count() or 1
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
@@ -255,17 +256,16 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+            _POOL = ThreadPoolExecutor(max_workers=_WORKERS,
                                        thread_name_prefix="gmm-e-pass")
         return _POOL
 
 
 def _row_blocks(n: int, k: int) -> list[tuple[int, int]]:
     """Contiguous row ranges, one per core for large passes, a single one otherwise."""
-    workers = os.cpu_count() or 1
-    if workers == 1 or n * k < _PARALLEL_MIN_ELEMENTS:
+    if _WORKERS == 1 or n * k < _PARALLEL_MIN_ELEMENTS:
         return [(0, n)]
-    edges = np.linspace(0, n, workers + 1).astype(int)
+    edges = np.linspace(0, n, _WORKERS + 1).astype(int)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 

@@ -208,7 +208,7 @@ def test_parallel_pass_agrees_with_the_serial_one(monkeypatch):
     x = blobs(n=2000)
     data, p0 = start(x)
     monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1)
-    monkeypatch.setattr(em_module.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(em_module, "_WORKERS", 3)
     parallel = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
     monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1 << 60)
     serial = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
