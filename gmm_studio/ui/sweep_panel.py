@@ -280,14 +280,15 @@ class SweepPanel(QWidget):
         self.table.cellClicked.connect(self._on_table_cell_clicked)
         splitter.addWidget(self.table)
 
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(background="w")  # white like the data and likelihood views
         self.plot.setToolTip(
             "The criterion against K, one curve per covariance type; bars span the restarts' "
             "min to max. The star marks the best cell."
         )
         self.plot.setLabel("bottom", "K")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(0, 0, 0, 170))
+        legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 200),
+                                     labelTextColor="k")
         legend.setToolTip("Covariance types.")
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.error_bars: dict[str, pg.ErrorBarItem] = {}
