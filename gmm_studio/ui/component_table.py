@@ -44,12 +44,12 @@ class ComponentTable(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(True)
+        self.table.verticalHeader().setVisible(False)  # the colour swatch carries the number
         header = self.table.horizontalHeader()
         # Fixed widths: content-sized columns would resize the dock (and the data view) mid-fit.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((28, 70, 62, 110)):
+        for column, width in enumerate((28, 60, 56, 104)):
             self.table.setColumnWidth(column, width)
         layout.addWidget(self.table)
         self.detail = QLabel("")
