@@ -47,8 +47,10 @@ _LOG_2PI = np.log(2.0 * np.pi)
 _EPS = np.finfo(np.float64).eps
 # Rows per chunk: the chunk's features and responsibilities stay in cache.
 _CHUNK_ELEMENTS = 1 << 16
-# A component whose covariance, less reg_covar, has an eigenvalue below this
-# fraction of the data's largest variance has collapsed onto a point or a line.
+# A component whose scatter (its covariance less reg_covar), measured in units of
+# each feature's standard deviation, has an eigenvalue below this has collapsed
+# onto a point or a line.  Per-feature units keep the test fair to data whose
+# columns differ by orders of magnitude (incomes beside fractions).
 _COLLAPSE_RELATIVE = 1e-8
 
 
@@ -203,8 +205,9 @@ class _Features:
         c[: self.n_quadratic] = quad.T
         pm = np.einsum("kij,kj->ki", precisions, means)
         c[self.n_quadratic : self.n_quadratic + d] = pm.T
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(params.weights)
+        # A weight of exactly 0 becomes the smallest positive float: log π stays finite
+        # (about -708, so the component takes no responsibility) and no inf - inf appears.
+        log_weights = np.log(np.maximum(params.weights, np.finfo(np.float64).tiny))
         c[-1] = (
             log_weights
             - 0.5 * d * _LOG_2PI
@@ -288,7 +291,8 @@ class _Data:
         self.xt = np.ascontiguousarray((x - self.center).T)
         self.features = _Features(self.n_features, covariance_type)
         self.covariance_type = covariance_type
-        self.scale = float(np.max(np.var(self.xt, axis=1))) if self.n_samples > 1 else 1.0
+        spread = np.std(self.xt, axis=1)
+        self.feature_scale = np.where(spread > 0, spread, 1.0)  # a constant column keeps unit scale
         self._xtx: np.ndarray | None = None
 
     @property
@@ -427,9 +431,14 @@ def _m_step(
 
 
 def _diagnose(
-    params: MixtureParams, scatter: np.ndarray, effective_counts: np.ndarray, data_scale: float
+    params: MixtureParams, scatter: np.ndarray, effective_counts: np.ndarray,
+    feature_scale: np.ndarray | None,
 ) -> tuple[ComponentDiagnostics, tuple[DegeneracyEvent, ...]]:
-    """Per-component diagnostics and the degeneracy events they reveal."""
+    """Per-component diagnostics and the degeneracy events they reveal.
+
+    Without ``feature_scale`` (parameters that did not come from an M-step)
+    only the fatal problems are looked for.
+    """
     full = params.full_covariances()
     finite = np.all(np.isfinite(full), axis=(1, 2))
     eig = np.full((params.n_components, params.n_features), np.nan)
@@ -438,10 +447,11 @@ def _diagnose(
     min_eig = eig.min(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         condition = np.where(min_eig > 0, eig.max(axis=1) / min_eig, np.inf)
-    scatter_min = np.full(params.n_components, np.nan)
+    scatter_min = np.full(params.n_components, np.inf)
     scatter_finite = np.all(np.isfinite(scatter), axis=(1, 2))
-    if scatter_finite.any():
-        scatter_min[scatter_finite] = np.linalg.eigvalsh(scatter[scatter_finite])[:, 0]
+    if feature_scale is not None and scatter_finite.any():
+        in_units = scatter[scatter_finite] / np.outer(feature_scale, feature_scale)
+        scatter_min[scatter_finite] = np.linalg.eigvalsh(in_units)[:, 0]
     events = []
     for k in range(params.n_components):
         n_k = effective_counts[k]
@@ -460,7 +470,7 @@ def _diagnose(
                 "component or lower K.",
                 ("re-seed the component", "lower K"),
             ))
-        elif not scatter_min[k] > _COLLAPSE_RELATIVE * data_scale:
+        elif not scatter_min[k] > _COLLAPSE_RELATIVE:
             events.append(DegeneracyEvent(
                 k, "collapsed",
                 f"{label} has collapsed: its {n_k:.3g} points of weight lie on a point or a "
@@ -485,7 +495,7 @@ def _prior_diagnose(
 ) -> tuple[ComponentDiagnostics, tuple[DegeneracyEvent, ...]]:
     """Diagnostics for parameters that did not come from an M-step (no scatter known)."""
     counts = params.weights * n_samples
-    diagnostics, events = _diagnose(params, params.full_covariances(), counts, 0.0)
+    diagnostics, events = _diagnose(params, params.full_covariances(), counts, None)
     return diagnostics, tuple(e for e in events if e.fatal)
 
 
@@ -512,6 +522,8 @@ def check_data(x: np.ndarray, n_components: int | None = None) -> np.ndarray:
 
     Raises ``ValueError`` with a message saying what is wrong and what to do.
     """
+    if np.iscomplexobj(x):
+        raise ValueError("Data are complex numbers: pass real ones (e.g. X.real or abs(X)).")
     try:
         x = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -651,7 +663,7 @@ def em_steps(
         if stop is not None and stop.is_set():
             return
         params, scatter = _m_step(inner, e.statistics, params.covariance_type, reg_covar)
-        diagnostics, events = _diagnose(params, scatter, e.statistics[:, -1], inner.scale)
+        diagnostics, events = _diagnose(params, scatter, e.statistics[:, -1], inner.feature_scale)
         new_coefficients = None
         if not any(ev.fatal for ev in events):
             new_coefficients, singular = _coefficients_or_event(inner, params)

@@ -208,9 +208,9 @@ class GaussianMixture:
             histories.append(RestartHistory(restart, tuple(record)))
             if stop is not None and stop.is_set():
                 break
-        self._adopt_best(histories)
+        self._adopt_best(histories, stopped=stop is not None and stop.is_set())
 
-    def _adopt_best(self, histories: list[RestartHistory]) -> None:
+    def _adopt_best(self, histories: list[RestartHistory], stopped: bool = False) -> None:
         usable = [h for h in histories if not any(e.fatal for e in h.final.events)]
         if not usable:
             raise DegenerateMixtureError(histories[-1].final.events)
@@ -228,7 +228,7 @@ class GaussianMixture:
         self.events_ = final.events
         if final.events:
             warnings.warn(" ".join(e.message for e in final.events), DegeneracyWarning, stacklevel=3)
-        if not self.converged_ and self.max_iter > 0 and final.iteration > 0:
+        if not self.converged_ and not stopped and self.max_iter > 0 and final.iteration > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
@@ -294,7 +294,7 @@ class GaussianMixture:
         return self._params()
 
     def _params(self) -> MixtureParams:
-        return MixtureParams(self.covariance_type, self.weights_, self.means_, self.covariances_)
+        return MixtureParams(self.covariance_type_fitted_, self.weights_, self.means_, self.covariances_)
 
     def _set_params(self, params: MixtureParams) -> None:
         self.weights_ = np.array(params.weights)
@@ -303,9 +303,10 @@ class GaussianMixture:
         self.precisions_cholesky_ = params.precisions_cholesky()
         self.precisions_ = params.precisions()
         self.n_features_in_ = params.n_features
+        self.covariance_type_fitted_ = params.covariance_type
 
     def _n_parameters(self) -> int:
-        return n_parameters(self.covariance_type, self.n_components, self.n_features_in_)
+        return n_parameters(self.covariance_type_fitted_, len(self.means_), self.n_features_in_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "means_"):
@@ -326,7 +327,7 @@ class GaussianMixture:
     def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
         x = self._check_x(X)
         params = self._params()
-        return EMData(x, self.covariance_type).weighted_log_prob(params)
+        return EMData(x, params.covariance_type).weighted_log_prob(params)
 
     def _check_parameters(self, x: np.ndarray) -> None:
         """Validate the constructor's options against the data: clear ValueErrors."""
@@ -338,8 +339,22 @@ class GaussianMixture:
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
         for name, value in (("tol", self.tol), ("reg_covar", self.reg_covar)):
-            if not np.isfinite(value) or value < 0:
+            if not isinstance(value, (int, float, np.number)) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
+        for name in ("weights_init", "means_init", "precisions_init"):
+            value = getattr(self, name)
+            if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+                raise ValueError(f"{name} contains NaN or infinite values: give finite numbers.")
+        if self.warm_start and hasattr(self, "means_"):
+            previous = (self.means_.shape[0], self.covariance_type_fitted_, self.n_features_in_)
+            if previous != (k, self.covariance_type, d):
+                raise ValueError(
+                    "warm_start continues the previous fit, which had "
+                    f"n_components={previous[0]}, covariance_type={previous[1]!r} and "
+                    f"{previous[2]} features; this call asks for n_components={k}, "
+                    f"covariance_type={self.covariance_type!r} on {d} features. Set "
+                    "warm_start=False to start afresh."
+                )
         if self.weights_init is not None:
             w = np.asarray(self.weights_init, dtype=np.float64)
             if w.shape != (k,):

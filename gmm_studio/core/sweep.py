@@ -176,13 +176,23 @@ class SweepSettings:
 
 @dataclass(frozen=True)
 class RestartScore:
-    """One restart's scores (criterion key → value), or why it failed."""
+    """One restart's scores (criterion key → value), or why it failed.
+
+    ``degeneracy`` describes a collapsed or empty component in the final state:
+    such a restart has scores, but its likelihood is inflated, so it is only
+    chosen when no restart of the cell is clean.
+    """
 
     restart: int
     values: Mapping[str, float]
     n_iter: int
     converged: bool
     failure: str = ""
+    degeneracy: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return not self.failure and not self.degeneracy
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,9 +236,9 @@ class CellResult:
         return float(self.values.get(check_criterion(criterion), np.nan)) if self.ok else np.nan
 
     def restart_values(self, criterion: str) -> np.ndarray:
-        """The finite values of every successful restart (for error bars)."""
+        """The finite values of the clean restarts, or of every scored one if none is clean."""
         check_criterion(criterion)
-        values = [r.values[criterion] for r in self.restarts if not r.failure]
+        values = [r.values[criterion] for r in self._usable_restarts()]
         values = np.asarray(values, dtype=np.float64)
         return values[np.isfinite(values)]
 
@@ -249,8 +259,12 @@ class CellResult:
         best = self._best_restart()
         return bool(best and best.converged)
 
+    def _usable_restarts(self) -> list[RestartScore]:
+        clean = [r for r in self.restarts if r.clean]
+        return clean or [r for r in self.restarts if not r.failure]
+
     def _best_restart(self) -> RestartScore | None:
-        usable = [r for r in self.restarts if not r.failure]
+        usable = self._usable_restarts()
         return max(usable, key=lambda r: r.values["train_ll"]) if usable else None
 
 
@@ -425,8 +439,8 @@ def _score(prepared: _Prepared, params: MixtureParams) -> dict[str, float]:
 
 
 def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.random.Generator,
-                 stop: threading.Event | None) -> tuple[RestartScore, MixtureParams | None, str]:
-    """One initialisation and EM run.  Returns its score, final params and a degeneracy note."""
+                 stop: threading.Event | None) -> tuple[RestartScore, MixtureParams | None]:
+    """One initialisation and EM run: its score and final parameters (None when it failed)."""
     s = prepared.settings
     data = prepared.train[t]
     try:
@@ -436,7 +450,7 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
                              stop=stop, keep_responsibilities=False, restart=restart):
             pass
         if stop is not None and stop.is_set():
-            return RestartScore(restart, {}, 0, False, "cancelled"), None, ""
+            return RestartScore(restart, {}, 0, False, "cancelled"), None
         fatal = [e for e in last.events if e.fatal]
         if fatal:
             raise DegenerateMixtureError(tuple(fatal))
@@ -444,9 +458,9 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
         if not all(math.isfinite(v) for key, v in values.items() if key != "heldout_ll"):
             raise FloatingPointError("the fitted model's log-likelihood is not finite")
     except (DegenerateMixtureError, ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-        return RestartScore(restart, {}, 0, False, str(exc) or type(exc).__name__), None, ""
+        return RestartScore(restart, {}, 0, False, str(exc) or type(exc).__name__), None
     note = " ".join(e.message for e in last.events)
-    return RestartScore(restart, values, last.iteration, last.converged), last.params, note
+    return RestartScore(restart, values, last.iteration, last.converged, degeneracy=note), last.params
 
 
 def _fit_cell(prepared: _Prepared, k: int, t: str,
@@ -459,26 +473,27 @@ def _fit_cell(prepared: _Prepared, k: int, t: str,
                           "training rows.", seconds=0.0)
     # One stream per cell, so results do not depend on which worker ran which cell.
     rng = np.random.default_rng([s.seed, k, COVARIANCE_TYPES.index(t)])
-    scores, best, best_params, best_note = [], None, None, ""
+    scores, params_of = [], {}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         for restart in range(s.n_init):
             if stop is not None and stop.is_set():
                 return None
-            score, params, note = _fit_restart(prepared, k, t, restart, rng, stop)
+            score, params = _fit_restart(prepared, k, t, restart, rng, stop)
             if score.failure == "cancelled":
                 return None
             scores.append(score)
-            if params is not None and (best is None
-                                       or score.values["train_ll"] > best.values["train_ll"]):
-                best, best_params, best_note = score, params, note
+            params_of[restart] = params
     seconds = time.perf_counter() - began
+    cell = CellResult(k, t, "ok", "", restarts=tuple(scores), seconds=seconds)
+    best = cell._best_restart()
     if best is None:
         reasons = dict.fromkeys(r.failure for r in scores)
         return CellResult(k, t, "NA", "Every restart failed: " + " ".join(reasons),
                           restarts=tuple(scores), seconds=seconds)
-    if best_note:
-        return CellResult(k, t, "NA", best_note, best_params, best.values, tuple(scores), seconds)
-    return CellResult(k, t, "ok", "", best_params, best.values, tuple(scores), seconds)
+    # A collapsed best means every restart collapsed: its likelihood is meaningless.
+    status = "NA" if best.degeneracy else "ok"
+    return CellResult(k, t, status, best.degeneracy, params_of[best.restart], best.values,
+                      tuple(scores), seconds)
 
 
 def _cell_order(settings: SweepSettings) -> list[tuple[int, str]]:

@@ -215,3 +215,29 @@ def test_parallel_pass_agrees_with_the_serial_one(monkeypatch):
     assert parallel.log_likelihood == pytest.approx(serial.log_likelihood, rel=1e-13)
     np.testing.assert_allclose(parallel.params.covariances, serial.params.covariances, atol=1e-11)
     np.testing.assert_allclose(parallel.responsibilities, serial.responsibilities, atol=1e-13)
+
+
+def test_columns_in_very_different_units_are_not_a_collapse():
+    rng = np.random.default_rng(0)
+    income = np.concatenate([rng.normal(40_000, 8_000, 400), rng.normal(90_000, 15_000, 400)])
+    share = np.concatenate([rng.normal(0.3, 0.05, 400), rng.normal(0.6, 0.05, 400)])
+    model = GaussianMixture(2, random_state=0).fit(np.column_stack([income, share]))
+    assert model.events_ == ()
+
+
+def test_a_zero_starting_weight_keeps_the_bound_finite():
+    x = blobs()
+    data = EMData(x, "full")
+    p0 = MixtureParams("full", [0.0, 0.5, 0.5], [[0, 0], [6, 0], [0, 6]], np.tile(np.eye(2), (3, 1, 1)))
+    snaps = list(em_steps(data, p0, max_iter=3, tol=0))
+    assert all(np.isfinite(s.lower_bound) for s in snaps[1:])
+
+
+def test_stopping_a_fit_is_not_a_convergence_failure():
+    x = blobs()
+    stop = threading.Event()
+    model = GaussianMixture(3, tol=0, max_iter=1000, random_state=0)
+    for snap in model.fit_steps(x, stop=stop):  # would warn ConvergenceWarning if it complained
+        if snap.iteration == 2:
+            stop.set()
+    assert model.n_iter_ == 2 and not model.converged_

@@ -51,7 +51,7 @@ def test_training_likelihood_rises_with_k_but_held_out_does_not_keep_rising():
     # The penalised criteria and the held-out likelihood stop at the truth.
     assert result.best("heldout_ll").n_components in (3, 4)
     assert result.best("bic").n_components == 3
-    assert held_out[-1] < held_out.max() or result.best("heldout_ll").n_components == 7
+    assert held_out[-1] < held_out.max()
 
 
 def test_criteria_follow_their_definitions_and_spread_covers_best():
@@ -166,7 +166,6 @@ def test_cancel_returns_promptly_with_what_is_done_and_no_thread_left(max_worker
     elapsed = time.perf_counter() - began
     assert result.cancelled
     assert 1 <= len(result.cells) < 36
-    assert [c.n_components for c in result.cells] == [c.n_components for c in result.cells]
     assert {id(c) for c in seen} == {id(c) for c in result.cells}
     assert elapsed < 15.0
     assert not _sweep_threads()
@@ -240,3 +239,18 @@ def test_subsampled_kmeans_initialisation_finds_the_same_model(init_subsample):
     result = run_sweep(x, settings, max_workers=1)
     assert result.best("bic").n_components == 4
     assert result.best("heldout_ll").n_components in (4, 5, 6)
+
+
+def test_a_collapsed_restart_does_not_spoil_a_cell_with_clean_ones():
+    rng = np.random.default_rng(1)
+    rng.normal(size=(300, 2))
+    x = np.vstack([rng.normal(size=(400, 2)), np.tile([[5.0, 5.0]], (8, 1)),
+                   rng.normal(size=(400, 2)) + [0, 6]])  # 8 repeated points invite a collapse
+    settings = SweepSettings(k_values=(4,), covariance_types=("full",), n_init=5,
+                             validation_fraction=0.0)
+    cell = run_sweep(x, settings, max_workers=1).cells[0]
+    assert any(r.degeneracy for r in cell.restarts), "the data should make one restart collapse"
+    assert any(r.clean for r in cell.restarts)
+    assert cell.ok and cell.reason == ""
+    best = max((r for r in cell.restarts if r.clean), key=lambda r: r.values["train_ll"])
+    assert cell.value("train_ll") == best.values["train_ll"]

@@ -69,3 +69,31 @@ def test_wrong_number_of_features_after_fit():
     model = GaussianMixture(1).fit(X)
     with pytest.raises(ValueError, match="3 features"):
         model.predict(np.ones((2, 3)))
+
+
+def test_complex_data_are_refused():
+    with pytest.raises(ValueError, match="complex"):
+        GaussianMixture(1).fit(X + 1j)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("means_init", [[np.nan, 0.0], [1.0, 1.0]]),
+    ("weights_init", [np.nan, 0.5]),
+    ("precisions_init", np.full((2, 2), np.inf)),
+])
+def test_non_finite_initial_parameters_are_refused(name, value):
+    options = dict(n_components=2, covariance_type="diag", **{name: value})
+    with pytest.raises(ValueError, match=f"{name} contains NaN or infinite"):
+        GaussianMixture(**options).fit(X)
+
+
+def test_warm_start_with_another_k_says_what_to_do():
+    model = GaussianMixture(2, warm_start=True, random_state=0).fit(X)
+    model.set_params(n_components=3)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        model.fit(X)
+
+
+def test_non_numeric_tolerance():
+    with pytest.raises(ValueError, match="tol must be a non-negative number"):
+        GaussianMixture(1, tol="a").fit(X)
