@@ -62,23 +62,28 @@ def _one_hot(labels: np.ndarray, n_rows: int, n_components: int, rows: np.ndarra
 
 
 def initial_responsibilities(
-    x: np.ndarray, n_components: int, method: str, rng: np.random.Generator
+    x: np.ndarray, n_components: int, method: str, rng: np.random.Generator,
+    subsample: int | None = None,
 ) -> np.ndarray:
     """The (N, K) responsibilities each scikit-learn initialisation starts from.
 
     'kmeans': hard labels of k-means (k-means++ seeds, then Lloyd's iterations);
     'k-means++' and 'random_from_data': one point per component (so the first
     covariances are ``reg_covar``, as in scikit-learn); 'random': uniform
-    random responsibilities.
+    random responsibilities.  With ``subsample``, k-means runs on at most that
+    many random rows and every row then joins its nearest centre (a K sweep's
+    many restarts use this; the centres barely move).
     """
     n = len(x)
     check_init_method(method)
     if method == "kmeans":
-        seeds = x[kmeans_plusplus(x, n_components, rng)]
+        fit_on = x if subsample is None or n <= subsample else x[rng.choice(n, subsample, replace=False)]
+        centres = fit_on[kmeans_plusplus(fit_on, n_components, rng)]
         try:
-            _, labels = kmeans2(x, seeds, minit="matrix", missing="raise", seed=rng)
-        except ClusterError:  # a cluster emptied: fall back to the seeds' Voronoi cells
-            labels, _ = vq(x, seeds)
+            centres, _ = kmeans2(fit_on, centres, minit="matrix", missing="raise", seed=rng)
+        except ClusterError:  # a cluster emptied: keep the k-means++ seeds
+            pass
+        labels, _ = vq(x, centres)
         return _one_hot(labels, n, n_components)
     if method == "random":
         resp = rng.uniform(size=(n, n_components))
@@ -100,6 +105,7 @@ def initialize(
     weights_init: np.ndarray | None = None,
     means_init: np.ndarray | None = None,
     precisions_init: np.ndarray | None = None,
+    subsample: int | None = None,
 ) -> MixtureParams:
     """Initial parameters, with any of weights, means or precisions given by the caller.
 
@@ -110,7 +116,7 @@ def initialize(
     if weights_init is not None and means_init is not None and precisions_init is not None:
         covariances = covariances_from_precisions(precisions_init, data.covariance_type)
         return MixtureParams(data.covariance_type, weights_init, means_init, covariances)
-    resp = initial_responsibilities(x, n_components, method, rng)
+    resp = initial_responsibilities(x, n_components, method, rng, subsample)
     params = data.params_from_responsibilities(resp, reg_covar)
     weights = params.weights if weights_init is None else weights_init
     means = params.means if means_init is None else means_init

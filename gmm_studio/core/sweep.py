@@ -49,11 +49,10 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
-from scipy.cluster.vq import ClusterError, kmeans2, vq
 
 from gmm_studio.core.em import DegenerateMixtureError, EMData, check_data, em_steps
 from gmm_studio.core.export import atomic_write_text
-from gmm_studio.core.init import check_init_method, initialize, kmeans_plusplus
+from gmm_studio.core.init import check_init_method, initialize
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
@@ -386,25 +385,6 @@ class _Prepared:
 _MIN_LOG = np.log(np.finfo(np.float64).tiny)
 
 
-def _initial_params(prepared: _Prepared, k: int, t: str, rng: np.random.Generator
-                    ) -> MixtureParams:
-    """A restart's starting point; k-means on a subsample when the settings allow it."""
-    s = prepared.settings
-    x, data = prepared.x_train, prepared.train[t]
-    if s.init_params != "kmeans" or s.init_subsample is None or len(x) <= s.init_subsample:
-        return initialize(data, x, k, s.init_params, rng, s.reg_covar)
-    sample = x[rng.choice(len(x), s.init_subsample, replace=False)]
-    centres = sample[kmeans_plusplus(sample, k, rng)]
-    try:
-        centres, _ = kmeans2(sample, centres, minit="matrix", missing="raise", seed=rng)
-    except ClusterError:  # a cluster emptied: keep the k-means++ seeds
-        pass
-    labels, _ = vq(x, centres)
-    resp = np.zeros((len(x), k))
-    resp[np.arange(len(x)), labels] = 1.0
-    return data.params_from_responsibilities(resp, s.reg_covar)
-
-
 def _score(prepared: _Prepared, params: MixtureParams) -> dict[str, float]:
     """Every criterion for fitted parameters, from one pass over the training rows."""
     t = params.covariance_type
@@ -444,7 +424,8 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     s = prepared.settings
     data = prepared.train[t]
     try:
-        start = _initial_params(prepared, k, t, rng)
+        start = initialize(data, prepared.x_train, k, s.init_params, rng, s.reg_covar,
+                           subsample=s.init_subsample)
         last = None
         for last in em_steps(data, start, tol=s.tol, reg_covar=s.reg_covar, max_iter=s.max_iter,
                              stop=stop, keep_responsibilities=False, restart=restart):
