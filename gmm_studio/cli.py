@@ -443,15 +443,7 @@ def _run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    try:
-        from gmm_studio.core.sweep import (
-            CRITERIA,
-            CRITERION_LABELS,
-            SweepSettings,
-            run_sweep,
-        )
-    except ImportError:
-        raise UsageError("the sweep command is not available in this build") from None
+    from gmm_studio.core.sweep import CRITERIA, CRITERION_LABELS, SweepSettings, run_sweep
     from gmm_studio.core.export import atomic_write_text
 
     if args.criterion not in CRITERIA:

@@ -34,6 +34,8 @@ from typing import Literal
 
 import numpy as np
 
+from gmm_studio.core.em import LARGE_VALUE
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "MISSING_TOKENS",
@@ -57,8 +59,6 @@ MISSING_TOKENS: frozenset[str] = frozenset(
     {"", "NA", "N/A", "n/a", "na", "nan", "NaN", "NAN", "-nan", "?", ".", "null", "NULL", "None", "#N/A"}
 )
 
-#: Values beyond this magnitude overflow when EM squares them (1e154**2 > float max).
-LARGE_VALUE = 1e150
 
 _SNIFF_BYTES = 64 * 1024
 _READ_BLOCK = 4 * 1024 * 1024

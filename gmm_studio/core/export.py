@@ -76,6 +76,14 @@ __all__ = [
     "write_history_csv",
 ]
 
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: do so once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
 FORMAT_NAME = "gmm-studio-model"
 FORMAT_VERSION = 1
 
@@ -173,9 +181,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(handle.fileno())
         if mode is None:
             # mkstemp makes 0600 files; a new export should get the usual umask mode.
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = 0o666 & ~_UMASK
         os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
         tmp_path = None

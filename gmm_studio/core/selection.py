@@ -20,9 +20,7 @@ from scipy.special import xlogy
 
 from gmm_studio.core.params import n_parameters
 
-CRITERIA: tuple[str, ...] = ("bic", "aic", "icl")
-
-__all__ = ["CRITERIA", "aic", "bic", "entropy", "icl", "n_parameters"]
+__all__ = ["aic", "bic", "entropy", "icl", "n_parameters"]
 
 
 def bic(log_likelihood: float, n_params: int, n_samples: int) -> float:
