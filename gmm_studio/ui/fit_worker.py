@@ -1,13 +1,12 @@
-"""The one module that owns threads: EM runs on a QThread and reports every half-step.
+"""EM on a worker thread that reports every half-step.
 
 Structure (see DESIGN.md, "The thread bridge")
 ----------------------------------------------
-* :class:`FitWorker` — a parentless ``QObject`` moved to a ``QThread``; ``started → run``.
-  ``run`` drives :func:`gmm_studio.core.em.em_steps` for every restart and emits one
+* :class:`FitWorker` — a parentless ``QObject`` that :func:`gmm_studio.ui.threads.start_worker`
+  runs on its own thread.  ``run`` drives :func:`gmm_studio.core.em.em_steps` for every restart and emits one
   ``iteration_done(run_id, FitUpdate)`` per half-step, then exactly one of
   ``fit_finished(run_id, FitResult)``, ``fit_failed(run_id, str)`` or
-  ``fit_cancelled(run_id, last_snapshot)``; each of those → ``thread.quit``; ``thread.finished``
-  → ``worker.deleteLater``.
+  ``fit_cancelled(run_id, last_snapshot)``; those three end the thread.
 * :class:`FitController` — lives on the GUI thread, starts runs (each with a new id), forwards
   pause / resume / step / speed to the current worker, drops payloads of stale runs, and joins
   every thread on :meth:`FitController.shutdown`.
@@ -34,26 +33,11 @@ from gmm_studio.core.init import check_random_state, initialize, params_from_mea
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.ui import colors as colors_mod
+from gmm_studio.ui import threads
 
-__all__ = ["FitController", "FitRequest", "FitResult", "FitUpdate", "FitWorker",
-           "point_colors", "running_threads"]
+__all__ = ["FitController", "FitRequest", "FitResult", "FitUpdate", "FitWorker", "point_colors"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty")
-
-# Every thread any controller started and has not yet reaped; tests assert it empties.
-_LIVE_THREADS: dict[int, QThread] = {}
-
-
-def running_threads() -> list[QThread]:
-    """Fit threads that have not finished (any controller).  GUI thread."""
-    out = []
-    for thread in list(_LIVE_THREADS.values()):
-        try:
-            if not thread.isFinished():
-                out.append(thread)
-        except RuntimeError:  # already deleted by Qt: certainly finished
-            pass
-    return out
 
 
 def point_colors(resp: np.ndarray | None, palette: np.ndarray, mode: str) -> np.ndarray | None:
@@ -325,6 +309,8 @@ class FitController(QObject):
         return worker is not None and worker.paused
 
     def threads(self) -> list[QThread]:
+        """This controller's threads that are still running.  GUI thread."""
+        self._reap()
         return [t for t, _ in self._live.values()]
 
     def _worker(self) -> FitWorker | None:
@@ -339,24 +325,16 @@ class FitController(QObject):
         self._next_id += 1
         rid = self._next_id
         request = dataclasses.replace(request, run_id=rid)
-        thread = QThread()
-        thread.setObjectName(f"gmm-fit-{rid}")
         worker = FitWorker(request)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.iteration_done.connect(self._on_worker_iteration_done)
         worker.fit_finished.connect(self._on_worker_fit_finished)
         worker.fit_failed.connect(self._on_worker_fit_failed)
         worker.fit_cancelled.connect(self._on_worker_fit_cancelled)
-        worker.fit_finished.connect(thread.quit)
-        worker.fit_failed.connect(thread.quit)
-        worker.fit_cancelled.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
+        self._reap()
+        thread = threads.start_worker(worker, f"gmm-fit-{rid}",
+                                      (worker.fit_finished, worker.fit_failed, worker.fit_cancelled))
         self._live[rid] = (thread, worker)
-        _LIVE_THREADS[id(thread)] = thread
         self._current = rid
-        thread.start()
         return rid
 
     def cancel(self) -> None:
@@ -396,12 +374,11 @@ class FitController(QObject):
         """Stop every run and join every thread (closing the window).  GUI thread; blocks
         until each worker reaches its next half-step boundary."""
         self._current = None
-        for thread, worker in list(self._live.values()):
+        for _, worker in self._live.values():
             worker.request_stop()
-            thread.quit()
-        for thread, _ in list(self._live.values()):
-            thread.wait()
-        self._reap()
+        for thread, _ in self._live.values():
+            threads.join(thread)
+        self._live.clear()
 
     # ------------------------------------------------------------------ worker signals
     def _is_current(self, rid: int) -> bool:
@@ -430,14 +407,6 @@ class FitController(QObject):
             self._current = None
             self.fit_cancelled.emit(last)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._reap()
-
     def _reap(self) -> None:
-        for rid, (thread, _) in list(self._live.items()):
-            if thread.isFinished():
-                thread.wait()  # finished is emitted just before the thread really ends
-                del self._live[rid]
-                _LIVE_THREADS.pop(id(thread), None)
-                thread.deleteLater()
+        """Forget runs whose thread has ended (Qt deletes it and its worker).  GUI thread."""
+        self._live = {rid: tw for rid, tw in self._live.items() if threads.is_running(tw[0])}

@@ -16,13 +16,14 @@ def isolated_qsettings(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def no_fit_thread_left_running():
-    """Fail a test that leaves any EM worker thread running (windows must stop and join them)."""
+def no_thread_left_running():
+    """Fail a test that leaves any worker thread running — fit, load, sweep or generation
+    (windows and panels must stop and join them)."""
     yield
-    from gmm_studio.ui import fit_worker
+    from gmm_studio.ui import threads
 
-    running = fit_worker.running_threads()
+    running = threads.running_threads()
+    names = [thread.objectName() for thread in running]
     for thread in running:  # do not let one leak poison the next tests
-        thread.quit()
-        thread.wait(5000)
-    assert not running, f"{len(running)} fit thread(s) still running after the test"
+        threads.join(thread, timeout_ms=5000)
+    assert not running, f"{len(running)} thread(s) still running after the test: {names}"
