@@ -7,11 +7,11 @@ window through its public surface (``set_dataset``, ``dataset``, ``current_snaps
 ``show_model``, ``settings``, ``file_menu``, ``open_action``, the ``fit_finished`` and
 ``dataset_changed`` signals) and never edits it.
 
-Threads: reading a file runs on a :class:`TableLoadWorker` moved to a ``QThread``
-(``started → run``; ``table_loaded``/``load_failed``/``load_cancelled`` → ``thread.quit``;
-``thread.finished → deleteLater``).  Each load has a run id; payloads of stale ids are
-dropped.  Cancel is cooperative: the ``threading.Event`` handed to
-:func:`~gmm_studio.core.dataio.read_table`.  Everything else runs on the GUI thread.
+Threads: reading a file runs on a :class:`TableLoadWorker` started by
+:func:`gmm_studio.ui.threads.start_worker` (``table_loaded``/``load_failed``/``load_cancelled``
+end its thread).  Each load has a run id; payloads of stale ids are dropped.  Cancel is
+cooperative: the ``threading.Event`` handed to :func:`~gmm_studio.core.dataio.read_table`.
+Everything else runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -63,30 +63,15 @@ from gmm_studio.ui.import_dialog import (
     remembered_options,
     settings_store,
 )
+from gmm_studio.ui import threads
 
-__all__ = ["FileActions", "TableLoadWorker", "install_file_actions", "running_threads",
-           "DATA_FILTER", "MAX_RECENT"]
+__all__ = ["FileActions", "TableLoadWorker", "install_file_actions", "DATA_FILTER", "MAX_RECENT"]
 
 MAX_RECENT = 8
 DATA_FILTER = ("Data files (*.csv *.tsv *.txt *.dat *.npy);;CSV (*.csv);;TSV (*.tsv);;"
                "Text (*.txt *.dat);;NumPy array (*.npy);;All files (*)")
 _RECENT_KEY = "files/recent"
 _LAST_DIR_KEY = "files/last_dir"
-
-# Every load thread started and not yet reaped; tests assert it empties.
-_LIVE_THREADS: dict[int, QThread] = {}
-
-
-def running_threads() -> list[QThread]:
-    """Load threads that have not finished.  GUI thread."""
-    out = []
-    for thread in list(_LIVE_THREADS.values()):
-        try:
-            if not thread.isFinished():
-                out.append(thread)
-        except RuntimeError:  # already deleted by Qt
-            pass
-    return out
 
 
 def is_supported(path: str) -> bool:
@@ -120,7 +105,7 @@ class TableLoadWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        """Worker thread."""
+        """Worker thread: read the file, then emit exactly one of the three endings."""
         try:
             if self.cancel.is_set():
                 raise LoadCancelled("Loading was cancelled.")
@@ -211,7 +196,7 @@ class FileActions(QObject):
         self._current_path: str | None = None
         self._current_interactive = True
         self._cancel: threading.Event | None = None
-        self._live: dict[int, tuple[QThread, TableLoadWorker, threading.Event]] = {}
+        self._live: dict[int, tuple[QThread, threading.Event]] = {}  # loads not yet reaped
         self.import_dialog: ImportDialog | None = None
         self.last_error = ""
         self.last_ari: float | None = None
@@ -373,21 +358,11 @@ class FileActions(QObject):
         self._next_id += 1
         rid = self._next_id
         cancel = threading.Event()
-        thread = QThread()
-        thread.setObjectName(f"gmm-load-{rid}")
         worker = TableLoadWorker(rid, path, cancel)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
         worker.progress_changed.connect(self._on_worker_progress_changed)
         worker.table_loaded.connect(self._on_worker_table_loaded)
         worker.load_failed.connect(self._on_worker_load_failed)
         worker.load_cancelled.connect(self._on_worker_load_cancelled)
-        for signal in (worker.table_loaded, worker.load_failed, worker.load_cancelled):
-            signal.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._live[rid] = (thread, worker, cancel)
-        _LIVE_THREADS[id(thread)] = thread
         self._current, self._current_path, self._current_interactive = rid, path, interactive
         self._cancel = cancel
         self.progress_bar.setValue(0)
@@ -396,7 +371,10 @@ class FileActions(QObject):
         self.window.statusBar().showMessage(f"Reading {os.path.basename(path)}…")
         store = settings_store()
         store.setValue(_LAST_DIR_KEY, os.path.dirname(path))
-        thread.start()
+        self._reap()
+        thread = threads.start_worker(worker, f"gmm-load-{rid}",
+                                      (worker.table_loaded, worker.load_failed, worker.load_cancelled))
+        self._live[rid] = (thread, cancel)
         return True
 
     @Slot()
@@ -491,17 +469,9 @@ class FileActions(QObject):
         self.update_actions()
         self.dataset_loaded.emit(dataset)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._reap()
-
     def _reap(self) -> None:
-        for rid, (thread, _, _) in list(self._live.items()):
-            if thread.isFinished():
-                thread.wait()
-                del self._live[rid]
-                _LIVE_THREADS.pop(id(thread), None)
-                thread.deleteLater()
+        """Forget loads whose thread has ended (Qt deletes it and its worker).  GUI thread."""
+        self._live = {rid: tc for rid, tc in self._live.items() if threads.is_running(tc[0])}
 
     def shutdown(self) -> None:
         """Cancel any load and join its thread (the window's closeEvent).  GUI thread; blocks
@@ -510,12 +480,11 @@ class FileActions(QObject):
         if self.import_dialog is not None:
             dialog, self.import_dialog = self.import_dialog, None
             dialog.reject()
-        for thread, _, cancel in list(self._live.values()):
+        for _, cancel in self._live.values():
             cancel.set()
-            thread.quit()
-        for thread, _, _ in list(self._live.values()):
-            thread.wait()
-        self._reap()
+        for thread, _ in self._live.values():
+            threads.join(thread)
+        self._live.clear()
 
     # ------------------------------------------------------------------ drag and drop
     @staticmethod

@@ -19,7 +19,7 @@ from gmm_studio.core.em import EMData
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import adjusted_rand_index
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.ui import file_actions as fa_mod
+from gmm_studio.ui import threads
 from gmm_studio.ui.control_panel import SPEED_MAX
 from gmm_studio.ui.file_actions import install_file_actions
 from gmm_studio.ui.import_dialog import ProjectedDataset, ProjectionChoice
@@ -27,16 +27,6 @@ from gmm_studio.ui.main_window import MainWindow
 
 TIMEOUT = 20_000
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture(autouse=True)
-def no_load_thread_left_running():
-    yield
-    running = fa_mod.running_threads()
-    for thread in running:
-        thread.quit()
-        thread.wait(5000)
-    assert not running, f"{len(running)} load thread(s) still running after the test"
 
 
 @pytest.fixture
@@ -93,7 +83,7 @@ def _open(qtbot, window, path, configure=None):
         configure(dialog)
     with qtbot.waitSignal(fa.dataset_loaded, timeout=TIMEOUT):
         dialog.accept()
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
     return window.dataset
 
 
@@ -134,7 +124,7 @@ def test_bad_file_shows_a_message_and_keeps_the_data(qtbot, window, tmp_path, me
     path.write_bytes(content)
     with qtbot.waitSignal(window.file_actions.load_failed, timeout=TIMEOUT) as failed:
         window.file_actions.open_path(str(path), interactive=False)
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
     assert window.dataset is before
     assert messages and messages[-1][0] == "warning" and messages[-1][1] == failed.args[0]
     assert str(path) not in window.file_actions.recent_files()
@@ -149,7 +139,7 @@ def test_one_numeric_column_keeps_ok_disabled_in_the_dialog(qtbot, window, tmp_p
     assert not dialog.ok_button.isEnabled() and "at least 2" in dialog.error_text()
     dialog.reject()
     assert window.dataset is None
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def test_missing_file_and_unsupported_suffix(window, tmp_path, messages):
@@ -157,7 +147,7 @@ def test_missing_file_and_unsupported_suffix(window, tmp_path, messages):
     (tmp_path / "data.xlsx").write_text("x")
     assert not window.file_actions.open_path(str(tmp_path / "data.xlsx"))
     assert len(messages) == 2 and "not a supported" in messages[1][1]
-    assert not fa_mod.running_threads()
+    assert not threads.running_threads()
 
 
 def test_cancel_during_load_keeps_the_data_and_ends_the_thread(qtbot, window, tmp_path):
@@ -169,7 +159,7 @@ def test_cancel_during_load_keeps_the_data_and_ends_the_thread(qtbot, window, tm
     assert fa.is_loading() and fa.cancel_button.isVisibleTo(window)
     with qtbot.waitSignal(fa.load_cancelled, timeout=TIMEOUT):
         fa.cancel_button.click()
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
     assert not fa.is_loading() and fa.import_dialog is None
     assert window.dataset is before
 
@@ -183,7 +173,7 @@ def test_a_second_open_replaces_the_first(qtbot, window, tmp_path):
         fa.open_path(str(second))
     assert opened.args[0].table.path == str(second)
     opened.args[0].reject()
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def test_open_action_uses_the_file_dialog_and_the_import_dialog(qtbot, window, tmp_path, monkeypatch):
@@ -201,7 +191,7 @@ def test_open_action_uses_the_file_dialog_and_the_import_dialog(qtbot, window, t
     with qtbot.waitSignal(window.file_actions.dataset_loaded, timeout=TIMEOUT):
         opened.args[0].accept()
     assert window.dataset.n_samples == 240
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def test_choices_are_remembered_and_reused(qtbot, window, tmp_path):
@@ -221,7 +211,7 @@ def test_choices_are_remembered_and_reused(qtbot, window, tmp_path):
     ds = loaded.args[0]
     assert ds.center is not None and ds.labels is not None
     np.testing.assert_allclose(ds.values.mean(axis=0), 0, atol=1e-12)
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def _drag_events(path):
@@ -247,7 +237,7 @@ def test_drag_and_drop_of_a_csv_opens_it(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.file_actions.dataset_loaded, timeout=TIMEOUT):
         opened.args[0].accept()
     assert window.dataset.source == str(path)
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def test_a_file_dropped_on_the_plot_opens_too(qtbot, window, tmp_path):
@@ -260,7 +250,7 @@ def test_a_file_dropped_on_the_plot_opens_too(qtbot, window, tmp_path):
         QApplication.sendEvent(viewport, drop)
     opened.args[0].reject()
     assert window.dataset is None
-    qtbot.waitUntil(lambda: not fa_mod.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
 
 
 def test_installing_twice_gives_the_same_actions(window):
@@ -441,5 +431,5 @@ def test_fitting_in_the_projection_and_exporting_it(qtbot, window, tmp_path):
 def test_shutdown_while_loading_joins_the_thread(qtbot, window, tmp_path):
     window.file_actions.open_path(str(_blobs_csv(tmp_path / "b.csv")))
     window.file_actions.shutdown()
-    assert not fa_mod.running_threads()
+    assert not threads.running_threads()
     assert not window.file_actions.is_loading()
