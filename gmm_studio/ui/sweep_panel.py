@@ -49,6 +49,7 @@ from gmm_studio.core.sweep import (
     SweepSettings,
     run_sweep,
 )
+from gmm_studio.ui import threads
 
 __all__ = ["EXPLANATION", "SweepPanel", "SweepWorker", "format_value"]
 
@@ -151,8 +152,7 @@ class SweepPanel(QWidget):
         self._x: np.ndarray | None = None
         self._max_workers = max_workers
         self._run_id = 0
-        self._thread: QThread | None = None
-        self._worker: SweepWorker | None = None
+        self._thread: QThread | None = None  # of the current sweep, until it is joined
         self._cancel: threading.Event | None = None
         self._settings: SweepSettings | None = None  # of the sweep shown
         self._cells: dict[tuple[int, str], CellResult] = {}
@@ -372,22 +372,13 @@ class SweepPanel(QWidget):
         self.status_label.setText("Sweeping…")
         self._run_id += 1
         self._cancel = threading.Event()
-        thread = QThread()
-        thread.setObjectName("sweep_thread")
         worker = SweepWorker(self._run_id, self._x, settings, self._cancel, self._max_workers)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # quit() is thread-safe: stop the thread's loop as soon as the worker is done.
-        worker.sweep_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.sweep_failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.cell_done.connect(self._on_worker_cell_done)
         worker.sweep_finished.connect(self._on_worker_sweep_finished)
         worker.sweep_failed.connect(self._on_worker_sweep_failed)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
+        self._thread = threads.start_worker(worker, "sweep_thread",
+                                            (worker.sweep_finished, worker.sweep_failed))
         self._update_enabled()
-        thread.start()
 
     def cancel(self) -> None:
         """Ask the running sweep to stop; its finished cells arrive with ``sweep_finished``."""
@@ -488,13 +479,6 @@ class SweepPanel(QWidget):
         self.status_label.setText(f"The sweep failed: {message}")
         self._update_enabled()
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        # A thread already joined (cancelled, replaced) may report late: ignore it.
-        if self._thread is not None and self.sender() is self._thread:
-            self._join_thread()
-            self._update_enabled()
-
     @Slot(int, int)
     def _on_table_cell_clicked(self, row: int, column: int) -> None:
         cell = self.cell_at(row, column)
@@ -513,13 +497,9 @@ class SweepPanel(QWidget):
         self._update_enabled()
 
     def _join_thread(self) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        thread.quit()
-        thread.wait()  # finished is emitted just before the thread really ends
+        """Wait for the sweep thread to end (set the cancel Event first).  GUI thread."""
+        threads.join(self._thread)
         self._thread = None
-        self._worker = None
 
     def _clear_results(self) -> None:
         self._settings = None
