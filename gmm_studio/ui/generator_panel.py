@@ -13,10 +13,10 @@ anything and never draws points.
 Threads
 -------
 Small data sets are generated on the GUI thread (2e5 points take ~40 ms). Above
-:data:`THREAD_THRESHOLD` points a :class:`_GenerateWorker` without a parent is moved to a
-``QThread``; it reports back with past-tense signals carrying a run id, and the panel drops
-a payload whose run id is stale. :meth:`GeneratorPanel.shutdown` joins the thread; the main
-window calls it when it closes.
+:data:`THREAD_THRESHOLD` points a :class:`_GenerateWorker` runs on a thread started by
+:func:`gmm_studio.ui.threads.start_worker`; it reports back with past-tense signals carrying
+a run id, and the panel drops a payload whose run id is stale. :meth:`GeneratorPanel.shutdown`
+joins the thread; the main window calls it when it closes.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ from gmm_studio.core.generate import (
     generate,
 )
 from gmm_studio.core.params import MixtureParams
+from gmm_studio.ui import threads
 
 __all__ = ["GeneratorPanel", "MAX_SAMPLES", "THREAD_THRESHOLD", "parse_weights", "write_labelled_csv"]
 
@@ -252,8 +253,7 @@ class GeneratorPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("generator_panel")
         self._data: SyntheticData | None = None
-        self._thread: QThread | None = None
-        self._worker: _GenerateWorker | None = None
+        self._thread: QThread | None = None  # of the current generation, until it is joined
         self._run_id = 0
         self._last_dir = ""
         self._build()
@@ -619,44 +619,31 @@ class GeneratorPanel(QWidget):
 
     def _start_thread(self, settings: GeneratorSettings) -> None:
         self._run_id += 1
-        thread = QThread()
-        thread.setObjectName("generator_thread")
         worker = _GenerateWorker(self._run_id, settings)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # quit() is thread-safe: stop the thread's loop as soon as the worker is done.
-        worker.generation_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.generation_failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.generation_finished.connect(self._on_worker_generation_finished)
         worker.generation_failed.connect(self._on_worker_generation_failed)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
+        self._thread = threads.start_worker(worker, "generator_thread",
+                                            (worker.generation_finished, worker.generation_failed))
         self._set_busy(True)
-        thread.start()
 
     @Slot(int, object)
     def _on_worker_generation_finished(self, run_id: int, data: SyntheticData) -> None:
         if run_id == self._run_id:
+            self._join_thread()  # the worker has returned: this wait is momentary
             self._accept(data)
 
     @Slot(int, str)
     def _on_worker_generation_failed(self, run_id: int, message: str) -> None:
         if run_id == self._run_id:
+            self._join_thread()
             self._show_error(message)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        self._join_thread()
-
     def _join_thread(self) -> None:
-        thread = self._thread
-        if thread is None:
+        """Wait for the generation thread to end and leave the busy state.  GUI thread."""
+        if self._thread is None:
             return
-        thread.quit()
-        thread.wait()  # finished is emitted just before the thread really ends
+        threads.join(self._thread)
         self._thread = None
-        self._worker = None
         self._set_busy(False)
 
     def shutdown(self) -> None:
