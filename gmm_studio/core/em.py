@@ -597,6 +597,17 @@ class EMData:
         coefficients = self._data.features.coefficients(params, self._data.center)
         return self._data.e_pass(coefficients, False).log_likelihood_total / self.n_samples
 
+    def log_likelihood_and_entropy(self, params: MixtureParams) -> tuple[float, float]:
+        """Total log-likelihood and EN(γ) = -Σ γ log γ, in one pass that keeps no N×K array.
+
+        Σ γ log γ = Σ γ·(log π N) - Σ log p(x): the first sum is the E-pass's
+        statistics against its coefficients, so the entropy costs O(K·D²).
+        """
+        coefficients = self._data.features.coefficients(params, self._data.center)
+        e = self._data.e_pass(coefficients, keep_responsibilities=False)
+        expected = float(np.einsum("kw,wk->", e.statistics, coefficients))
+        return e.log_likelihood_total, max(e.log_likelihood_total - expected, 0.0)
+
     def weighted_log_prob(self, params: MixtureParams) -> np.ndarray:
         """log π_k + log N(x_n | μ_k, Σ_k), shape (N, K)."""
         return self._data.weighted_log_prob(self._data.features.coefficients(params, self._data.center))

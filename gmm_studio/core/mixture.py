@@ -284,7 +284,8 @@ class GaussianMixture:
         """Integrated completed likelihood on X: BIC plus twice the entropy of the
         responsibilities (lower is better; penalises overlapping components)."""
         x = self._check_x(X)
-        return icl(self.score(x) * len(x), self._n_parameters(), len(x), self.predict_proba(x))
+        total, entropy = EMData(x, self.covariance_type_fitted_).log_likelihood_and_entropy(self._params())
+        return icl(total, self._n_parameters(), len(x), entropy)
 
     # ------------------------------------------------------------------ helpers
 

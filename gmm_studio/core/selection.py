@@ -38,6 +38,7 @@ def entropy(responsibilities: np.ndarray) -> float:
     return float(-xlogy(responsibilities, responsibilities).sum())
 
 
-def icl(log_likelihood: float, n_params: int, n_samples: int, responsibilities: np.ndarray) -> float:
-    """Integrated completed likelihood: BIC + 2·EN(γ)."""
-    return bic(log_likelihood, n_params, n_samples) + 2.0 * entropy(responsibilities)
+def icl(log_likelihood: float, n_params: int, n_samples: int, entropy: float) -> float:
+    """Integrated completed likelihood: BIC + 2·EN(γ), from the entropy EN(γ) of the
+    responsibilities (:func:`entropy`, or :meth:`EMData.log_likelihood_and_entropy`)."""
+    return bic(log_likelihood, n_params, n_samples) + 2.0 * entropy

@@ -714,16 +714,15 @@ class FileActions(QObject):
         if params is None:
             raise ValueError("There is no fitted model to export.")
         data = EMData(dataset.values, params.covariance_type)
-        mean_ll = data.mean_log_likelihood(params)
-        total = mean_ll * dataset.n_samples
+        total, entropy = data.log_likelihood_and_entropy(params)  # one pass, no N×K array
+        mean_ll = total / dataset.n_samples
         p = n_parameters(params.covariance_type, params.n_components, params.n_features)
         criteria = {}
         if math.isfinite(total):
-            gamma = data.responsibilities(params)
             criteria = {
                 "bic": selection.bic(total, p, dataset.n_samples),
                 "aic": selection.aic(total, p),
-                "icl": selection.icl(total, p, dataset.n_samples, gamma),
+                "icl": selection.icl(total, p, dataset.n_samples, entropy),
             }
         settings = w.settings()
         if isinstance(dataset, ProjectedDataset):

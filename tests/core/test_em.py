@@ -241,3 +241,17 @@ def test_stopping_a_fit_is_not_a_convergence_failure():
         if snap.iteration == 2:
             stop.set()
     assert model.n_iter_ == 2 and not model.converged_
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_entropy_from_the_statistics_equals_the_direct_sum(covariance_type):
+    from gmm_studio.core.selection import entropy
+
+    x = blobs(seed=7)
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(x)
+    data = EMData(x, covariance_type)
+    total, en = data.log_likelihood_and_entropy(model.params())
+    gamma = model.predict_proba(x)
+    assert total == pytest.approx(model.score(x) * len(x), rel=1e-12)
+    assert en == pytest.approx(entropy(gamma), rel=1e-6, abs=1e-6)
+    assert model.icl(x) == pytest.approx(model.bic(x) + 2 * entropy(gamma), rel=1e-9)
