@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.em import EMData, Snapshot
-from gmm_studio.core.geometry import Projection, lift_point
+from gmm_studio.core.geometry import Projection, lift_point, radius_for_coverage
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import CLICK_INIT, MAX_COMPONENTS, FitSettings
 from gmm_studio.ui.colors import component_palette, label_colors
@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.truth_action)
         self.ellipse_menu = self.view_menu.addMenu("Ellipses")
         for label, radii in (("1σ and 2σ (39.3 % and 86.5 %)", (1.0, 2.0)),
-                             ("50 % and 95 % of the mass", (1.1774100225154747, 2.447746830680816)),
+                             ("50 % and 95 % of the mass", (radius_for_coverage(0.5), radius_for_coverage(0.95))),
                              ("1σ only", (1.0,))):
             a = QAction(label, self)
             a.setData(radii)
