@@ -388,7 +388,10 @@ class SweepPanel(QWidget):
         self._update_enabled()
 
     def shutdown(self) -> None:
-        """Cancel any sweep and join its thread (call when the window closes)."""
+        """Cancel any sweep and join its thread (call when the window closes).
+
+        Touches no widget: while the window closes, pyqtgraph's items may be half gone
+        (enabling a button then re-laid out a plot label that had lost its size hint)."""
         self._stop_sweep()
 
     # ------------------------------------------------------------------ slots
@@ -494,7 +497,6 @@ class SweepPanel(QWidget):
             self._cancel = None
         self._run_id += 1
         self._join_thread()
-        self._update_enabled()
 
     def _join_thread(self) -> None:
         """Wait for the sweep thread to end (set the cancel Event first).  GUI thread."""
