@@ -784,19 +784,9 @@ class FileActions(QObject):
         if path:
             self.export_history_csv(path)
 
-    def history(self) -> list:
-        """The window's snapshots (its public ``history`` when it has one, else the shown one)."""
-        w = self.window
-        accessor = getattr(w, "history", None)
-        if accessor is not None:
-            items = accessor() if callable(accessor) else accessor
-            return list(items)
-        snap = w.current_snapshot()
-        return [] if snap is None else [snap]
-
     def export_history_csv(self, path: str) -> bool:
         try:
-            snapshots = self.history()
+            snapshots = self.window.history()
             if not snapshots:
                 raise ValueError("There is no fit history to export.")
             write_history_csv(path, snapshots)
