@@ -15,7 +15,7 @@ from gmm_studio.core.params import MixtureParams
 
 __all__ = ["ComponentTable"]
 
-_HEADERS = ("", "π (weight)", "N_k", "mean μ", "covariance Σ")
+_HEADERS = ("", "weight π", "N_k", "mean μ", "covariance Σ")
 
 
 def _fmt_vec(v: np.ndarray) -> str:
