@@ -1,6 +1,6 @@
 """Composition root: arguments, QApplication, MainWindow.
 
-``gmm-studio [--data FILE] [--screenshot OUT.png] [--no-fit]`` opens the window;
+``gmm-studio [FILE | --data FILE] [--screenshot OUT.png] [--no-fit]`` opens the window;
 ``gmm-studio fit|generate|sweep ...`` runs the command line (:mod:`gmm_studio.cli`) without
 importing Qt.
 """
@@ -29,12 +29,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="build the window offscreen, fit to convergence, save a PNG, exit")
     parser.add_argument("--no-fit", action="store_true",
                         help="do not start a fit automatically at start-up")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="the same as --data FILE: `gmm-studio mydata.csv` opens it")
     return parser
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse GUI arguments; bad ones exit with status 2 and a message (argparse)."""
-    return _parser().parse_args(list(argv) if argv is not None else None)
+    parser = _parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.file and args.data:
+        parser.error("give the data file once: either FILE or --data FILE")
+    args.data = args.data or args.file
+    return args
 
 
 def build_window(argv: Sequence[str] | None = None):

@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -202,13 +202,13 @@ class FileActions(QObject):
         self.last_ari: float | None = None
         self._build_actions()
         self._build_status_widgets()
-        self._drop_targets: set[int] = set()
         window.setAcceptDrops(True)
-        window.installEventFilter(self)
         # Plots (QGraphicsViews) accept drops themselves and would swallow a file dropped on
-        # them; watch them too so a file dropped anywhere on the window opens.
+        # them; refusing drops there lets Qt hand the drop up to the window.  (An event filter
+        # on the plots did the same, but ran Python on every paint, also while the window was
+        # being destroyed, and crashed now and then.)
         for view in window.findChildren(QGraphicsView):
-            self.watch_drops(view)
+            self.pass_drops_up(view)
         window.fit_finished.connect(self._on_window_fit_finished)
         window.dataset_changed.connect(self._on_window_dataset_changed)
         self.update_actions()
@@ -499,36 +499,27 @@ class FileActions(QObject):
                     return path
         return None
 
-    def watch_drops(self, widget: QWidget) -> None:
-        """Open files dropped on ``widget`` too (for widgets that accept drops themselves,
-        such as plots added after installation)."""
-        targets = [widget]
+    def pass_drops_up(self, widget: QWidget) -> None:
+        """Let files dropped on ``widget`` (and its viewport) reach the window.  GUI thread."""
+        widget.setAcceptDrops(False)
         if isinstance(widget, QAbstractScrollArea):
-            targets.append(widget.viewport())
-        for target in targets:
-            if id(target) not in self._drop_targets:
-                self._drop_targets.add(id(target))
-                target.installEventFilter(self)
+            widget.viewport().setAcceptDrops(False)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        kind = event.type()
-        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            return False
-        if watched is not self.window and id(watched) not in self._drop_targets:
-            return False
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            if self.dropped_path(event.mimeData()) is not None:
-                event.acceptProposedAction()
-            else:
-                event.ignore()
-            return True
+    def drag_entered(self, event) -> None:
+        """The window's dragEnterEvent/dragMoveEvent: accept one supported local file."""
+        if self.dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropped(self, event) -> None:
+        """The window's dropEvent: open the dropped file (through the import dialog)."""
         path = self.dropped_path(event.mimeData())
         if path is None:
             event.ignore()
-            return True
+            return
         event.acceptProposedAction()
         self.open_path(path)
-        return True
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:

@@ -1112,6 +1112,15 @@ class MainWindow(QMainWindow):
         store.setValue("view/speed", self.panel.speed())
         store.sync()
 
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.file_actions.drag_entered(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.file_actions.drag_entered(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.file_actions.dropped(event)
+
     def closeEvent(self, event) -> None:
         """Stop and join every fit thread before the window goes away."""
         self._redraw_timer.stop()

@@ -280,12 +280,21 @@ def test_build_window_loads_a_npy_file(qtbot, tmp_path):
 
     path = tmp_path / "points.npy"
     np.save(path, _blobs().values)
-    w = build_window(["--data", str(path), "--no-fit"])
-    qtbot.addWidget(w)
-    assert w.dataset.n_samples == 300
-    np.testing.assert_allclose(w.dataset.values, _blobs().values)
-    assert not w.is_fitting()
-    w.close()
+    for argv in (["--data", str(path), "--no-fit"], [str(path), "--no-fit"]):
+        w = build_window(argv)
+        qtbot.addWidget(w)
+        assert w.dataset.n_samples == 300
+        np.testing.assert_allclose(w.dataset.values, _blobs().values)
+        assert not w.is_fitting()
+        w.close()
+
+
+def test_a_data_file_given_twice_is_a_usage_error(tmp_path):
+    from gmm_studio.app import parse_arguments
+
+    with pytest.raises(SystemExit) as info:
+        parse_arguments(["a.csv", "--data", "b.csv"])
+    assert info.value.code == 2
 
 
 def test_first_run_starts_on_the_demo_and_fits(qtbot):
