@@ -8,6 +8,7 @@ importing Qt.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -48,7 +49,9 @@ def build_window(argv: Sequence[str] | None = None):
     """The main window for these arguments, without entering the event loop.
 
     A ``QApplication`` must exist.  Loads ``--data`` (or the demo), and unless ``--no-fit`` or
-    ``--screenshot`` is given, schedules a fit to start once the event loop runs.
+    ``--screenshot`` is given, schedules a fit to start once the event loop runs.  A CSV-like
+    file opens through the import dialog when the event loop runs (no fit starts by itself);
+    a ``.npy`` file, and any file with ``--screenshot``, is loaded at once.
     """
     args = parse_arguments([] if argv is None else argv)
     return _build(args)
@@ -60,6 +63,12 @@ def _build(args: argparse.Namespace):
     from gmm_studio.ui.main_window import MainWindow
 
     window = MainWindow(restore_settings=args.screenshot is None)
+    if args.data and args.screenshot is None and not args.data.lower().endswith(".npy"):
+        # A table has choices to make (columns, label column, missing values): open it
+        # through the import dialog once the window runs, over the demo as a backdrop.
+        window.load_demo()
+        QTimer.singleShot(0, functools.partial(window.file_actions.open_path, args.data))
+        return window
     if args.data:
         from gmm_studio.core.dataio import DataError, load_dataset
 

@@ -377,3 +377,23 @@ def test_worker_ships_colours_packed_for_the_raster(window, qtbot):
     np.testing.assert_array_equal(colors, expected)
     window.redraw()
     assert window.data_view.cloud._raster._colors is colors  # drawn as shipped, not re-packed
+
+
+def test_a_csv_on_the_command_line_opens_through_the_import_dialog(qtbot, tmp_path):
+    from gmm_studio.app import build_window
+
+    path = tmp_path / "table.csv"
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{a:.4f},{b:.4f},{int(c)}" for a, b, c in
+                     np.column_stack([rng.normal(size=(60, 2)), rng.integers(0, 2, 60)]))
+    path.write_text("x,y,label\n" + rows + "\n")
+    w = build_window([str(path)])
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
+        pass
+    dialog = opened.args[0]
+    dialog.set_label_column("label")
+    with qtbot.waitSignal(w.file_actions.dataset_loaded, timeout=TIMEOUT):
+        dialog.accept()
+    assert w.dataset.columns == ("x", "y") and w.dataset.labels is not None
+    w.close()
