@@ -10,7 +10,7 @@ import numpy as np
 from scipy.cluster.vq import ClusterError, kmeans2, vq
 
 from gmm_studio.core.em import EMData
-from gmm_studio.core.params import MixtureParams
+from gmm_studio.core.params import MixtureParams, check_choice
 
 INIT_METHODS: tuple[str, ...] = ("kmeans", "k-means++", "random", "random_from_data")
 
@@ -29,12 +29,7 @@ def check_random_state(seed: RandomLike) -> np.random.Generator:
 
 
 def check_init_method(init_params: str) -> str:
-    if init_params not in INIT_METHODS:
-        raise ValueError(
-            f"Unknown init_params {init_params!r}: choose one of "
-            + ", ".join(repr(m) for m in INIT_METHODS) + "."
-        )
-    return init_params
+    return check_choice("init_params", init_params, INIT_METHODS)
 
 
 def kmeans_plusplus(x: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:

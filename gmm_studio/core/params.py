@@ -17,15 +17,18 @@ CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 
+def check_choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` or raise a ``ValueError`` that names ``option`` and lists the choices."""
+    if value not in choices:
+        raise ValueError(
+            f"Unknown {option} {value!r}: choose one of " + ", ".join(repr(c) for c in choices) + "."
+        )
+    return value
+
+
 def check_covariance_type(covariance_type: str) -> str:
     """Return ``covariance_type`` or raise a ``ValueError`` that lists the choices."""
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"Unknown covariance_type {covariance_type!r}: choose one of "
-            + ", ".join(repr(c) for c in COVARIANCE_TYPES)
-            + "."
-        )
-    return covariance_type
+    return check_choice("covariance_type", covariance_type, COVARIANCE_TYPES)
 
 
 def covariance_shape(covariance_type: str, n_components: int, n_features: int) -> tuple[int, ...]:

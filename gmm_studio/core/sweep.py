@@ -56,6 +56,7 @@ from gmm_studio.core.init import check_init_method, initialize
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
+    check_choice,
     check_covariance_type,
     n_parameters,
 )
@@ -90,12 +91,7 @@ Status = Literal["ok", "NA"]
 
 
 def check_criterion(criterion: str) -> str:
-    if criterion not in CRITERIA:
-        raise ValueError(
-            f"Unknown criterion {criterion!r}: choose one of "
-            + ", ".join(repr(c) for c in CRITERIA) + "."
-        )
-    return criterion
+    return check_choice("criterion", criterion, CRITERIA)
 
 
 @dataclass(frozen=True)
