@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QThread, Qt, Signal, Slot
@@ -673,13 +673,19 @@ class FileActions(QObject):
         source = getattr(dataset, "source", "") or "gmm"
         return os.path.splitext(os.path.basename(source))[0] or "gmm"
 
-    def _report_export(self, path: str) -> None:
+    def _export(self, path: str, write: Callable[[], None]) -> bool:
+        """Run ``write``; report the saved ``path``, or show why it could not be written.
+
+        A failed write has changed nothing (the writers are atomic).  GUI thread."""
+        try:
+            write()
+        except (ExportError, ValueError, np.linalg.LinAlgError) as exc:
+            self.last_error = str(exc)
+            QMessageBox.warning(self.window, "Cannot export", str(exc))
+            return False
         self.window.statusBar().showMessage(f"Saved {path}", 8000)
         self.exported.emit(path)
-
-    def _export_failed(self, exc: Exception) -> None:
-        self.last_error = str(exc)
-        QMessageBox.warning(self.window, "Cannot export", str(exc))
+        return True
 
     def _no_model(self) -> bool:
         if self._model_params() is None:
@@ -733,14 +739,8 @@ class FileActions(QObject):
         )
 
     def export_model_json(self, path: str) -> bool:
-        try:
-            record = self.model_record()
-            save_model_json(path, self._model_params(), **record)
-        except (ExportError, ValueError, np.linalg.LinAlgError) as exc:
-            self._export_failed(exc)
-            return False
-        self._report_export(path)
-        return True
+        return self._export(path, lambda: save_model_json(path, self._model_params(),
+                                                          **self.model_record()))
 
     @Slot()
     def _on_export_assignments_triggered(self) -> None:
@@ -755,16 +755,14 @@ class FileActions(QObject):
         """One row per point: file row, values in the file's units, component, γ, uncertainty."""
         dataset = self.window.dataset
         params = self._model_params()
-        try:
+
+        def write() -> None:
             if params is None:
                 raise ValueError("There is no fitted model to export.")
             gamma = EMData(dataset.values, params.covariance_type).responsibilities(params)
             write_assignments_csv(path, dataset.original_values(), dataset.columns, gamma, dataset.row_index)
-        except (ExportError, ValueError, np.linalg.LinAlgError) as exc:
-            self._export_failed(exc)
-            return False
-        self._report_export(path)
-        return True
+
+        return self._export(path, write)
 
     @Slot()
     def _on_export_history_triggered(self) -> None:
@@ -776,16 +774,13 @@ class FileActions(QObject):
             self.export_history_csv(path)
 
     def export_history_csv(self, path: str) -> bool:
-        try:
+        def write() -> None:
             snapshots = self.window.history()
             if not snapshots:
                 raise ValueError("There is no fit history to export.")
             write_history_csv(path, snapshots)
-        except (ExportError, ValueError) as exc:
-            self._export_failed(exc)
-            return False
-        self._report_export(path)
-        return True
+
+        return self._export(path, write)
 
     def _plot_item(self):
         view = self.window.findChild(QWidget, "dataView")
@@ -810,9 +805,9 @@ class FileActions(QObject):
         import pyqtgraph.exporters as exporters
 
         kind = (kind or os.path.splitext(path)[1].lstrip(".")).lower()
-        try:
-            if hasattr(self.window, "redraw"):
-                self.window.redraw()  # draw what is shown now, not 33 ms ago
+
+        def write() -> None:
+            self.window.redraw()  # draw what is shown now, not 33 ms ago
             item = self._plot_item()
             if kind == "svg":
                 try:
@@ -838,11 +833,8 @@ class FileActions(QObject):
             else:
                 raise ValueError(f"Unknown figure format {kind!r}; choose PNG or SVG.")
             atomic_write_bytes(path, bytes(data))
-        except (ExportError, ValueError) as exc:
-            self._export_failed(exc)
-            return False
-        self._report_export(path)
-        return True
+
+        return self._export(path, write)
 
     # ================================================================== truth
     @Slot(object)
