@@ -13,10 +13,10 @@ anything and never draws points.
 Threads
 -------
 Small data sets are generated on the GUI thread (2e5 points take ~40 ms). Above
-:data:`THREAD_THRESHOLD` points a :class:`_GenerateWorker` runs on a thread started by
-:func:`gmm_studio.ui.threads.start_worker`; it reports back with past-tense signals carrying
-a run id, and the panel drops a payload whose run id is stale. :meth:`GeneratorPanel.shutdown`
-joins the thread; the main window calls it when it closes.
+:data:`THREAD_THRESHOLD` points generation runs as a "generate" task of the window's
+:class:`~gmm_studio.ui.tasks.QtRunner`, and so does writing the data as CSV (a million rows
+take ~2 s); the runner drops what a replaced task reports and joins every task when the
+window closes.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ import secrets
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -66,7 +65,8 @@ from gmm_studio.core.generate import (
     generate,
 )
 from gmm_studio.core.params import MixtureParams
-from gmm_studio.ui import threads
+from gmm_studio.session.tasks import Runner
+from gmm_studio.ui.tasks import QtRunner
 
 __all__ = ["GeneratorPanel", "MAX_SAMPLES", "THREAD_THRESHOLD", "parse_weights", "write_labelled_csv"]
 
@@ -205,31 +205,6 @@ def _dice_icon(size: int = 16) -> QIcon:
     return QIcon(pixmap)
 
 
-# --------------------------------------------------------------------------- worker
-
-
-class _GenerateWorker(QObject):
-    """Runs :func:`generate` once on a worker thread. Has no parent; lives in that thread."""
-
-    generation_finished = Signal(int, object)  # run id, SyntheticData
-    generation_failed = Signal(int, str)  # run id, message
-
-    def __init__(self, run_id: int, settings: GeneratorSettings):
-        super().__init__()
-        self._run_id = run_id
-        self._settings = settings
-
-    @Slot()
-    def run(self) -> None:
-        """Worker thread."""
-        try:
-            data = generate(self._settings)
-        except (ValueError, MemoryError) as exc:
-            self.generation_failed.emit(self._run_id, str(exc) or type(exc).__name__)
-            return
-        self.generation_finished.emit(self._run_id, data)
-
-
 # --------------------------------------------------------------------------- panel
 
 
@@ -241,20 +216,23 @@ class GeneratorPanel(QWidget):
     data_generated(object)
         A new :class:`SyntheticData`, emitted on the GUI thread.
     busy_changed(bool)
-        True while a large data set is being generated on the worker thread.
+        True while a large data set is being generated in the background.
+    saved(str)
+        A file was written (its path).
 
-    All methods run on the GUI thread.
+    ``runner`` runs the background work (the window's; a panel of its own otherwise).  All
+    methods run on the GUI thread.
     """
 
     data_generated = Signal(object)
     busy_changed = Signal(bool)
+    saved = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, runner: Runner | None = None):
         super().__init__(parent)
         self.setObjectName("generator_panel")
         self._data: SyntheticData | None = None
-        self._thread: QThread | None = None  # of the current generation, until it is joined
-        self._run_id = 0
+        self._runner = runner if runner is not None else QtRunner(self)
         self._last_dir = ""
         self._build()
         self.set_settings(GeneratorSettings())
@@ -579,8 +557,8 @@ class GeneratorPanel(QWidget):
     # ------------------------------------------------------------------ generating
 
     def is_busy(self) -> bool:
-        """Whether a data set is being generated on the worker thread."""
-        return self._thread is not None
+        """Whether a data set is being generated in the background."""
+        return self._runner.is_running("generate")
 
     def data(self) -> SyntheticData | None:
         """The last data set generated, or ``None``."""
@@ -618,38 +596,18 @@ class GeneratorPanel(QWidget):
         self._accept(data)
 
     def _start_thread(self, settings: GeneratorSettings) -> None:
-        self._run_id += 1
-        worker = _GenerateWorker(self._run_id, settings)
-        worker.generation_finished.connect(self._on_worker_generation_finished)
-        worker.generation_failed.connect(self._on_worker_generation_failed)
-        self._thread = threads.start_worker(worker, "generator_thread",
-                                            (worker.generation_finished, worker.generation_failed))
+        self._runner.start("generate", lambda cancel: generate(settings),
+                           on_finished=self._on_task_generated, on_failed=self._on_task_failed,
+                           on_cancelled=lambda: self._set_busy(False))
         self._set_busy(True)
 
-    @Slot(int, object)
-    def _on_worker_generation_finished(self, run_id: int, data: SyntheticData) -> None:
-        if run_id == self._run_id:
-            self._join_thread()  # the worker has returned: this wait is momentary
-            self._accept(data)
-
-    @Slot(int, str)
-    def _on_worker_generation_failed(self, run_id: int, message: str) -> None:
-        if run_id == self._run_id:
-            self._join_thread()
-            self._show_error(message)
-
-    def _join_thread(self) -> None:
-        """Wait for the generation thread to end and leave the busy state.  GUI thread."""
-        if self._thread is None:
-            return
-        threads.join(self._thread)
-        self._thread = None
+    def _on_task_generated(self, data: SyntheticData) -> None:
         self._set_busy(False)
+        self._accept(data)
 
-    def shutdown(self) -> None:
-        """Wait for a running generation to end and drop its result. Call before closing."""
-        self._run_id += 1  # whatever is still queued is stale now
-        self._join_thread()
+    def _on_task_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self._show_error(str(exc) or type(exc).__name__)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
@@ -785,7 +743,7 @@ class GeneratorPanel(QWidget):
 
     def _update_save_buttons(self) -> None:
         data = self._data
-        self.save_csv_button.setEnabled(data is not None)
+        self.save_csv_button.setEnabled(data is not None and not self.is_saving())
         self.save_json_button.setEnabled(data is not None and data.truth is not None)
         if data is not None and data.truth is None:
             self.save_json_button.setToolTip(
@@ -802,15 +760,18 @@ class GeneratorPanel(QWidget):
         return path
 
     def _write(self, caption: str, path: str, write: Callable[[], None]) -> bool:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        """Write a small file now; a failure is shown in a message box.  GUI thread."""
         try:
             write()
         except (OSError, ValueError, TypeError) as exc:
-            QApplication.restoreOverrideCursor()
             QMessageBox.critical(self, caption, f"Could not write {path}:\n{exc}")
             return False
-        QApplication.restoreOverrideCursor()
+        self.saved.emit(path)
         return True
+
+    def is_saving(self) -> bool:
+        """Whether the data are being written as CSV in the background."""
+        return self._runner.is_running("save")
 
     @Slot()
     def save_csv(self) -> None:
@@ -818,10 +779,34 @@ class GeneratorPanel(QWidget):
         data = self._data
         if data is None:
             return
-        caption = "Save data as CSV"
-        path = self._ask_path(caption, "synthetic.csv", "CSV files (*.csv);;All files (*)")
+        path = self._ask_path("Save data as CSV", "synthetic.csv", "CSV files (*.csv);;All files (*)")
         if path:
-            self._write(caption, path, lambda: write_labelled_csv(path, data.values, data.labels))
+            self.save_csv_to(path)
+
+    def save_csv_to(self, path: str) -> None:
+        """Write the current data and labels to ``path`` in the background (``saved`` follows;
+        a failure shows a message and leaves any existing file unchanged)."""
+        data = self._data
+        if data is None:
+            return
+
+        def failed(exc: BaseException) -> None:
+            self._set_saving(False)
+            QMessageBox.critical(self, "Save data as CSV", f"Could not write {path}:\n{exc}")
+
+        def finished(_: object) -> None:
+            self._set_saving(False)
+            self.status_label.setText(f"Saved {len(data.values):,} points to {path}.")
+            self.saved.emit(path)
+
+        self._runner.start("save", lambda cancel: write_labelled_csv(path, data.values, data.labels),
+                           on_finished=finished, on_failed=failed,
+                           on_cancelled=lambda: self._set_saving(False))
+        self._set_saving(True)
+
+    def _set_saving(self, saving: bool) -> None:
+        self.save_csv_button.setText("Saving…" if saving else "Save data as CSV…")
+        self._update_save_buttons()
 
     @Slot()
     def save_truth_json(self) -> None:

@@ -29,6 +29,7 @@ built by a test or a script that imported numpy first).
 from __future__ import annotations
 
 import inspect
+import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from gmm_studio.session.tasks import Work
 
-__all__ = ["QtRunner", "running_tasks"]
+__all__ = ["QtRunner", "reporting", "running_tasks"]
 
 _YIELDED, _FINISHED, _FAILED, _CANCELLED = "yielded", "finished", "failed", "cancelled"
 
@@ -64,6 +65,42 @@ class _Task:
 _LIVE: set[_Task] = set()
 _LIVE_LOCK = threading.Lock()
 _blas_limited = False
+_DONE = object()
+
+
+def reporting(fn: Callable[[threading.Event, Callable[[Any], None]], Any]) -> Work:
+    """Work from ``fn(cancel, report)``, a function that reports progress through a callback
+    (``read_table``'s ``progress``, ``run_sweep``'s ``on_cell``): each value it reports is
+    yielded, and its return value is the work's result.
+
+    ``fn`` runs on a helper thread that the work's own thread joins before it ends, so a runner
+    (and the leak check) sees the task running until ``fn`` has returned.  Any thread.
+    """
+
+    def work(cancel: threading.Event):
+        reports: queue.SimpleQueue = queue.SimpleQueue()
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                outcome["result"] = fn(cancel, reports.put)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the work's thread
+                outcome["error"] = exc
+            finally:
+                reports.put(_DONE)
+
+        helper = threading.Thread(target=target, name="gmm-reporting", daemon=True)
+        helper.start()
+        try:
+            while (item := reports.get()) is not _DONE:
+                yield item
+        finally:
+            helper.join()  # closed early only after a cancel, which fn sees and ends on
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
+    return work
 
 
 def _limit_blas() -> None:

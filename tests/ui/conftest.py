@@ -18,12 +18,9 @@ def isolated_qsettings(tmp_path):
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
     """Fail a test that leaves any worker thread running — fit, load, sweep or generation
-    (windows and panels must stop and join them)."""
+    (windows must join them through their runner)."""
     yield
-    from gmm_studio.ui import threads
+    from gmm_studio.ui.tasks import running_tasks
 
-    running = threads.running_threads()
-    names = [thread.objectName() for thread in running]
-    for thread in running:  # do not let one leak poison the next tests
-        threads.join(thread, timeout_ms=5000)
-    assert not running, f"{len(running)} thread(s) still running after the test: {names}"
+    running = running_tasks()
+    assert not running, f"task(s) still running after the test: {running}"

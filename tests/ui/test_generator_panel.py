@@ -7,26 +7,29 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import GeneratorSettings, generate
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui import generator_panel as gp
-from gmm_studio.ui import threads
 from gmm_studio.ui.generator_panel import GeneratorPanel
+from gmm_studio.ui.tasks import QtRunner, running_tasks
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = GeneratorPanel()
+def runner(qtbot):
+    r = QtRunner()
+    yield r
+    assert r.join_all(timeout=30)
+
+
+@pytest.fixture
+def panel(qtbot, runner):
+    widget = GeneratorPanel(runner=runner)
     qtbot.addWidget(widget)
-    yield widget
-    # Whatever a test did, no generation thread may outlive it.
-    widget.shutdown()
-    assert not widget.is_busy()
-    assert widget._thread is None
+    return widget
 
 
 def _table(panel: GeneratorPanel) -> list[list[str]]:
@@ -195,28 +198,25 @@ def test_large_n_is_generated_on_a_thread_that_ends(panel, qtbot):
     panel.busy_changed.connect(busy.append)
     with qtbot.waitSignal(panel.data_generated, timeout=10_000) as blocker:
         panel.generate()
-        assert panel.is_busy()
-        thread = panel._thread
-        assert isinstance(thread, QThread) and thread is not QThread.currentThread()
+        assert panel.is_busy() and running_tasks() == ["generate"]
         assert not panel.generate_button.isEnabled()
         assert panel.busy_bar.isVisibleTo(panel)
         panel.generate()  # ignored while busy: one generation at a time
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=5000)
-    assert not threads.is_running(thread)  # ended (Qt may already have deleted it)
+    assert running_tasks() == []
     assert busy == [True, False]
     assert panel.generate_button.isEnabled()
     assert not panel.busy_bar.isVisibleTo(panel)
     _assert_same_data(blocker.args[0], generate(settings))
 
 
-def test_shutdown_joins_a_running_generation_and_drops_its_result(panel, qtbot):
+def test_closing_joins_a_running_generation_and_drops_its_result(panel, qtbot, runner):
     panel.set_settings(GeneratorSettings(n_samples=gp.THREAD_THRESHOLD + 1000, seed=1))
     emitted = []
     panel.data_generated.connect(emitted.append)
     panel.generate()
-    thread = panel._thread
-    panel.shutdown()
-    assert thread.isFinished()
+    assert runner.join_all(timeout=30)  # what the window does when it closes
+    assert running_tasks() == []
     assert not panel.is_busy()
     QApplication.processEvents()  # deliver the queued payload: it must be dropped as stale
     assert emitted == []
@@ -315,7 +315,11 @@ def test_save_csv_writes_columns_and_true_labels(panel, qtbot, tmp_path, monkeyp
     data = blocker.args[0]
     target = tmp_path / "points.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(panel.save_csv_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.saved, timeout=10_000):
+        qtbot.mouseClick(panel.save_csv_button, Qt.MouseButton.LeftButton)
+        assert panel.save_csv_button.text() == "Saving…" and not panel.save_csv_button.isEnabled()
+    assert panel.save_csv_button.isEnabled()
+    assert "Saved 400 points" in panel.status_label.text()
     lines = target.read_text().splitlines()
     assert lines[0] == "x1,x2,x3,label"
     table = np.loadtxt(target, delimiter=",", skiprows=1)
@@ -341,6 +345,7 @@ def test_save_error_shows_a_message_and_keeps_the_data(panel, qtbot, tmp_path, m
     messages = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text))
     panel.save_csv()
+    qtbot.waitUntil(lambda: not panel.is_saving(), timeout=10_000)
     assert len(messages) == 1 and "does not exist" in messages[0]
     assert not target.exists()
     assert panel.data() is data

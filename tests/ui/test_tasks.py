@@ -152,3 +152,35 @@ def test_running_tasks_lists_a_task_left_running(qtbot, runner):
     release.set()
     qtbot.waitUntil(lambda: not runner.is_running("generate"), timeout=5000)
     assert running_tasks() == []
+
+
+def test_reporting_turns_a_progress_callback_into_yields(qtbot, runner):
+    from gmm_studio.ui.tasks import reporting
+
+    def read(cancel, report):
+        for fraction in (0.25, 0.5, 1.0):
+            report(fraction)
+        return "table"
+
+    rec = Recorder()
+    runner.start("load", reporting(read), **rec.callbacks())
+    _wait_end(qtbot, rec)
+    assert rec.events == [("yielded", 0.25), ("yielded", 0.5), ("yielded", 1.0), ("finished", "table")]
+
+
+def test_reporting_work_is_cancelled_and_its_helper_joined(qtbot, runner):
+    from gmm_studio.ui.tasks import reporting
+
+    def read(cancel, report):
+        while not cancel.is_set():
+            report(0.5)
+            cancel.wait(0.005)
+        return "partial"
+
+    rec = Recorder()
+    runner.start("load", reporting(read), **rec.callbacks())
+    qtbot.waitUntil(lambda: bool(rec.events), timeout=5000)
+    runner.cancel("load")
+    _wait_end(qtbot, rec)
+    assert rec.events[-1] == ("cancelled",)
+    assert not any(t.name == "gmm-reporting" for t in threading.enumerate())
