@@ -1,0 +1,512 @@
+"""The session a person works in: data, settings, the run state machine and its commands.
+
+:class:`Session` owns everything the window used to keep in its fields.  It never starts a
+thread: background work (EM, γ of a scrubbed state, comparisons) goes to the
+:class:`~gmm_studio.session.tasks.Runner` it is given, whose callbacks arrive on the owner
+thread.  Every public method runs on the owner thread (the GUI thread in the window).
+What the shown state looks like (γ, comparisons, events) is kept by
+:class:`~gmm_studio.session.shown.ShownModel`; the history by
+:class:`~gmm_studio.session.history.History`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from psygnal import Signal
+
+from gmm_studio.core.compare import label_codes
+from gmm_studio.core.em import EMData, Snapshot, em_steps
+from gmm_studio.core.geometry import Projection, lift_point
+from gmm_studio.core.params import MixtureParams
+from gmm_studio.core.settings import CLICK_INIT, FitSettings
+from gmm_studio.session.fitting import FitEnd, FitPlan, best_restart, fit_work
+from gmm_studio.session.history import History
+from gmm_studio.session.rules import refusal
+from gmm_studio.session.shown import ShownModel
+from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
+from gmm_studio.session.tasks import Runner
+
+__all__ = ["FitOutcome", "MAX_REG_COVAR", "Session"]
+
+#: "Raise reg_covar" multiplies by 1000 up to this.
+MAX_REG_COVAR = 1e3
+
+
+@dataclass(frozen=True, eq=False)
+class FitOutcome:
+    """How a fit ended (the payload of :attr:`Session.fit_ended`).
+
+    ``reason``: 'converged', 'max_iter', 'degenerate', 'stopped' or 'failed'.  ``final`` is the
+    live snapshot afterwards (light, no γ) or None; ``best_restart`` the restart kept when
+    ``n_restarts`` > 1; ``message`` a sentence for the status line.
+    """
+
+    reason: str
+    final: Snapshot | None
+    best_restart: int | None
+    n_restarts: int
+    message: str
+
+
+class Session:
+    """Owns the dataset, settings, history, run state and selection; observable by signals.
+
+    Signals (all emitted on the owner thread)
+    -----------------------------------------
+    state_changed(RunState)
+    dataset_changed(Dataset)           a new dataset (history, placed means, selection cleared)
+    settings_changed(FitSettings)
+    projection_changed(Projection)
+    history_changed()                  cleared, truncated, reordered or restored: redraw from
+                                       :attr:`history`
+    snapshot_added(Snapshot)           one new half-step, with its γ (append to the curves)
+    shown_changed(Snapshot | None)     the state the views show (live or scrubbed)
+    responsibilities_changed(ndarray | None)  γ (N, K) of the shown state
+    comparison_changed(ModelComparison | None)  figures for the shown model (None while
+                                       running or being computed: never stale)
+    events_changed(tuple)              degeneracy events of the shown state
+    placed_changed(ndarray)            the placed means, (P, D)
+    selection_changed(int | None)      the selected component
+    fit_ended(FitOutcome)
+    """
+
+    state_changed = Signal(object)
+    dataset_changed = Signal(object)
+    settings_changed = Signal(object)
+    projection_changed = Signal(object)
+    history_changed = Signal()
+    snapshot_added = Signal(object)
+    shown_changed = Signal(object)
+    responsibilities_changed = Signal(object)
+    comparison_changed = Signal(object)
+    events_changed = Signal(object)
+    placed_changed = Signal(object)
+    selection_changed = Signal(object)
+    fit_ended = Signal(object)
+
+    def __init__(self, runner: Runner, settings: FitSettings | None = None) -> None:
+        self.runner = runner
+        self.history = History()
+        self._settings = settings if settings is not None else FitSettings()
+        self._state = RunState.IDLE
+        self.dataset = None
+        self._x = np.zeros((0, 2))
+        self.truth: MixtureParams | None = None
+        self.truth_labels: np.ndarray | None = None
+        self.import_options = None
+        self.projection: Projection | None = None
+        self._emdata: dict[str, EMData] = {}
+        self._placed: list[np.ndarray] = []
+        self.selected: int | None = None
+        self._token = 0  # the current fit task; callbacks of any other are dropped
+        self._fit_restarts = 1  # restarts the current fit runs (1 once it has finished)
+        self._delay = 0.0
+        self.last_outcome: FitOutcome | None = None
+        self.shown = ShownModel(self)
+
+    # ================================================================== reading
+    @property
+    def state(self) -> RunState:
+        return self._state
+
+    @property
+    def settings(self) -> FitSettings:
+        return self._settings
+
+    @property
+    def x(self) -> np.ndarray:
+        """The data EM sees, (N, D) float64."""
+        return self._x
+
+    @property
+    def placed_means(self) -> np.ndarray:
+        d = self._x.shape[1]
+        return np.array(self._placed).reshape(-1, d)
+
+    @property
+    def delay(self) -> float:
+        return self._delay
+
+    @property
+    def fit_restarts(self) -> int:
+        """How many restarts the fit in progress runs (1 once a fit has finished)."""
+        return self._fit_restarts
+
+    def emdata(self, covariance_type: str) -> EMData:
+        """The data prepared for EM with ``covariance_type`` (cached per type)."""
+        if covariance_type not in self._emdata:
+            self._emdata[covariance_type] = EMData(self._x, covariance_type)
+        return self._emdata[covariance_type]
+
+    def can(self, command: str) -> bool:
+        return self.why_not(command) is None
+
+    def why_not(self, command: str) -> str | None:
+        """None when ``command`` is possible now, else a short reason (a disabled button's tooltip)."""
+        if command not in COMMANDS:
+            raise ValueError(f"Unknown command {command!r}: choose one of {', '.join(COMMANDS)}.")
+        return refusal(self, command)
+
+    def _check(self, command: str) -> None:
+        reason = self.why_not(command)
+        if reason is not None:
+            raise CommandRefused(command, reason)
+
+    # ================================================================== data and settings
+    def set_dataset(self, dataset, truth: MixtureParams | None = None, truth_labels=None,
+                    import_options=None) -> None:
+        """Install ``dataset`` (a :class:`~gmm_studio.core.dataio.Dataset`); forgets the fit.
+
+        ``truth`` is the mixture that generated the data and ``truth_labels`` (N,) ints the
+        component of each point (-1 for outliers), when known.  ``import_options`` are kept for
+        session files.
+        """
+        x = np.ascontiguousarray(np.asarray(dataset.values, dtype=np.float64))
+        if truth is not None and truth.n_features != x.shape[1]:
+            raise ValueError(f"The true mixture is {truth.n_features}-D but the data are {x.shape[1]}-D.")
+        if truth_labels is not None:
+            truth_labels = np.asarray(truth_labels, dtype=np.int64)
+            if truth_labels.shape != (x.shape[0],):
+                raise ValueError(f"{truth_labels.size} true labels for {x.shape[0]} points: give one per point.")
+        self._cancel_all()
+        self.dataset, self._x, self.truth, self.truth_labels = dataset, x, truth, truth_labels
+        self.import_options = import_options
+        self._emdata = {}
+        self.shown.set_labels(None if dataset.labels is None else label_codes(dataset.labels))
+        self.projection = Projection.default_for(x, dataset.columns)
+        self._placed = []
+        self.selected = None
+        self.history.clear()
+        self._fit_restarts = 1
+        self.last_outcome = None
+        self.dataset_changed.emit(dataset)
+        self.projection_changed.emit(self.projection)
+        self._set_state(RunState.IDLE)
+        self._after_history_change()
+        self.placed_changed.emit(self.placed_means)
+        self.selection_changed.emit(None)
+
+    def set_settings(self, settings: FitSettings) -> None:
+        """Use ``settings`` for the next fit.  Raises ValueError (a sentence) when they cannot fit
+        the data, e.g. more components than points; nothing changes then."""
+        if not isinstance(settings, FitSettings):
+            raise TypeError(f"settings must be a FitSettings; got {type(settings).__name__}.")
+        problem = self.k_problem(settings.n_components)
+        if problem is not None:
+            raise ValueError(problem)
+        if settings != self._settings:
+            self._settings = settings
+            self.settings_changed.emit(settings)
+
+    def update_settings(self, **changes) -> None:
+        """:meth:`set_settings` with some fields changed (bad values raise ValueError)."""
+        self.set_settings(self._settings.replace(**changes))
+
+    def k_problem(self, k: int) -> str | None:
+        """Why ``k`` components cannot be fitted to the data (more than points), or None."""
+        n = self._x.shape[0]
+        if self.dataset is not None and k > n:
+            return (f"K = {k} components need at least {k} points, but the data have {n}: "
+                    "lower K or load more data.")
+        return None
+
+    def set_projection(self, projection: Projection) -> None:
+        """Show the data through ``projection`` (placed means keep their D-dimensional place)."""
+        if self.dataset is None or projection.matrix.shape[1] != self._x.shape[1]:
+            raise ValueError("The projection must map the open data's "
+                             f"{self._x.shape[1]} features.")
+        self.projection = projection
+        self.projection_changed.emit(projection)
+
+    def set_delay(self, seconds: float) -> None:
+        """Teaching speed: the pause between half-steps of a running fit (read by the running task)."""
+        self._delay = max(0.0, float(seconds))
+
+    def select(self, component: int | None) -> None:
+        """Select a component of the shown model (None: none)."""
+        shown = self.history.shown
+        if component is not None:
+            k = 0 if shown is None else shown.params.n_components
+            if not 0 <= component < k:
+                raise ValueError(f"No component {component + 1}: the shown model has {k}.")
+        if component != self.selected:
+            self.selected = component
+            self.selection_changed.emit(component)
+
+    # ================================================================== fit commands
+    def run(self) -> None:
+        """Run EM to the end: continues a given model or a scrubbed state, else starts afresh."""
+        self._check("run")
+        fresh = self._state in (RunState.FINISHED, RunState.FAILED) and self.history.cursor is None
+        self._launch(self._plan(until=None, fresh=fresh), RunState.RUNNING)
+
+    def step(self) -> None:
+        """One iteration: up to and including the next M-step (just the M after an E-step)."""
+        self._check("step")
+        self._launch(self._plan(until="M", fresh=False), RunState.STEPPING)
+
+    def step_e(self) -> None:
+        """Up to and including the next E-step."""
+        self._check("step_e")
+        self._launch(self._plan(until="E", fresh=False), RunState.STEPPING)
+
+    def step_m(self) -> None:
+        """Up to and including the next M-step (after an E-step: that iteration's M, never E again)."""
+        self._check("step_m")
+        self._launch(self._plan(until="M", fresh=False), RunState.STEPPING)
+
+    def pause(self) -> None:
+        """Interrupt the running fit between half-steps, keeping everything it reached."""
+        self._check("pause")
+        self._drop_fit_task()
+        self._set_state(RunState.PAUSED)
+        self.shown.refresh()
+
+    def resume(self) -> None:
+        """Continue the paused fit from the shown state (a new task)."""
+        self._check("resume")
+        self._launch(self._plan(until=None, fresh=False), RunState.RUNNING)
+
+    def toggle(self) -> None:
+        """Space: pause a running fit, resume a paused one, else run."""
+        for command in ("pause", "resume", "run"):
+            if self.can(command):
+                getattr(self, command)()
+                return
+        self._check("run")
+
+    def stop(self) -> None:
+        """End the fit here; Step continues from what it reached, Run starts afresh."""
+        self._check("stop")
+        self._drop_fit_task()
+        self._fit_restarts = 1
+        self._finish(FitOutcome("stopped", self.history.shown, None, 1,
+                                "Stopped. Step continues from here; Run starts a new fit."))
+
+    def reset(self) -> None:
+        """Forget the fit, the placed means and any given model: back to IDLE."""
+        self._check("reset")
+        self._cancel_all()
+        self.history.clear()
+        self._placed = []
+        self._fit_restarts = 1
+        self._set_state(RunState.IDLE)
+        self._after_history_change()
+        self.placed_changed.emit(self.placed_means)
+
+    def scrub(self, index: int) -> None:
+        """Show the state after half-step ``index`` of the history (the last index = live)."""
+        self._check("scrub")
+        try:
+            self.history.scrub(int(index))
+        except IndexError as exc:
+            raise CommandRefused("scrub", str(exc)) from None
+        self.shown.refresh()
+
+    def go_live(self) -> None:
+        """Show the live state again after scrubbing."""
+        self._check("go_live")
+        self.history.go_live()
+        self.shown.refresh()
+
+    def place_mean(self, xy) -> None:
+        """Place an initial mean where the person clicked, ``xy`` in the projected plane; K follows."""
+        self._check("place_mean")
+        point = lift_point(self.projection, np.asarray(xy, dtype=np.float64), self._x.mean(axis=0))
+        self._placed.append(point)
+        self._settings = self._settings.replace(n_components=len(self._placed))
+        self.settings_changed.emit(self._settings)
+        self.placed_changed.emit(self.placed_means)
+
+    def clear_placed(self) -> None:
+        self._check("clear_placed")
+        self._placed = []
+        self.placed_changed.emit(self.placed_means)
+
+    def show_model(self, params: MixtureParams, keep_history: bool = False) -> None:
+        """Show ``params`` (an imported model, a sweep cell, an edit) as one history entry.
+
+        Run or Step continues EM from it.  By default it replaces the history (IDLE); with
+        ``keep_history`` (an edit of the shown state) it follows the shown entry, dropping
+        anything after it (PAUSED).  Raises :class:`CommandRefused` when it does not fit the data.
+        """
+        self._check("show_model")
+        if params.n_features != self._x.shape[1]:
+            raise CommandRefused("show_model", f"The model is {params.n_features}-D but the data are "
+                                 f"{self._x.shape[1]}-D: open the data it was fitted to.")
+        problem = self.k_problem(params.n_components)
+        if problem is not None:
+            raise CommandRefused("show_model", problem)
+        self._drop_fit_task()
+        base = self.history.shown if keep_history else None
+        if keep_history:
+            self.history.truncate_to_shown()
+        else:
+            self.history.clear()
+        init = next(em_steps(self.emdata(params.covariance_type), params, max_iter=0,
+                             restart=0 if base is None else base.restart,
+                             start_iteration=0 if base is None else base.iteration))
+        self.history.append(init, origin="model")
+        self._fit_restarts = 1
+        self._settings = self._settings.replace(n_components=params.n_components,
+                                                covariance_type=params.covariance_type)
+        self.settings_changed.emit(self._settings)
+        self._set_state(RunState.PAUSED if keep_history else RunState.IDLE)
+        self._after_history_change()
+
+    # ------------------------------------------------------------------ remedies
+    def raise_reg_covar(self) -> None:
+        """Remedy: multiply reg_covar by 1000 (up to 1e3) and run a new fit."""
+        self._check("raise_reg_covar")
+        reg = min(MAX_REG_COVAR, max(self._settings.reg_covar, 1e-9) * 1000)
+        self._drop_fit_task()
+        self.update_settings(reg_covar=reg)
+        self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
+
+    def lower_k(self) -> None:
+        """Remedy: one component fewer, and run a new fit."""
+        self._check("lower_k")
+        self._drop_fit_task()
+        self._placed = []
+        self.placed_changed.emit(self.placed_means)
+        self.update_settings(n_components=self._settings.n_components - 1)
+        self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
+
+    def reseed(self, component: int | None = None) -> None:
+        """Remedy: move ``component`` (default: the first degenerate one) and continue EM."""
+        self._check("reseed")
+        events = self.shown.events
+        k = events[0].component if component is None else int(component)
+        shown = self.history.shown
+        if not 0 <= k < shown.params.n_components:
+            raise CommandRefused("reseed", f"No component {k + 1} to re-seed.")
+        self._drop_fit_task()
+        self.history.truncate_to_shown()
+        plan = FitPlan(self.emdata(shown.params.covariance_type), self._x, self._settings.replace(n_init=1),
+                       start="reseed", params=shown.params, reseed=k, restart=shown.restart,
+                       start_iteration=shown.iteration, delay=lambda: self._delay)
+        self._fit_restarts = 1
+        self._launch(plan, RunState.RUNNING)
+
+    # ================================================================== starting fits
+    def continues_shown(self) -> bool:
+        """Whether Step/Resume would continue the shown state (same K and covariance type)."""
+        shown = self.history.shown
+        s = self._settings
+        return (shown is not None and shown.params.covariance_type == s.covariance_type
+                and shown.params.n_components == s.n_components)
+
+    def _plan(self, until: str | None, fresh: bool) -> FitPlan:
+        s = self._settings
+        delay = lambda: self._delay  # noqa: E731 - read by the running task at each half-step
+        if not fresh and self.continues_shown():
+            if self.history.truncate_to_shown():
+                self._after_history_change()
+            i = len(self.history) - 1
+            snap = self.history[i]
+            after_e = snap.half_step == "E"
+            finals = {r: f for r, f in self.history.finals().items() if r != snap.restart}
+            return FitPlan(
+                self.emdata(s.covariance_type), self._x, s.replace(n_init=self._fit_restarts),
+                start="params", params=snap.params, restart=snap.restart,
+                start_iteration=snap.iteration - (1 if after_e else 0),
+                previous_log_likelihood=self.history.previous_log_likelihood(i),
+                skip=2 if after_e else 1, until=until, delay=delay, earlier_finals=finals)
+        shown = self.history.shown
+        reference = None if shown is None else np.array(shown.params.means)
+        self.history.clear()
+        self._after_history_change()
+        self._fit_restarts = s.n_init
+        if s.init_params == CLICK_INIT:
+            return FitPlan(self.emdata(s.covariance_type), self._x, s, start="means",
+                           means=self.placed_means, until=until, delay=delay)
+        return FitPlan(self.emdata(s.covariance_type), self._x, s, until=until, delay=delay,
+                       reference_means=reference)
+
+    def _launch(self, plan: FitPlan, state: RunState) -> None:
+        self._token += 1
+        token = self._token
+        self._set_state(state)
+        self.shown.refresh()
+        self.runner.start(
+            "fit", fit_work(plan),
+            on_yielded=lambda snap: self._on_fit_yielded(token, snap),
+            on_finished=lambda end: self._on_fit_finished(token, end),
+            on_failed=lambda exc: self._on_fit_failed(token, exc),
+        )
+
+    def _drop_fit_task(self) -> None:
+        """Cancel the fit task, if any; whatever it still reports is dropped."""
+        self._token += 1
+        self.runner.cancel("fit")
+
+    def _cancel_all(self) -> None:
+        self._drop_fit_task()
+        self.shown.cancel()
+
+    # ================================================================== task callbacks
+    def _on_fit_yielded(self, token: int, snapshot: Snapshot) -> None:
+        if token != self._token:
+            return
+        self.history.append(snapshot)
+        self.snapshot_added.emit(snapshot)
+        self.shown.refresh()
+
+    def _on_fit_finished(self, token: int, end: FitEnd) -> None:
+        if token != self._token:
+            return
+        self._token += 1
+        last = self.history.shown
+        more_restarts = last is not None and last.restart < self._fit_restarts - 1
+        if end.reason == "step" and (more_restarts or not (
+                last.converged or any(e.fatal for e in self.history.events_at(len(self.history) - 1)))):
+            self._set_state(RunState.PAUSED)
+            self.shown.refresh()
+            return
+        finals = self.history.finals()
+        best, reason = end.best, end.reason
+        if reason == "step":  # the step reached convergence or a dead end: the fit is over
+            best = best_restart(finals)
+            reason = "degenerate" if best is None else "converged" if finals[best].converged else "max_iter"
+        if best is not None and self.history.move_restart_last(best):
+            self._after_history_change()
+        final = self.history.shown
+        n = len(finals)
+        self._fit_restarts = 1
+        words = {"converged": "converged", "max_iter": "stopped at max_iter (not converged)",
+                 "degenerate": "stopped: a component degenerated"}[reason]
+        extra = f" Best of {n} restarts: #{best + 1}." if n > 1 and best is not None else ""
+        self._finish(FitOutcome(reason, final, best, n,
+                                f"EM {words} after {final.iteration} iterations.{extra}"))
+
+    def _on_fit_failed(self, token: int, exc: BaseException) -> None:
+        if token != self._token:
+            return
+        self._token += 1
+        self._fit_restarts = 1
+        self._finish(FitOutcome("failed", self.history.shown, None, 1,
+                                f"The fit stopped with an error: {exc}"), RunState.FAILED)
+
+    def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
+        self.last_outcome = outcome
+        self._set_state(state)
+        self.shown.refresh()
+        self.fit_ended.emit(outcome)
+
+    # ================================================================== helpers
+    def _set_state(self, state: RunState) -> None:
+        if state is not self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _after_history_change(self) -> None:
+        if self.selected is not None:
+            shown = self.history.shown
+            if shown is None or self.selected >= shown.params.n_components:
+                self.selected = None
+                self.selection_changed.emit(None)
+        self.history_changed.emit()
+        self.shown.refresh()
+

@@ -1,0 +1,134 @@
+"""What the views show: the shown snapshot, its γ, its degeneracy events and its comparisons.
+
+Whatever the shown state is — live, scrubbed, an imported model, a sweep cell — its γ and its
+comparisons belong to it: a new shown state first withdraws the old comparison (None), then
+the runner computes the new figures ("scrub" work for γ, "compare" work for the figures).
+Owner thread; the work runs wherever the runner runs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gmm_studio.core.compare import ModelComparison, compare_model
+from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
+from gmm_studio.core.params import MixtureParams
+
+if TYPE_CHECKING:
+    from gmm_studio.session.session import Session
+
+__all__ = ["ShownModel"]
+
+
+def _gamma_work(data: EMData, params: MixtureParams):
+    return lambda cancel: data.responsibilities(params)
+
+
+def _compare_work(data: EMData, params: MixtureParams, gamma: np.ndarray | None, labels, truth,
+                  truth_labels):
+    def work(cancel):
+        g = gamma if gamma is not None else data.responsibilities(params)
+        return compare_model(params, np.argmax(g, axis=1), labels, truth, truth_labels)
+    return work
+
+
+class ShownModel:
+    """The shown state of a :class:`~gmm_studio.session.session.Session`; read by the views.
+
+    Attributes (read-only for others): ``snapshot``, ``index`` (in the history),
+    ``responsibilities``, ``events``, ``comparison``.  The session emits the matching signals.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._key = 0  # the current shown state; results for an older one are dropped
+        self.snapshot: Snapshot | None = None
+        self.index: int | None = None
+        self.responsibilities: np.ndarray | None = None
+        self.events: tuple[DegeneracyEvent, ...] = ()
+        self.comparison: ModelComparison | None = None
+        self._compared: tuple | None = None  # (snapshot, γ) the comparison is of
+        self._labels: np.ndarray | None = None
+
+    def set_labels(self, codes: np.ndarray | None) -> None:
+        """The dataset's label column as int codes (None without one)."""
+        self._labels = codes
+
+    def refresh(self) -> None:
+        """The history, cursor or run state changed: bring everything shown up to date."""
+        s, h = self._session, self._session.history
+        self._key += 1
+        key = self._key
+        snap, index = h.shown, h.shown_index
+        if snap is not self.snapshot or index != self.index:
+            self.snapshot, self.index = snap, index
+            s.shown_changed.emit(snap)
+        events = () if index is None else h.events_at(index)
+        if events != self.events:
+            self.events = events
+            s.events_changed.emit(events)
+        if snap is None:
+            self.cancel()
+            self._set_gamma(None)
+            self._set_comparison(None, None)
+            return
+        params = h.gamma_params(index)
+        if h.cursor is None and (h.live_gamma is not None or params is None):
+            s.runner.cancel("scrub")
+            self._set_gamma(h.live_gamma)
+            self._compare()
+            return
+        self._set_comparison(None, None)
+        live = h.cursor is None
+        s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
+                       on_finished=lambda g: self._on_gamma(key, live, g),
+                       on_failed=lambda exc: self._on_gamma(key, live, None))
+
+    def cancel(self) -> None:
+        """Stop computing anything for the shown state."""
+        self._key += 1
+        self._session.runner.cancel("scrub")
+        self._session.runner.cancel("compare")
+
+    def _on_gamma(self, key: int, live: bool, gamma: np.ndarray | None) -> None:
+        if key != self._key:
+            return
+        if live:
+            self._session.history.set_live_gamma(gamma)
+        self._set_gamma(gamma)
+        self._compare()
+
+    def _compare(self) -> None:
+        s = self._session
+        target = (self.snapshot, self.responsibilities)
+        if s.state.busy or (self._labels is None and s.truth is None and s.truth_labels is None):
+            self._set_comparison(None, None)
+            return
+        if self._compared is not None and all(a is b for a, b in zip(self._compared, target)):
+            return
+        self._set_comparison(None, None)
+        key = self._key
+        params = self.snapshot.params
+        s.runner.start(
+            "compare",
+            _compare_work(s.emdata(params.covariance_type), params, self.responsibilities,
+                          self._labels, s.truth, s.truth_labels),
+            on_finished=lambda c: self._on_compared(key, target, c),
+            on_failed=lambda exc: self._on_compared(key, target, None))
+
+    def _on_compared(self, key: int, target: tuple, comparison: ModelComparison | None) -> None:
+        if key == self._key:
+            self._set_comparison(comparison, target if comparison is not None else None)
+
+    def _set_gamma(self, gamma: np.ndarray | None) -> None:
+        if gamma is not self.responsibilities:
+            self.responsibilities = gamma
+            self._session.responsibilities_changed.emit(gamma)
+
+    def _set_comparison(self, comparison: ModelComparison | None, target: tuple | None) -> None:
+        self._compared = target
+        if comparison is not self.comparison:
+            self.comparison = comparison
+            self._session.comparison_changed.emit(comparison)
