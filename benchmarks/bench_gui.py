@@ -29,7 +29,7 @@ from gmm_studio.core.generate import GeneratorSettings, generate  # noqa: E402
 from gmm_studio.core.init import check_random_state, initialize  # noqa: E402
 from gmm_studio.core.settings import FitSettings  # noqa: E402
 from gmm_studio.ui.control_panel import SPEED_MAX  # noqa: E402
-from gmm_studio.ui.fit_worker import point_colors  # noqa: E402
+from gmm_studio.ui.session_view import point_colors  # noqa: E402
 from gmm_studio.ui.main_window import MainWindow  # noqa: E402
 
 K = 10

@@ -4,8 +4,8 @@ The course's point is that a mixture is a *recipe* for making data: pick compone
 probability π_k, then draw ``x ~ N(μ_k, Σ_k)``. This panel lets a person set the ingredients
 (:class:`~gmm_studio.core.generate.GeneratorSettings`), runs
 :func:`~gmm_studio.core.generate.generate`, and hands the :class:`SyntheticData` to whoever
-listens on :attr:`GeneratorPanel.data_generated`. After a fit, :meth:`GeneratorPanel.show_fit`
-puts the fitted mixture next to the truth that made the data.
+listens on :attr:`GeneratorPanel.data_generated`. After a fit, :meth:`GeneratorPanel.show_comparison`
+puts the session's comparison of the shown model with the truth next to it.
 
 The panel is standalone: the main window docks it and connects its signals. It never fits
 anything and never draws points.
@@ -60,11 +60,10 @@ from gmm_studio.core.generate import (
     MIN_FEATURES,
     GeneratorSettings,
     SyntheticData,
-    adjusted_rand_index,
-    compare_to_truth,
     generate,
 )
-from gmm_studio.core.params import MixtureParams
+from gmm_studio.core.compare import ModelComparison
+from gmm_studio.core.em import Snapshot
 from gmm_studio.session.tasks import Runner
 from gmm_studio.ui.tasks import QtRunner
 
@@ -645,43 +644,23 @@ class GeneratorPanel(QWidget):
 
     # ------------------------------------------------------------------ fit vs. truth
 
-    def show_fit(self, params: MixtureParams, responsibilities_or_labels) -> None:
-        """Compare a fit of the current data with the truth that generated them.
+    def show_comparison(self, comparison: ModelComparison | None, shown: Snapshot | None) -> None:
+        """Show how the model on screen compares with the truth that generated the data.
 
-        Parameters
-        ----------
-        params : MixtureParams
-            The fitted mixture, in the data's own coordinates.
-        responsibilities_or_labels : array of shape (N, K) or (N,)
-            Responsibilities (each point is given its most likely component) or hard labels.
-
-        With a Gaussian truth the fitted components are matched to the true ones and the
-        table shows each one's errors; for the non-Gaussian shapes only the adjusted Rand
-        index against the generating labels is shown. A fit that does not belong to the
-        current data (other N or D) shows a note instead.
+        ``comparison`` is the session's (computed for ``shown``, the snapshot on screen); None
+        while there is none yet (a fit running, a new model being compared): the table is
+        then hidden rather than left showing an earlier model's figures.  The panel only draws.
         """
+        data = self._data
+        if comparison is None or data is None or shown is None or comparison.truth_labels is None:
+            self.clear_fit()
+            return
         self.fit_group.setVisible(True)
         self.fit_table.setRowCount(0)
-        data = self._data
-        if data is None:
-            self._show_fit_note("No generated data to compare the fit with.")
-            return
-        fitted = np.asarray(responsibilities_or_labels)
-        if fitted.ndim == 2:
-            fitted = np.argmax(fitted, axis=1) if fitted.shape[1] else np.zeros(len(fitted), dtype=np.int64)
-        n = len(data.labels)
-        if fitted.ndim != 1 or len(fitted) != n or params.n_features != data.values.shape[1]:
-            self._show_fit_note(
-                "This fit is not of the generated data (different number of points or "
-                "dimensions), so it cannot be compared with the truth."
-            )
-            return
-        ari = adjusted_rand_index(data.labels, fitted)
-        text = f"Adjusted Rand index vs. the generating labels: <b>{ari:.3f}</b>"
-        inliers = data.labels >= 0
-        if not inliers.all():
-            inlier_ari = adjusted_rand_index(data.labels[inliers], fitted[inliers])
-            text += f" (outliers as their own class; inliers only: {inlier_ari:.3f})"
+        agreement = comparison.truth_labels
+        text = f"Adjusted Rand index vs. the generating labels: <b>{agreement.ari:.3f}</b>"
+        if agreement.inlier_ari is not None:
+            text += f" (outliers as their own class; inliers only: {agreement.inlier_ari:.3f})"
         if data.truth is None:
             text += (
                 f".<br>{_SHAPE_LABELS.get(data.settings.shape, data.settings.shape)} has no "
@@ -690,35 +669,22 @@ class GeneratorPanel(QWidget):
             self.ari_label.setText(text)
             self.fit_table.setVisible(False)
             return
-        errors, _ = compare_to_truth(data.truth, params)
-        k_true, k_fit = data.truth.n_components, params.n_components
-        if k_fit != k_true:
-            text += (
-                f".<br>The fit has {k_fit} component{'s' if k_fit != 1 else ''}, the truth "
-                f"{k_true}: "
-                + (
-                    f"{k_fit - k_true} fitted component{'s are' if k_fit - k_true != 1 else ' is'} "
-                    "left unmatched."
-                    if k_fit > k_true
-                    else f"{k_true - k_fit} true component{'s are' if k_true - k_fit != 1 else ' is'} "
-                    "left unmatched."
-                )
-            )
+        k_true, k_fit = data.truth.n_components, shown.params.n_components
+        if comparison.unmatched_true or comparison.unmatched_fitted:
+            n, who = ((comparison.unmatched_fitted, "fitted") if comparison.unmatched_fitted
+                      else (comparison.unmatched_true, "true"))
+            text += (f".<br>The fit has {k_fit} component{'s' if k_fit != 1 else ''}, the truth "
+                     f"{k_true}: {n} {who} component{'s are' if n != 1 else ' is'} left unmatched.")
         self.ari_label.setText(text)
-        by_true = {e.true_index: e for e in errors}
+        by_true = {e.true_index: e for e in comparison.errors}
         self.fit_table.setRowCount(k_true)
         for i in range(k_true):
             error = by_true.get(i)
             if error is None:
                 cells: list[str | float] = [str(i), "—", "unmatched", "", ""]
             else:
-                cells = [
-                    str(i),
-                    str(error.fitted_index),
-                    error.mean_error,
-                    error.weight_error,
-                    error.covariance_error,
-                ]
+                cells = [str(i), str(error.fitted_index), error.mean_error, error.weight_error,
+                         error.covariance_error]
             for col, value in enumerate(cells):
                 if isinstance(value, float):
                     item = QTableWidgetItem(f"{value:.3g}")
@@ -728,10 +694,6 @@ class GeneratorPanel(QWidget):
                     item = QTableWidgetItem(value)
                 self.fit_table.setItem(i, col, item)
         self.fit_table.setVisible(True)
-
-    def _show_fit_note(self, text: str) -> None:
-        self.ari_label.setText(text)
-        self.fit_table.setVisible(False)
 
     def clear_fit(self) -> None:
         """Remove the fit-vs-truth comparison."""
