@@ -63,7 +63,7 @@ from gmm_studio.core.generate import (
     generate,
 )
 from gmm_studio.core.compare import ModelComparison
-from gmm_studio.core.em import Snapshot
+from gmm_studio.core.params import MixtureParams
 from gmm_studio.session.tasks import Runner
 from gmm_studio.ui.tasks import QtRunner
 
@@ -644,15 +644,15 @@ class GeneratorPanel(QWidget):
 
     # ------------------------------------------------------------------ fit vs. truth
 
-    def show_comparison(self, comparison: ModelComparison | None, shown: Snapshot | None) -> None:
+    def show_comparison(self, comparison: ModelComparison | None, params: MixtureParams | None) -> None:
         """Show how the model on screen compares with the truth that generated the data.
 
-        ``comparison`` is the session's (computed for ``shown``, the snapshot on screen); None
+        ``comparison`` is the session's (computed for ``params``, the model on screen); None
         while there is none yet (a fit running, a new model being compared): the table is
         then hidden rather than left showing an earlier model's figures.  The panel only draws.
         """
         data = self._data
-        if comparison is None or data is None or shown is None or comparison.truth_labels is None:
+        if comparison is None or data is None or params is None or comparison.truth_labels is None:
             self.clear_fit()
             return
         self.fit_group.setVisible(True)
@@ -669,7 +669,7 @@ class GeneratorPanel(QWidget):
             self.ari_label.setText(text)
             self.fit_table.setVisible(False)
             return
-        k_true, k_fit = data.truth.n_components, shown.params.n_components
+        k_true, k_fit = data.truth.n_components, params.n_components
         if comparison.unmatched_true or comparison.unmatched_fitted:
             n, who = ((comparison.unmatched_fitted, "fitted") if comparison.unmatched_fitted
                       else (comparison.unmatched_true, "true"))

@@ -343,7 +343,8 @@ class MainWindow(QMainWindow):
 
     def _on_session_comparison_changed(self, comparison) -> None:
         if self._generated is not None:
-            self.generator_panel.show_comparison(comparison, self.current_snapshot())
+            shown = self.current_snapshot()
+            self.generator_panel.show_comparison(comparison, None if shown is None else shown.params)
 
     def _on_session_shown_changed(self, _snapshot) -> None:
         self.model_files.update_actions()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import GeneratorSettings, generate
+from gmm_studio.core.compare import compare_model
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui import generator_panel as gp
 from gmm_studio.ui.generator_panel import GeneratorPanel
@@ -30,6 +31,14 @@ def panel(qtbot, runner):
     widget = GeneratorPanel(runner=runner)
     qtbot.addWidget(widget)
     return widget
+
+
+def _show_fit(panel: GeneratorPanel, params: MixtureParams, fitted) -> None:
+    """Give the panel the session's comparison of ``params`` (hard labels or γ) with the truth."""
+    data = panel.data()
+    fitted = np.asarray(fitted)
+    assigned = fitted.argmax(axis=1) if fitted.ndim == 2 else fitted
+    panel.show_comparison(compare_model(params, assigned, None, data.truth, data.labels), params)
 
 
 def _table(panel: GeneratorPanel) -> list[list[str]]:
@@ -226,12 +235,12 @@ def test_closing_joins_a_running_generation_and_drops_its_result(panel, qtbot, r
 # --------------------------------------------------------------------------- fit vs truth
 
 
-def test_show_fit_with_the_truth_itself_is_perfect(panel, qtbot):
+def test_show_comparison_with_the_truth_itself_is_perfect(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_components=3, n_samples=1500, seed=2))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
     data = blocker.args[0]
-    panel.show_fit(data.truth, data.labels)
+    _show_fit(panel, data.truth, data.labels)
     assert panel.fit_group.isVisibleTo(panel)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
@@ -245,7 +254,7 @@ def test_show_fit_with_the_truth_itself_is_perfect(panel, qtbot):
     assert panel.fit_table.rowCount() == 0
 
 
-def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, qtbot):
+def test_show_comparison_matches_permuted_components_and_takes_responsibilities(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_components=3, n_samples=900, seed=4, separation=6.0))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
@@ -259,7 +268,7 @@ def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, 
     resp = np.zeros((len(true_labels), 3))
     inverse = np.argsort(order)
     resp[np.arange(len(true_labels)), inverse[true_labels]] = 1.0
-    panel.show_fit(fitted, resp)
+    _show_fit(panel, fitted, resp)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
     assert [int(r[1]) for r in rows] == list(inverse)
@@ -267,7 +276,7 @@ def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, 
     np.testing.assert_allclose(mean_errors, 0.1 * np.sqrt(2), rtol=1e-3)
 
 
-def test_show_fit_without_truth_reports_the_ari_only(panel, qtbot):
+def test_show_comparison_without_truth_reports_the_ari_only(panel, qtbot):
     panel.set_settings(GeneratorSettings(shape="moons", n_samples=600, seed=0))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
@@ -275,29 +284,29 @@ def test_show_fit_without_truth_reports_the_ari_only(panel, qtbot):
     assert data.truth is None
     assert not panel.save_json_button.isEnabled()
     some_fit = MixtureParams("spherical", [0.5, 0.5], [[-1.0, 0.0], [1.0, 0.0]], [1.0, 1.0])
-    panel.show_fit(some_fit, data.labels)
+    _show_fit(panel, some_fit, data.labels)
     assert "1.000" in panel.ari_label.text()
     assert "no Gaussian truth" in panel.ari_label.text()
     assert not panel.fit_table.isVisibleTo(panel)
 
-    panel.show_fit(some_fit, np.zeros(10, dtype=int))  # not this data
-    assert "not of the generated data" in panel.ari_label.text()
+    panel.show_comparison(None, some_fit)  # a new model is being compared: nothing stale shows
+    assert not panel.fit_group.isVisibleTo(panel)
 
 
-def test_show_fit_with_outliers_reports_inlier_ari_too(panel, qtbot):
+def test_show_comparison_with_outliers_reports_inlier_ari_too(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_samples=1000, outlier_fraction=0.1, seed=3))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
     data = blocker.args[0]
     fitted_labels = np.where(data.labels < 0, 0, data.labels)
-    panel.show_fit(data.truth, fitted_labels)
+    _show_fit(panel, data.truth, fitted_labels)
     assert "inliers only: 1.000" in panel.ari_label.text()
 
 
 def test_a_new_data_set_clears_the_old_comparison(panel, qtbot):
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
-    panel.show_fit(blocker.args[0].truth, blocker.args[0].labels)
+    _show_fit(panel, blocker.args[0].truth, blocker.args[0].labels)
     with qtbot.waitSignal(panel.data_generated, timeout=5000):
         panel.generate()
     assert not panel.fit_group.isVisibleTo(panel)
