@@ -264,7 +264,7 @@ def test_recent_files_update_and_missing_ones_are_removed(qtbot, window, tmp_pat
     assert fa.recent_files() == [str(p) for p in reversed(paths[1:9])]  # last 8, newest first
     _open(qtbot, window, paths[3])
     assert fa.recent_files()[0] == str(paths[3]) and len(fa.recent_files()) == 8
-    fa._rebuild_recent_menu()
+    fa.recent_menu.aboutToShow.emit()  # what opening the menu does
     texts = [a.text() for a in fa.recent_menu.actions()]
     assert "f3.csv" in texts[0]
     os.remove(paths[5])
