@@ -21,7 +21,7 @@ from gmm_studio.core.em import EMData, Snapshot, em_steps
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import CLICK_INIT, FitSettings
-from gmm_studio.session.fitting import FitEnd, FitPlan, best_restart, fit_work
+from gmm_studio.session.fitting import FitPlan, best_restart, fit_work
 from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.shown import ShownModel
@@ -398,7 +398,8 @@ class Session:
         return (shown is not None and shown.params.covariance_type == s.covariance_type
                 and shown.params.n_components == s.n_components)
 
-    def _plan(self, until: str | None, fresh: bool) -> FitPlan:
+    def _plan(self, until: str | None, fresh: bool) -> FitPlan | None:
+        """What the next fit task does; None when the paused fit has nothing left to run."""
         s = self._settings
         delay = lambda: self._delay  # noqa: E731 - read by the running task at each half-step
         if not fresh and self.continues_shown():
@@ -406,14 +407,25 @@ class Session:
                 self._after_history_change()
             i = len(self.history) - 1
             snap = self.history[i]
+            # A fit in progress continues as if never interrupted: the next restart after a
+            # finished one, and only the iterations its max_iter leaves.
+            in_progress = self._state is RunState.PAUSED
+            if in_progress and self._restart_ended():
+                if snap.restart + 1 >= self._fit_restarts:
+                    return None
+                return FitPlan(self.emdata(s.covariance_type), self._x, s.replace(n_init=self._fit_restarts),
+                               restart=snap.restart + 1, until=until, delay=delay,
+                               reference_means=snap.params.means)
             after_e = snap.half_step == "E"
-            finals = {r: f for r, f in self.history.finals().items() if r != snap.restart}
+            start_iteration = snap.iteration - (1 if after_e else 0)
             return FitPlan(
                 self.emdata(s.covariance_type), self._x, s.replace(n_init=self._fit_restarts),
                 start="params", params=snap.params, restart=snap.restart,
-                start_iteration=snap.iteration - (1 if after_e else 0),
+                start_iteration=start_iteration,
                 previous_log_likelihood=self.history.previous_log_likelihood(i),
-                skip=2 if after_e else 1, until=until, delay=delay, earlier_finals=finals)
+                skip=2 if after_e else 1,
+                first_max_iter=s.max_iter - start_iteration if in_progress else None,
+                until=until, delay=delay)
         shown = self.history.shown
         reference = None if shown is None else np.array(shown.params.means)
         self.history.clear()
@@ -425,7 +437,20 @@ class Session:
         return FitPlan(self.emdata(s.covariance_type), self._x, s, until=until, delay=delay,
                        reference_means=reference)
 
-    def _launch(self, plan: FitPlan, state: RunState) -> None:
+    def _restart_ended(self) -> bool:
+        """Whether the live entry ends its restart: converged, degenerate, or at max_iter."""
+        n = len(self.history)
+        if not n:
+            return False
+        last = self.history[n - 1]
+        if any(e.fatal for e in self.history.events_at(n - 1)):
+            return True
+        return last.half_step == "M" and (last.converged or last.iteration >= self._settings.max_iter)
+
+    def _launch(self, plan: FitPlan | None, state: RunState) -> None:
+        if plan is None:  # a paused fit whose last restart had ended: it is over
+            self._conclude()
+            return
         self._token += 1
         token = self._token
         self._set_state(state)
@@ -454,22 +479,22 @@ class Session:
         self.snapshot_added.emit(snapshot)
         self.shown.refresh()
 
-    def _on_fit_finished(self, token: int, end: FitEnd) -> None:
+    def _on_fit_finished(self, token: int, end: str) -> None:
         if token != self._token:
             return
         self._token += 1
         last = self.history.shown
-        more_restarts = last is not None and last.restart < self._fit_restarts - 1
-        if end.reason == "step" and (more_restarts or not (
-                last.converged or any(e.fatal for e in self.history.events_at(len(self.history) - 1)))):
+        if end == "step" and (not self._restart_ended() or last.restart < self._fit_restarts - 1):
             self._set_state(RunState.PAUSED)
             self.shown.refresh()
             return
+        self._conclude()
+
+    def _conclude(self) -> None:
+        """The fit is over: keep the best restart (shown live) and say how it ended."""
         finals = self.history.finals()
-        best, reason = end.best, end.reason
-        if reason == "step":  # the step reached convergence or a dead end: the fit is over
-            best = best_restart(finals)
-            reason = "degenerate" if best is None else "converged" if finals[best].converged else "max_iter"
+        best = best_restart(finals)
+        reason = "degenerate" if best is None else "converged" if finals[best].converged else "max_iter"
         if best is not None and self.history.move_restart_last(best):
             self._after_history_change()
         final = self.history.shown

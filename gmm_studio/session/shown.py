@@ -75,13 +75,13 @@ class ShownModel:
             self._set_comparison(None, None)
             return
         params = h.gamma_params(index)
-        if h.cursor is None and (h.live_gamma is not None or params is None):
+        live = h.cursor is None
+        if params is None or (live and h.live_gamma is not None):
             s.runner.cancel("scrub")
-            self._set_gamma(h.live_gamma)
+            self._set_gamma(h.live_gamma if live else None)
             self._compare()
             return
         self._set_comparison(None, None)
-        live = h.cursor is None
         s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
                        on_finished=lambda g: self._on_gamma(key, live, g),
                        on_failed=lambda exc: self._on_gamma(key, live, None))
