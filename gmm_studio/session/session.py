@@ -366,11 +366,15 @@ class Session:
         self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
 
     def lower_k(self) -> None:
-        """Remedy: one component fewer, and run a new fit."""
+        """Remedy: one component fewer, and run a new fit.
+
+        With placed means, the degenerate component's mean is the one removed.
+        """
         self._check("lower_k")
         self._drop_fit_task()
-        self._placed = []
-        self.placed_changed.emit(self.placed_means)
+        if len(self._placed) == self._settings.n_components:
+            del self._placed[self.shown.events[0].component]
+            self.placed_changed.emit(self.placed_means)
         self.update_settings(n_components=self._settings.n_components - 1)
         self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
 
@@ -431,7 +435,7 @@ class Session:
         self.history.clear()
         self._after_history_change()
         self._fit_restarts = s.n_init
-        if s.init_params == CLICK_INIT:
+        if s.init_params == CLICK_INIT and self._placed:
             return FitPlan(self.emdata(s.covariance_type), self._x, s, start="means",
                            means=self.placed_means, until=until, delay=delay)
         return FitPlan(self.emdata(s.covariance_type), self._x, s, until=until, delay=delay,
