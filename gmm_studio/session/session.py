@@ -23,6 +23,7 @@ from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import CLICK_INIT, FitSettings
 from gmm_studio.session.fitting import FitPlan, best_restart, fit_work
 from gmm_studio.session.history import History
+from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.shown import ShownModel
 from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
@@ -393,6 +394,44 @@ class Session:
                        start_iteration=shown.iteration, delay=lambda: self._delay)
         self._fit_restarts = 1
         self._launch(plan, RunState.RUNNING)
+
+    # ================================================================== session files
+    def record(self) -> SessionRecord:
+        """Everything needed to carry on exactly here (what a session file holds)."""
+        if self.dataset is None:
+            raise ValueError("There is no session to save yet: open or generate data first.")
+        h = self.history
+        return SessionRecord(self.dataset, self.truth, self.truth_labels, self.import_options,
+                             self._settings, self.projection, self.placed_means, self.selected,
+                             h.entries, h.origins, h.cursor, self._state, self._fit_restarts, self._delay)
+
+    def save_session(self, path) -> None:
+        """Write the session to ``path`` (atomically).  A running fit is saved as paused.
+
+        Raises ``ExportError`` (an OSError with a sentence) when the file cannot be written.
+        """
+        write_session_file(path, self.record())
+
+    def open_session(self, path) -> None:
+        """Carry on from the session file at ``path``: data, settings, history, scrub position.
+
+        Raises :class:`~gmm_studio.session.session_file.SessionFileError` (a ValueError saying
+        what is wrong) for a damaged, truncated or newer file; this session is then untouched.
+        """
+        record = read_session_file(path)
+        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
+        self._settings = record.settings
+        self.settings_changed.emit(record.settings)
+        self.projection = record.projection
+        self.projection_changed.emit(record.projection)
+        self._placed = list(record.placed)
+        self.placed_changed.emit(self.placed_means)
+        self.history.restore(list(record.entries), list(record.origins), record.cursor)
+        self._fit_restarts = record.fit_restarts
+        self._delay = record.delay
+        self._set_state(RunState.PAUSED if record.state.busy else record.state)
+        self._after_history_change()
+        self.select(record.selected)
 
     # ================================================================== starting fits
     def continues_shown(self) -> bool:
