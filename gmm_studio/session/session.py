@@ -15,14 +15,14 @@ import numpy as np
 from psygnal import Signal
 
 from gmm_studio.core.compare import label_codes
-from gmm_studio.core.em import EMData, Snapshot, em_steps
+from gmm_studio.core.em import EMData, em_steps
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
-from gmm_studio.core.settings import CLICK_INIT, FitSettings
+from gmm_studio.core.settings import FitSettings
 from gmm_studio.session.fit_control import FitControl, FitOutcome
 from gmm_studio.session.history import History
-from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.rules import refusal
+from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.shown import ShownModel
 from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
 from gmm_studio.session.tasks import Runner

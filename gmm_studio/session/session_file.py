@@ -16,7 +16,6 @@ import json
 import math
 import os
 import zipfile
-import zlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
