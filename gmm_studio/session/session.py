@@ -163,6 +163,10 @@ class Session:
         self.history.clear()
         self._fit.restarts = 1
         self.last_outcome = None
+        try:  # prepared with the loading (~60 ms at 1e6), not as a stall when Run is pressed
+            self.emdata(self._settings.covariance_type)
+        except ValueError:
+            pass  # data EM cannot use: Run says why
         self.dataset_changed.emit(dataset)
         self.projection_changed.emit(self.projection)
         self._set_state(RunState.IDLE)
