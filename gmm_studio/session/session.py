@@ -24,13 +24,10 @@ from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.shown import ShownModel
-from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
+from gmm_studio.session.state import COMMANDS, MAX_REG_COVAR, CommandRefused, RunState
 from gmm_studio.session.tasks import Runner
 
-__all__ = ["FitOutcome", "MAX_REG_COVAR", "Session"]
-
-#: "Raise reg_covar" multiplies by 1000 up to this.
-MAX_REG_COVAR = 1e3
+__all__ = ["FitOutcome", "Session"]
 
 
 class Session:
