@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal
 
-from gmm_studio.core.compare import label_codes
 from gmm_studio.core.em import EMData, em_steps
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
@@ -153,7 +152,7 @@ class Session:
         self.dataset, self._x, self.truth, self.truth_labels = dataset, x, truth, truth_labels
         self.import_options = import_options
         self._emdata = {}
-        self.shown.set_labels(None if dataset.labels is None else label_codes(dataset.labels))
+        self.shown.set_labels(dataset.labels)
         self.projection = Projection.default_for(x, dataset.columns)
         self._placed = []
         self.selected = None

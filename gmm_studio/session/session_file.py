@@ -81,7 +81,8 @@ def _params_arrays(prefix: str, params: MixtureParams, arrays: dict) -> dict:
 
 
 def session_bytes(record: SessionRecord) -> bytes:
-    """The file's bytes for ``record`` (compressed zip)."""
+    """The file's bytes for ``record``.  Any thread: a record is immutable, so the window may
+    build it on its own thread and write it as runner work (a large save)."""
     arrays: dict[str, np.ndarray] = {}
     d = record.dataset
     arrays["data/values"] = d.values
@@ -121,7 +122,8 @@ def session_bytes(record: SessionRecord) -> bytes:
         "state": record.state.value, "fit_restarts": record.fit_restarts, "delay": record.delay,
     }
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Stored, not deflated: float data barely compress and 1e7 points would take seconds.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
         for name, array in arrays.items():
             archive.writestr(name + ".npy", _npy(array))
