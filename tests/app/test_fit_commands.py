@@ -296,3 +296,29 @@ def test_a_stale_task_reports_nothing():
     session.step()
     runner.run_all()
     assert [s.half_step for s in session.history] == ["init", "E", "M"]
+
+
+@pytest.mark.parametrize("how", ["finished", "paused"])
+def test_step_continues_a_paused_or_finished_fit(how):
+    session = make_session()
+    runner = session.runner
+    session.run()
+    if how == "paused":
+        for _ in range(3):
+            runner.advance("fit")
+        session.pause()
+    runner.run_all()
+    last = session.history[len(session.history) - 1]
+    n = len(session.history)
+    session.step()
+    runner.run_all()
+    assert labels_of(session)[n:] == [(0, last.iteration + 1, "E"), (0, last.iteration + 1, "M")]
+    assert session.history[n].params is last.params  # E continues from exactly that state
+
+
+def test_raise_reg_covar_stops_at_its_largest():
+    from conftest import collapsed_session
+
+    session = collapsed_session(reg_covar=0.0)
+    session.update_settings(reg_covar=1e3)
+    assert session.why_not("raise_reg_covar") == "reg_covar is already at its largest (1000)."
