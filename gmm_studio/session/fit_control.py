@@ -22,7 +22,15 @@ from gmm_studio.session.state import RunState
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["FitControl", "FitOutcome"]
+__all__ = ["FitControl", "FitOutcome", "components_coincide"]
+
+
+def components_coincide(params, x: np.ndarray) -> bool:
+    """True when K > 1 means lie within 5 % of the data's spread of each other."""
+    if params.n_components < 2:
+        return False
+    spread = float(np.sqrt(np.var(x, axis=0).sum()))
+    return float(np.ptp(params.means, axis=0).max()) < 0.05 * spread
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,6 +197,10 @@ class FitControl:
         words = {"converged": "converged", "max_iter": "stopped at max_iter (not converged)",
                  "degenerate": "stopped: a component degenerated"}[reason]
         extra = f" Best of {n} restarts: #{best + 1}." if n > 1 and best is not None else ""
+        if reason == "converged" and components_coincide(final.params, self._session.x):
+            extra += (" All components sit on top of each other: a saddle point of the likelihood "
+                      "(e.g. random responsibilities average every mean to the data mean), not a "
+                      "fit. Try the 'random data points' or 'kmeans' initialisation.")
         self._finish(FitOutcome(reason, final, best, n,
                                 f"EM {words} after {final.iteration} iterations.{extra}"))
 

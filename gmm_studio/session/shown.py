@@ -19,7 +19,38 @@ from gmm_studio.core.params import MixtureParams
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["ShownModel"]
+__all__ = ["ShownModel", "describe_events"]
+
+_KIND_TEXT = {
+    "singular": ("has a covariance that is not positive definite", "have covariances that are not "
+                 "positive definite", ": EM cannot continue."),
+    "collapsed": ("has collapsed", "have collapsed", ": their points lie on a point or a line, so "
+                  "their variance comes only from reg_covar and the likelihood grows without bound."),
+    "empty": ("is empty", "are empty", ": less than one point of weight."),
+}
+
+
+def _names(components: list[int]) -> str:
+    numbers = [str(k + 1) for k in components]
+    if len(numbers) == 1:
+        return f"Component {numbers[0]}"
+    return f"Components {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
+    """One banner text for a state's events: one sentence per kind of problem, then the remedies."""
+    sentences = []
+    for kind, (one, many, why) in _KIND_TEXT.items():
+        components = sorted({e.component for e in events if e.kind == kind})
+        if components:
+            verb = one if len(components) == 1 else many
+            tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
+            sentences.append(f"{_names(components)} {verb}{tail}")
+    remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
+    if remedies:
+        text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
+        sentences.append(text[0].upper() + text[1:] + ".")
+    return " ".join(sentences)
 
 
 def _gamma_work(data: EMData, params: MixtureParams):
@@ -88,6 +119,34 @@ class ShownModel:
         s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
                        on_finished=lambda g: self._on_gamma(key, live, g),
                        on_failed=lambda exc: self._on_gamma(key, live, None))
+
+    def status_text(self) -> str:
+        """The status line for the shown state: where in the fit, the figures, and the run state."""
+        s, h, snap = self._session, self._session.history, self.snapshot
+        if snap is None:
+            return "No model yet."
+        if h.origins[self.index] == "model":
+            parts = [f"a given model (iteration {snap.iteration})"]
+        elif snap.half_step == "init":
+            parts = [f"iteration {snap.iteration}: initial parameters"]
+        else:
+            parts = [f"iteration {snap.iteration}, after {snap.half_step}-step"]
+        if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
+            parts.append(f"restart {snap.restart + 1}")
+        if np.isfinite(snap.log_likelihood):
+            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M":
+                parts.append(f"bound {snap.lower_bound:.5f}")
+            values = [e.log_likelihood for e in h.entries[: self.index + 1]
+                      if e.half_step == "E" and e.restart == snap.restart]
+            if len(values) >= 2 and np.isfinite(values[-2]):
+                parts.append(f"Δ {values[-1] - values[-2]:+.2e}")
+        parts.append("converged" if snap.converged else "not converged")
+        if h.cursor is not None:
+            parts.append("(scrubbing history — press Live to return)")
+        elif s.state.busy or s.state.value == "paused":
+            parts.append(s.state.value)
+        return " · ".join(parts)
 
     def cancel(self) -> None:
         """Stop computing anything for the shown state."""

@@ -228,3 +228,52 @@ def test_importing_the_session_layer_loads_no_qt_and_no_ui():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# ------------------------------------------------------------------ texts the window shows
+
+
+def test_status_text_follows_the_shown_state():
+    session = make_session(SyncRunner())
+    assert session.shown.status_text() == "No model yet."
+    session.run()
+    live = session.shown.status_text()
+    last = session.history[len(session.history) - 1]
+    assert live.startswith(f"iteration {last.iteration}, after M-step · log-likelihood "
+                           f"{last.log_likelihood:.5f} per point · bound {last.lower_bound:.5f} · Δ ")
+    assert live.endswith("· converged")
+    session.scrub(0)
+    assert session.shown.status_text() == ("iteration 0: initial parameters · not converged · "
+                                           "(scrubbing history — press Live to return)")
+
+
+def test_one_banner_sentence_per_kind_of_problem():
+    from gmm_studio.core.em import DegeneracyEvent
+    from gmm_studio.session.shown import describe_events
+
+    events = (DegeneracyEvent(1, "collapsed", "…"), DegeneracyEvent(2, "collapsed", "…"),
+              DegeneracyEvent(3, "empty", "…", ("re-seed the component", "lower K")))
+    assert describe_events(events) == (
+        "Components 2 and 3 have collapsed: their points lie on a point or a line, so their "
+        "variance comes only from reg_covar and the likelihood grows without bound. "
+        "Component 4 is empty: less than one point of weight. "
+        "Raise reg_covar, re-seed the component or lower K.")
+    assert describe_events(collapsed_session().shown.events).startswith("Component 3 has collapsed: its points")
+
+
+def test_point_responsibilities_for_the_hover_readout():
+    session = make_session(SyncRunner())
+    assert session.point_responsibilities(0) is None
+    session.run()
+    np.testing.assert_array_equal(session.point_responsibilities(7), session.shown.responsibilities[7])
+    session.scrub(0)  # no γ drawn at the start: computed for that point from the parameters
+    expected = session.emdata("full").responsibilities(session.history[0].params)[7]
+    np.testing.assert_allclose(session.point_responsibilities(7), expected, atol=1e-12)
+
+
+def test_a_saddle_point_is_named_as_one():
+    # random responsibilities put every mean at the data mean, where EM stands still
+    session = make_session(SyncRunner(), blobs(n_samples=3000), SETTINGS.replace(init_params="random"))
+    session.run()
+    assert session.last_outcome.reason == "converged"
+    assert "a saddle point of the likelihood" in session.last_outcome.message
