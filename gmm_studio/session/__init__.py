@@ -7,8 +7,9 @@ tests share it.  :class:`Session` is the entry point; it is given a runner
 
 from gmm_studio.session.history import History
 from gmm_studio.session.runners import ManualRunner, SyncRunner
-from gmm_studio.session.session import MAX_REG_COVAR, FitOutcome, Session
-from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
+from gmm_studio.session.session import FitOutcome, Session
+from gmm_studio.session.session_file import SUFFIX, SessionFileError
+from gmm_studio.session.state import COMMANDS, MAX_REG_COVAR, CommandRefused, RunState
 from gmm_studio.session.tasks import Runner, Work
 
 __all__ = [
@@ -17,10 +18,12 @@ __all__ = [
     "FitOutcome",
     "History",
     "MAX_REG_COVAR",
+    "SUFFIX",
     "ManualRunner",
     "Runner",
     "RunState",
     "Session",
+    "SessionFileError",
     "SyncRunner",
     "Work",
 ]

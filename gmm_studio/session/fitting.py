@@ -2,7 +2,7 @@
 
 :func:`fit_work` turns a :class:`FitPlan` (immutable, built on the owner thread) into a
 ``work(cancel)`` generator for the :class:`~gmm_studio.session.tasks.Runner`: it yields every
-new :class:`~gmm_studio.core.em.Snapshot` (with γ) and returns a :class:`FitEnd`.  It runs on
+new :class:`~gmm_studio.core.em.Snapshot` (with γ).  It runs on
 the runner's thread and touches nothing but its plan.
 """
 
@@ -20,7 +20,7 @@ from gmm_studio.core.init import initialize, params_from_means, reseed_component
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import CLICK_INIT, FitSettings
 
-__all__ = ["FitEnd", "FitPlan", "best_restart", "fit_work", "restart_rng"]
+__all__ = ["FitPlan", "best_restart", "fit_work", "restart_rng"]
 
 
 def restart_rng(seed: int, restart: int) -> np.random.Generator:
@@ -57,6 +57,9 @@ class FitPlan:
         (a given model or a re-seed is planned with ``n_init = 1``).
     start_iteration, previous_log_likelihood
         Continue a history (see :func:`~gmm_studio.core.em.em_steps`).
+    first_max_iter : int or None
+        Iterations left for the first restart when it continues an interrupted one (None:
+        ``settings.max_iter``), so a paused fit stops where an uninterrupted one would.
     skip : int
         How many leading snapshots of the first restart are already in the history (1: the
         'init'; 2: the 'init' and an E-step, when continuing after an E-step).
@@ -66,8 +69,6 @@ class FitPlan:
         Teaching speed: waited (interruptibly) after each snapshot while running.
     reference_means : array or None
         Fresh starts are permuted to match these, so colours stay with their components.
-    earlier_finals : dict
-        Last snapshot of each restart already finished (for choosing the best at the end).
     """
 
     data: EMData
@@ -81,24 +82,10 @@ class FitPlan:
     start_iteration: int = 0
     previous_log_likelihood: float = -np.inf
     skip: int = 0
+    first_max_iter: int | None = None
     until: str | None = None
     delay: Callable[[], float] = field(default=lambda: 0.0)
     reference_means: np.ndarray | None = None
-    earlier_finals: dict[int, Snapshot] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, eq=False)
-class FitEnd:
-    """How a fit task ended.
-
-    ``reason`` is 'step' (a Step reached its half-step), 'converged', 'max_iter' or
-    'degenerate' (no restart could go on).  ``best`` is the restart kept (None for a step or
-    when all degenerated); ``finals`` the last snapshot of every restart.
-    """
-
-    reason: str
-    best: int | None
-    finals: dict[int, Snapshot]
 
 
 def _initial(plan: FitPlan, restart: int, reference: np.ndarray | None) -> MixtureParams:
@@ -118,18 +105,21 @@ def _initial(plan: FitPlan, restart: int, reference: np.ndarray | None) -> Mixtu
 
 
 def fit_work(plan: FitPlan) -> Callable[[threading.Event], Iterator[Snapshot]]:
-    """The runner work for ``plan``: yields new snapshots, returns a :class:`FitEnd`."""
+    """The runner work for ``plan``: yields each new snapshot (with γ), in order.
+
+    Returns 'step' when a Step reached its half-step, 'end' when every restart has ended
+    (the session then keeps the best with :func:`best_restart`).
+    """
 
     def work(cancel: threading.Event):
         s = plan.settings
-        last_restart = max(plan.restart, s.n_init - 1)
-        finals = dict(plan.earlier_finals)
         reference = plan.reference_means
-        for restart in range(plan.restart, last_restart + 1):
+        for restart in range(plan.restart, max(plan.restart, s.n_init - 1) + 1):
             first = restart == plan.restart
             steps = em_steps(
                 plan.data, _initial(plan, restart, reference), tol=s.tol, reg_covar=s.reg_covar,
-                max_iter=s.max_iter, stop=cancel, restart=restart,
+                max_iter=plan.first_max_iter if first and plan.first_max_iter is not None else s.max_iter,
+                stop=cancel, restart=restart,
                 start_iteration=plan.start_iteration if first else 0,
                 previous_log_likelihood=plan.previous_log_likelihood if first else -np.inf,
             )
@@ -142,17 +132,14 @@ def fit_work(plan: FitPlan) -> Callable[[threading.Event], Iterator[Snapshot]]:
                     continue
                 yield snapshot
                 if plan.until is not None and snapshot.half_step == plan.until:
-                    return FitEnd("step", None, finals)
-                if cancel.wait(plan.delay()) if plan.delay() > 0 else cancel.is_set():
-                    return FitEnd("cancelled", None, finals)
+                    return "step"
+                delay = plan.delay()
+                if cancel.wait(delay) if delay > 0 else cancel.is_set():
+                    return "cancelled"
             if cancel.is_set():
-                return FitEnd("cancelled", None, finals)
+                return "cancelled"
             if last is not None:
-                finals[restart] = last.without_responsibilities()
                 reference = last.params.means
-        best = best_restart(finals)
-        if best is None:
-            return FitEnd("degenerate", None, finals)
-        return FitEnd("converged" if finals[best].converged else "max_iter", best, finals)
+        return "end"
 
     return work

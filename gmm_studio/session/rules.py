@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gmm_studio.core.settings import CLICK_INIT, MAX_COMPONENTS
-from gmm_studio.session.state import RunState
+from gmm_studio.session.state import MAX_REG_COVAR, RunState
 
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
@@ -102,8 +102,8 @@ def _remedy_refusal(session: Session, command: str) -> str | None:
     if not any(wanted in e.remedies for e in session.shown.events):
         return "No degenerate component is shown: nothing to remedy."
     s = session.settings
-    if command == "raise_reg_covar" and s.reg_covar >= 1e3:
-        return "reg_covar is already at its largest (1e3)."
+    if command == "raise_reg_covar" and s.reg_covar >= MAX_REG_COVAR:
+        return f"reg_covar is already at its largest ({MAX_REG_COVAR:g})."
     if command == "lower_k":
         if s.n_components <= 1:
             return "K is already 1."

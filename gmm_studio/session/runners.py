@@ -168,6 +168,17 @@ class ManualRunner(_RunnerBase):
             self._forget(task)
         return True
 
+    def fail(self, kind: str, error: BaseException) -> None:
+        """End the pending task of ``kind`` as if its work had raised ``error`` (a test's way to
+        reach a failed fit, e.g. a ``MemoryError`` at 1e7 points)."""
+        task = self._tasks.pop(kind, None)
+        if task is None:
+            raise LookupError(f"No task of kind {kind!r} is pending (pending: {self.pending()}).")
+        if task.generator is not None:
+            task.generator.close()
+        if not task.stale and task.on_failed is not None:
+            task.on_failed(error)
+
     def run_all(self, kind: str | None = None, limit: int = 100_000) -> int:
         """Advance until no task (of ``kind``, or at all) is left; returns the number of advances."""
         count = 0

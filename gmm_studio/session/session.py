@@ -11,43 +11,22 @@ What the shown state looks like (γ, comparisons, events) is kept by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from psygnal import Signal
 
-from gmm_studio.core.compare import label_codes
-from gmm_studio.core.em import EMData, Snapshot, em_steps
+from gmm_studio.core.em import EMData, em_steps
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.params import MixtureParams
-from gmm_studio.core.settings import CLICK_INIT, FitSettings
-from gmm_studio.session.fitting import FitEnd, FitPlan, best_restart, fit_work
+from gmm_studio.core.settings import FitSettings
+from gmm_studio.session.fit_control import FitControl, FitOutcome
 from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
+from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.shown import ShownModel
-from gmm_studio.session.state import COMMANDS, CommandRefused, RunState
+from gmm_studio.session.state import COMMANDS, MAX_REG_COVAR, CommandRefused, RunState
 from gmm_studio.session.tasks import Runner
 
-__all__ = ["FitOutcome", "MAX_REG_COVAR", "Session"]
-
-#: "Raise reg_covar" multiplies by 1000 up to this.
-MAX_REG_COVAR = 1e3
-
-
-@dataclass(frozen=True, eq=False)
-class FitOutcome:
-    """How a fit ended (the payload of :attr:`Session.fit_ended`).
-
-    ``reason``: 'converged', 'max_iter', 'degenerate', 'stopped' or 'failed'.  ``final`` is the
-    live snapshot afterwards (light, no γ) or None; ``best_restart`` the restart kept when
-    ``n_restarts`` > 1; ``message`` a sentence for the status line.
-    """
-
-    reason: str
-    final: Snapshot | None
-    best_restart: int | None
-    n_restarts: int
-    message: str
+__all__ = ["FitOutcome", "Session"]
 
 
 class Session:
@@ -100,11 +79,10 @@ class Session:
         self._emdata: dict[str, EMData] = {}
         self._placed: list[np.ndarray] = []
         self.selected: int | None = None
-        self._token = 0  # the current fit task; callbacks of any other are dropped
-        self._fit_restarts = 1  # restarts the current fit runs (1 once it has finished)
         self._delay = 0.0
         self.last_outcome: FitOutcome | None = None
         self.shown = ShownModel(self)
+        self._fit = FitControl(self)
 
     # ================================================================== reading
     @property
@@ -132,13 +110,26 @@ class Session:
     @property
     def fit_restarts(self) -> int:
         """How many restarts the fit in progress runs (1 once a fit has finished)."""
-        return self._fit_restarts
+        return self._fit.restarts
 
     def emdata(self, covariance_type: str) -> EMData:
         """The data prepared for EM with ``covariance_type`` (cached per type)."""
         if covariance_type not in self._emdata:
             self._emdata[covariance_type] = EMData(self._x, covariance_type)
         return self._emdata[covariance_type]
+
+    def point_responsibilities(self, index: int) -> np.ndarray | None:
+        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
+        h = self.history
+        if h.shown is None:
+            return None
+        if self.shown.responsibilities is not None:
+            return self.shown.responsibilities[index]
+        params = h.gamma_params(h.shown_index) or h.shown.params
+        try:
+            return EMData(self._x[index:index + 1], params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return None
 
     def can(self, command: str) -> bool:
         return self.why_not(command) is None
@@ -174,13 +165,17 @@ class Session:
         self.dataset, self._x, self.truth, self.truth_labels = dataset, x, truth, truth_labels
         self.import_options = import_options
         self._emdata = {}
-        self.shown.set_labels(None if dataset.labels is None else label_codes(dataset.labels))
+        self.shown.set_labels(dataset.labels)
         self.projection = Projection.default_for(x, dataset.columns)
         self._placed = []
         self.selected = None
         self.history.clear()
-        self._fit_restarts = 1
+        self._fit.restarts = 1
         self.last_outcome = None
+        try:  # prepared with the loading (~60 ms at 1e6), not as a stall when Run is pressed
+            self.emdata(self._settings.covariance_type)
+        except ValueError:
+            pass  # data EM cannot use: Run says why
         self.dataset_changed.emit(dataset)
         self.projection_changed.emit(self.projection)
         self._set_state(RunState.IDLE)
@@ -203,6 +198,10 @@ class Session:
     def update_settings(self, **changes) -> None:
         """:meth:`set_settings` with some fields changed (bad values raise ValueError)."""
         self.set_settings(self._settings.replace(**changes))
+
+    def continues_shown(self) -> bool:
+        """Whether Step/Resume would continue the shown state (same K and covariance type)."""
+        return self._fit.continues_shown()
 
     def k_problem(self, k: int) -> str | None:
         """Why ``k`` components cannot be fitted to the data (more than points), or None."""
@@ -240,34 +239,34 @@ class Session:
         """Run EM to the end: continues a given model or a scrubbed state, else starts afresh."""
         self._check("run")
         fresh = self._state in (RunState.FINISHED, RunState.FAILED) and self.history.cursor is None
-        self._launch(self._plan(until=None, fresh=fresh), RunState.RUNNING)
+        self._fit.launch(self._fit.plan(until=None, fresh=fresh), RunState.RUNNING)
 
     def step(self) -> None:
         """One iteration: up to and including the next M-step (just the M after an E-step)."""
         self._check("step")
-        self._launch(self._plan(until="M", fresh=False), RunState.STEPPING)
+        self._fit.launch(self._fit.plan(until="M", fresh=False), RunState.STEPPING)
 
     def step_e(self) -> None:
         """Up to and including the next E-step."""
         self._check("step_e")
-        self._launch(self._plan(until="E", fresh=False), RunState.STEPPING)
+        self._fit.launch(self._fit.plan(until="E", fresh=False), RunState.STEPPING)
 
     def step_m(self) -> None:
         """Up to and including the next M-step (after an E-step: that iteration's M, never E again)."""
         self._check("step_m")
-        self._launch(self._plan(until="M", fresh=False), RunState.STEPPING)
+        self._fit.launch(self._fit.plan(until="M", fresh=False), RunState.STEPPING)
 
     def pause(self) -> None:
         """Interrupt the running fit between half-steps, keeping everything it reached."""
         self._check("pause")
-        self._drop_fit_task()
+        self._fit.drop()
         self._set_state(RunState.PAUSED)
         self.shown.refresh()
 
     def resume(self) -> None:
         """Continue the paused fit from the shown state (a new task)."""
         self._check("resume")
-        self._launch(self._plan(until=None, fresh=False), RunState.RUNNING)
+        self._fit.launch(self._fit.plan(until=None, fresh=False), RunState.RUNNING)
 
     def toggle(self) -> None:
         """Space: pause a running fit, resume a paused one, else run."""
@@ -280,10 +279,7 @@ class Session:
     def stop(self) -> None:
         """End the fit here; Step continues from what it reached, Run starts afresh."""
         self._check("stop")
-        self._drop_fit_task()
-        self._fit_restarts = 1
-        self._finish(FitOutcome("stopped", self.history.shown, None, 1,
-                                "Stopped. Step continues from here; Run starts a new fit."))
+        self._fit.stop()
 
     def reset(self) -> None:
         """Forget the fit, the placed means and any given model: back to IDLE."""
@@ -291,7 +287,7 @@ class Session:
         self._cancel_all()
         self.history.clear()
         self._placed = []
-        self._fit_restarts = 1
+        self._fit.restarts = 1
         self._set_state(RunState.IDLE)
         self._after_history_change()
         self.placed_changed.emit(self.placed_means)
@@ -339,7 +335,7 @@ class Session:
         problem = self.k_problem(params.n_components)
         if problem is not None:
             raise CommandRefused("show_model", problem)
-        self._drop_fit_task()
+        self._fit.drop()
         base = self.history.shown if keep_history else None
         if keep_history:
             self.history.truncate_to_shown()
@@ -349,7 +345,7 @@ class Session:
                              restart=0 if base is None else base.restart,
                              start_iteration=0 if base is None else base.iteration))
         self.history.append(init, origin="model")
-        self._fit_restarts = 1
+        self._fit.restarts = 1
         self._settings = self._settings.replace(n_components=params.n_components,
                                                 covariance_type=params.covariance_type)
         self.settings_changed.emit(self._settings)
@@ -361,18 +357,22 @@ class Session:
         """Remedy: multiply reg_covar by 1000 (up to 1e3) and run a new fit."""
         self._check("raise_reg_covar")
         reg = min(MAX_REG_COVAR, max(self._settings.reg_covar, 1e-9) * 1000)
-        self._drop_fit_task()
+        self._fit.drop()
         self.update_settings(reg_covar=reg)
-        self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
+        self._fit.launch(self._fit.plan(until=None, fresh=True), RunState.RUNNING)
 
     def lower_k(self) -> None:
-        """Remedy: one component fewer, and run a new fit."""
+        """Remedy: one component fewer, and run a new fit.
+
+        With placed means, the degenerate component's mean is the one removed.
+        """
         self._check("lower_k")
-        self._drop_fit_task()
-        self._placed = []
-        self.placed_changed.emit(self.placed_means)
+        self._fit.drop()
+        if len(self._placed) == self._settings.n_components:
+            del self._placed[self.shown.events[0].component]
+            self.placed_changed.emit(self.placed_means)
         self.update_settings(n_components=self._settings.n_components - 1)
-        self._launch(self._plan(until=None, fresh=True), RunState.RUNNING)
+        self._fit.launch(self._fit.plan(until=None, fresh=True), RunState.RUNNING)
 
     def reseed(self, component: int | None = None) -> None:
         """Remedy: move ``component`` (default: the first degenerate one) and continue EM."""
@@ -382,118 +382,50 @@ class Session:
         shown = self.history.shown
         if not 0 <= k < shown.params.n_components:
             raise CommandRefused("reseed", f"No component {k + 1} to re-seed.")
-        self._drop_fit_task()
-        self.history.truncate_to_shown()
-        plan = FitPlan(self.emdata(shown.params.covariance_type), self._x, self._settings.replace(n_init=1),
-                       start="reseed", params=shown.params, reseed=k, restart=shown.restart,
-                       start_iteration=shown.iteration, delay=lambda: self._delay)
-        self._fit_restarts = 1
-        self._launch(plan, RunState.RUNNING)
+        self._fit.drop()
+        self._fit.launch(self._fit.reseed_plan(k), RunState.RUNNING)
 
-    # ================================================================== starting fits
-    def continues_shown(self) -> bool:
-        """Whether Step/Resume would continue the shown state (same K and covariance type)."""
-        shown = self.history.shown
-        s = self._settings
-        return (shown is not None and shown.params.covariance_type == s.covariance_type
-                and shown.params.n_components == s.n_components)
+    # ================================================================== session files
+    def record(self) -> SessionRecord:
+        """Everything needed to carry on exactly here (what a session file holds)."""
+        if self.dataset is None:
+            raise ValueError("There is no session to save yet: open or generate data first.")
+        h = self.history
+        return SessionRecord(self.dataset, self.truth, self.truth_labels, self.import_options,
+                             self._settings, self.projection, self.placed_means, self.selected,
+                             h.entries, h.origins, h.cursor, self._state, self._fit.restarts, self._delay)
 
-    def _plan(self, until: str | None, fresh: bool) -> FitPlan:
-        s = self._settings
-        delay = lambda: self._delay  # noqa: E731 - read by the running task at each half-step
-        if not fresh and self.continues_shown():
-            if self.history.truncate_to_shown():
-                self._after_history_change()
-            i = len(self.history) - 1
-            snap = self.history[i]
-            after_e = snap.half_step == "E"
-            finals = {r: f for r, f in self.history.finals().items() if r != snap.restart}
-            return FitPlan(
-                self.emdata(s.covariance_type), self._x, s.replace(n_init=self._fit_restarts),
-                start="params", params=snap.params, restart=snap.restart,
-                start_iteration=snap.iteration - (1 if after_e else 0),
-                previous_log_likelihood=self.history.previous_log_likelihood(i),
-                skip=2 if after_e else 1, until=until, delay=delay, earlier_finals=finals)
-        shown = self.history.shown
-        reference = None if shown is None else np.array(shown.params.means)
-        self.history.clear()
+    def save_session(self, path) -> None:
+        """Write the session to ``path`` (atomically).  A running fit is saved as paused.
+
+        Raises ``ExportError`` (an OSError with a sentence) when the file cannot be written.
+        """
+        write_session_file(path, self.record())
+
+    def open_session(self, path) -> None:
+        """Carry on from the session file at ``path``: data, settings, history, scrub position.
+
+        Raises :class:`~gmm_studio.session.session_file.SessionFileError` (a ValueError saying
+        what is wrong) for a damaged, truncated or newer file; this session is then untouched.
+        """
+        record = read_session_file(path)
+        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
+        self._settings = record.settings
+        self.settings_changed.emit(record.settings)
+        self.projection = record.projection
+        self.projection_changed.emit(record.projection)
+        self._placed = list(record.placed)
+        self.placed_changed.emit(self.placed_means)
+        self.history.restore(list(record.entries), list(record.origins), record.cursor)
+        self._fit.restarts = record.fit_restarts
+        self._delay = record.delay
+        self._set_state(RunState.PAUSED if record.state.busy else record.state)
         self._after_history_change()
-        self._fit_restarts = s.n_init
-        if s.init_params == CLICK_INIT:
-            return FitPlan(self.emdata(s.covariance_type), self._x, s, start="means",
-                           means=self.placed_means, until=until, delay=delay)
-        return FitPlan(self.emdata(s.covariance_type), self._x, s, until=until, delay=delay,
-                       reference_means=reference)
-
-    def _launch(self, plan: FitPlan, state: RunState) -> None:
-        self._token += 1
-        token = self._token
-        self._set_state(state)
-        self.shown.refresh()
-        self.runner.start(
-            "fit", fit_work(plan),
-            on_yielded=lambda snap: self._on_fit_yielded(token, snap),
-            on_finished=lambda end: self._on_fit_finished(token, end),
-            on_failed=lambda exc: self._on_fit_failed(token, exc),
-        )
-
-    def _drop_fit_task(self) -> None:
-        """Cancel the fit task, if any; whatever it still reports is dropped."""
-        self._token += 1
-        self.runner.cancel("fit")
+        self.select(record.selected)
 
     def _cancel_all(self) -> None:
-        self._drop_fit_task()
+        self._fit.drop()
         self.shown.cancel()
-
-    # ================================================================== task callbacks
-    def _on_fit_yielded(self, token: int, snapshot: Snapshot) -> None:
-        if token != self._token:
-            return
-        self.history.append(snapshot)
-        self.snapshot_added.emit(snapshot)
-        self.shown.refresh()
-
-    def _on_fit_finished(self, token: int, end: FitEnd) -> None:
-        if token != self._token:
-            return
-        self._token += 1
-        last = self.history.shown
-        more_restarts = last is not None and last.restart < self._fit_restarts - 1
-        if end.reason == "step" and (more_restarts or not (
-                last.converged or any(e.fatal for e in self.history.events_at(len(self.history) - 1)))):
-            self._set_state(RunState.PAUSED)
-            self.shown.refresh()
-            return
-        finals = self.history.finals()
-        best, reason = end.best, end.reason
-        if reason == "step":  # the step reached convergence or a dead end: the fit is over
-            best = best_restart(finals)
-            reason = "degenerate" if best is None else "converged" if finals[best].converged else "max_iter"
-        if best is not None and self.history.move_restart_last(best):
-            self._after_history_change()
-        final = self.history.shown
-        n = len(finals)
-        self._fit_restarts = 1
-        words = {"converged": "converged", "max_iter": "stopped at max_iter (not converged)",
-                 "degenerate": "stopped: a component degenerated"}[reason]
-        extra = f" Best of {n} restarts: #{best + 1}." if n > 1 and best is not None else ""
-        self._finish(FitOutcome(reason, final, best, n,
-                                f"EM {words} after {final.iteration} iterations.{extra}"))
-
-    def _on_fit_failed(self, token: int, exc: BaseException) -> None:
-        if token != self._token:
-            return
-        self._token += 1
-        self._fit_restarts = 1
-        self._finish(FitOutcome("failed", self.history.shown, None, 1,
-                                f"The fit stopped with an error: {exc}"), RunState.FAILED)
-
-    def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
-        self.last_outcome = outcome
-        self._set_state(state)
-        self.shown.refresh()
-        self.fit_ended.emit(outcome)
 
     # ================================================================== helpers
     def _set_state(self, state: RunState) -> None:

@@ -12,25 +12,58 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gmm_studio.core.compare import ModelComparison, compare_model
+from gmm_studio.core.compare import ModelComparison, compare_model, label_codes
 from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
 from gmm_studio.core.params import MixtureParams
 
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["ShownModel"]
+__all__ = ["ShownModel", "describe_events"]
+
+_KIND_TEXT = {
+    "singular": ("has a covariance that is not positive definite", "have covariances that are not "
+                 "positive definite", ": EM cannot continue."),
+    "collapsed": ("has collapsed", "have collapsed", ": their points lie on a point or a line, so "
+                  "their variance comes only from reg_covar and the likelihood grows without bound."),
+    "empty": ("is empty", "are empty", ": less than one point of weight."),
+}
+
+
+def _names(components: list[int]) -> str:
+    numbers = [str(k + 1) for k in components]
+    if len(numbers) == 1:
+        return f"Component {numbers[0]}"
+    return f"Components {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
+    """One banner text for a state's events: one sentence per kind of problem, then the remedies."""
+    sentences = []
+    for kind, (one, many, why) in _KIND_TEXT.items():
+        components = sorted({e.component for e in events if e.kind == kind})
+        if components:
+            verb = one if len(components) == 1 else many
+            tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
+            sentences.append(f"{_names(components)} {verb}{tail}")
+    remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
+    if remedies:
+        text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
+        sentences.append(text[0].upper() + text[1:] + ".")
+    return " ".join(sentences)
 
 
 def _gamma_work(data: EMData, params: MixtureParams):
     return lambda cancel: data.responsibilities(params)
 
 
-def _compare_work(data: EMData, params: MixtureParams, gamma: np.ndarray | None, labels, truth,
-                  truth_labels):
+def _compare_work(data: EMData, params: MixtureParams, gamma: np.ndarray | None, labels, codes,
+                  truth, truth_labels):
+    """Returns the comparison and the label codes (made here once: sorting 1e7 strings takes seconds)."""
     def work(cancel):
         g = gamma if gamma is not None else data.responsibilities(params)
-        return compare_model(params, np.argmax(g, axis=1), labels, truth, truth_labels)
+        c = codes if codes is not None or labels is None else label_codes(labels)
+        return compare_model(params, np.argmax(g, axis=1), c, truth, truth_labels), c
     return work
 
 
@@ -51,10 +84,11 @@ class ShownModel:
         self.comparison: ModelComparison | None = None
         self._compared: tuple | None = None  # (snapshot, γ) the comparison is of
         self._labels: np.ndarray | None = None
+        self._codes: np.ndarray | None = None
 
-    def set_labels(self, codes: np.ndarray | None) -> None:
-        """The dataset's label column as int codes (None without one)."""
-        self._labels = codes
+    def set_labels(self, labels: np.ndarray | None) -> None:
+        """The dataset's label column (None without one)."""
+        self._labels, self._codes = labels, None
 
     def refresh(self) -> None:
         """The history, cursor or run state changed: bring everything shown up to date."""
@@ -75,16 +109,44 @@ class ShownModel:
             self._set_comparison(None, None)
             return
         params = h.gamma_params(index)
-        if h.cursor is None and (h.live_gamma is not None or params is None):
+        live = h.cursor is None
+        if params is None or (live and h.live_gamma is not None):
             s.runner.cancel("scrub")
-            self._set_gamma(h.live_gamma)
+            self._set_gamma(h.live_gamma if live else None)
             self._compare()
             return
         self._set_comparison(None, None)
-        live = h.cursor is None
         s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
                        on_finished=lambda g: self._on_gamma(key, live, g),
                        on_failed=lambda exc: self._on_gamma(key, live, None))
+
+    def status_text(self) -> str:
+        """The status line for the shown state: where in the fit, the figures, and the run state."""
+        s, h, snap = self._session, self._session.history, self.snapshot
+        if snap is None:
+            return "No model yet."
+        if h.origins[self.index] == "model":
+            parts = [f"a given model (iteration {snap.iteration})"]
+        elif snap.half_step == "init":
+            parts = [f"iteration {snap.iteration}: initial parameters"]
+        else:
+            parts = [f"iteration {snap.iteration}, after {snap.half_step}-step"]
+        if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
+            parts.append(f"restart {snap.restart + 1}")
+        if np.isfinite(snap.log_likelihood):
+            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M":
+                parts.append(f"bound {snap.lower_bound:.5f}")
+            values = [e.log_likelihood for e in h.entries[: self.index + 1]
+                      if e.half_step == "E" and e.restart == snap.restart]
+            if len(values) >= 2 and np.isfinite(values[-2]):
+                parts.append(f"Δ {values[-1] - values[-2]:+.2e}")
+        parts.append("converged" if snap.converged else "not converged")
+        if h.cursor is not None:
+            parts.append("(scrubbing history — press Live to return)")
+        elif s.state.busy or s.state.value == "paused":
+            parts.append(s.state.value)
+        return " · ".join(parts)
 
     def cancel(self) -> None:
         """Stop computing anything for the shown state."""
@@ -109,16 +171,19 @@ class ShownModel:
         if self._compared is not None and all(a is b for a, b in zip(self._compared, target)):
             return
         self._set_comparison(None, None)
-        key = self._key
+        key, labels = self._key, self._labels
         params = self.snapshot.params
         s.runner.start(
             "compare",
             _compare_work(s.emdata(params.covariance_type), params, self.responsibilities,
-                          self._labels, s.truth, s.truth_labels),
-            on_finished=lambda c: self._on_compared(key, target, c),
-            on_failed=lambda exc: self._on_compared(key, target, None))
+                          self._labels, self._codes, s.truth, s.truth_labels),
+            on_finished=lambda result: self._on_compared(key, target, labels, *result),
+            on_failed=lambda exc: self._on_compared(key, target, labels, None, None))
 
-    def _on_compared(self, key: int, target: tuple, comparison: ModelComparison | None) -> None:
+    def _on_compared(self, key: int, target: tuple, labels, comparison: ModelComparison | None,
+                     codes: np.ndarray | None) -> None:
+        if codes is not None and labels is self._labels:  # the same dataset's labels
+            self._codes = codes
         if key == self._key:
             self._set_comparison(comparison, target if comparison is not None else None)
 

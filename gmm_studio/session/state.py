@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["COMMANDS", "CommandRefused", "RunState"]
+__all__ = ["COMMANDS", "MAX_REG_COVAR", "CommandRefused", "RunState"]
+
+#: "Raise reg_covar" multiplies it by 1000, up to this.
+MAX_REG_COVAR = 1e3
 
 
 class RunState(enum.Enum):
