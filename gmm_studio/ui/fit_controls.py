@@ -49,6 +49,17 @@ _BUTTON_TIPS = {
     "reset": "Forget the fit and the placed means (R or Ctrl+R)",
 }
 
+#: What the info line says once a command has been given (the fit's end says its own).
+_HINTS = {
+    "run": "Running EM: Space pauses, Esc stops.",
+    "resume": "Running EM: Space pauses, Esc stops.",
+    "pause": "Paused. Space resumes; S steps one iteration, E or M one half-step.",
+    "step": "One iteration (E then M); S again for the next.",
+    "step_e": "E-step: the responsibilities γ (the colours) are recomputed; M re-estimates θ.",
+    "step_m": "M-step: weights, means and covariances re-estimated from γ.",
+    "reset": "Reset. Run (Space) starts a fresh fit; Step (S) one iteration.",
+}
+
 _PLAIN_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_E, Qt.Key.Key_M, Qt.Key.Key_R,
                Qt.Key.Key_Right, Qt.Key.Key_End, Qt.Key.Key_Escape}
 
@@ -148,11 +159,15 @@ class FitControls(QObject):
         if command in ("run", "step", "step_e", "step_m", "resume", "toggle") and self.settings_problem:
             self.info.setText(self.settings_problem)
             return False
+        if command == "toggle":
+            command = next((c for c in ("pause", "resume") if self.session.can(c)), "run")
         try:
             getattr(self.session, command)()
         except CommandRefused as exc:
             self.info.setText(exc.reason)
             return False
+        if command in _HINTS and self.session.state.busy or command in ("pause", "reset"):
+            self.info.setText(_HINTS[command])
         return True
 
     @Slot()

@@ -427,8 +427,7 @@ class MainWindow(QMainWindow):
         self.controls.do("stop")
 
     def reset(self) -> None:
-        if self.controls.do("reset"):
-            self.info_label.setText("Reset. Run (Space) starts a fresh fit; Step (S) one iteration.")
+        self.controls.do("reset")
 
     def go_live(self) -> None:
         self.controls.do("go_live")

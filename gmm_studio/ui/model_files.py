@@ -34,7 +34,6 @@ from gmm_studio.core.export import (
     write_history_csv,
 )
 from gmm_studio.core.params import MixtureParams, n_parameters
-from gmm_studio.ui.import_dialog import ProjectedDataset, settings_store
 
 __all__ = ["ModelFiles"]
 
@@ -175,6 +174,7 @@ class ModelFiles(QObject):
     @staticmethod
     def _params_for(loaded: LoadedModel, dataset: Dataset) -> MixtureParams:
         """The model's parameters in the open dataset's coordinates (raises ModelFileError)."""
+        from gmm_studio.ui.import_dialog import ProjectedDataset
         pre = loaded.preprocessing
         model_proj = pre.get("projection")
         if isinstance(dataset, ProjectedDataset):
@@ -220,6 +220,8 @@ class ModelFiles(QObject):
     # ================================================================== exports
     def _ask_save(self, title: str, default_name: str, filters: str, suffix: str) -> str | None:
         """A save dialog (which asks before overwriting); the suffix is added when missing."""
+        from gmm_studio.ui.import_dialog import settings_store
+
         store = settings_store()
         folder = str(store.value(_LAST_DIR_KEY, "") or "")
         path, _ = QFileDialog.getSaveFileName(self.window, title, os.path.join(folder, default_name), filters)
@@ -282,6 +284,8 @@ class ModelFiles(QObject):
                 "aic": selection.aic(total, p),
                 "icl": selection.icl(total, p, dataset.n_samples, entropy),
             }
+        from gmm_studio.ui.import_dialog import ProjectedDataset
+
         settings = w.settings()
         if isinstance(dataset, ProjectedDataset):
             preprocessing = dataset.preprocessing()
