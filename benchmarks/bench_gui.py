@@ -60,16 +60,12 @@ def bench_redraw(app: QApplication, n: int, repeats: int = 5) -> tuple[float, fl
     window.show()
     window.set_dataset(_data(n))
     window.panel.set_settings(FitSettings(n_components=K, init_params="random_from_data"))
-    x = window._x
+    session = window.session
+    x = session.x
     data = EMData(x, "full")
     params = initialize(data, x, K, "random_from_data", check_random_state(0), 1e-6)
-    snaps = []
-    for s in em_steps(data, params, max_iter=3):
-        snaps.append(s)
-    for s in snaps:
-        window.likelihood_view.append(s)
-    window._set_palette(K)
-    window._live = snaps[-1]
+    snaps = list(em_steps(data, params, max_iter=3))
+    window.show_model(params)
     window.redraw()
     window.grab()
     app.processEvents()
@@ -77,11 +73,12 @@ def bench_redraw(app: QApplication, n: int, repeats: int = 5) -> tuple[float, fl
     for r in range(repeats):
         snap = snaps[1 + (r % (len(snaps) - 1))]
         t0 = time.perf_counter()
-        colors = point_colors(snap.responsibilities, window._palette, "blend")
+        point_colors(snap.responsibilities, window.drawing.palette, "blend")
         t1 = time.perf_counter()
-        window._live = snap
-        window._live_colors = colors
-        window.likelihood_view.append(snap)
+        # what the session does with each snapshot a fit yields
+        session.history.append(snap)
+        session.snapshot_added.emit(snap)
+        session.shown.refresh()
         window.redraw()
         window.grab()
         times.append(time.perf_counter() - t0)

@@ -27,6 +27,16 @@ def no_thread_left_running():
 
 
 @pytest.fixture
+def runner(qtbot):
+    """A task runner of its own for a panel tested outside the window; joined afterwards."""
+    from gmm_studio.ui.tasks import QtRunner
+
+    r = QtRunner()
+    yield r
+    assert r.join_all(timeout=30)
+
+
+@pytest.fixture
 def make_window(qtbot):
     """The one window factory: ``make_window(argv=None, dataset=None, settings=None,
     speed=SPEED_MAX, size=(1100, 750))`` builds a shown main window through

@@ -16,14 +16,7 @@ from gmm_studio.core.compare import compare_model
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui import generator_panel as gp
 from gmm_studio.ui.generator_panel import GeneratorPanel
-from gmm_studio.ui.tasks import QtRunner, running_tasks
-
-
-@pytest.fixture
-def runner(qtbot):
-    r = QtRunner()
-    yield r
-    assert r.join_all(timeout=30)
+from gmm_studio.ui.tasks import running_tasks
 
 
 @pytest.fixture

@@ -13,16 +13,9 @@ from gmm_studio.core.generate import GeneratorSettings, generate
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.sweep import SweepResult
 from gmm_studio.ui.sweep_panel import EXPLANATION, SweepPanel
-from gmm_studio.ui.tasks import QtRunner, running_tasks
+from gmm_studio.ui.tasks import running_tasks
 
 TIMEOUT = 30_000
-
-
-@pytest.fixture
-def runner(qtbot):
-    r = QtRunner()
-    yield r
-    assert r.join_all(timeout=30)
 
 
 @pytest.fixture
