@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from gmm_studio.core.dataio import SUPPORTED_SUFFIXES, DataError, Dataset, LoadCancelled, Table, read_table
 from gmm_studio.session.tasks import Runner
 from gmm_studio.ui.tasks import reporting
+from gmm_studio.ui.window_settings import store as settings_store
 
 __all__ = ["DATA_FILTER", "DataFiles", "MAX_RECENT", "is_supported", "pass_drops_up"]
 
@@ -58,12 +59,6 @@ def pass_drops_up(widget: QWidget) -> None:
     widget.setAcceptDrops(False)
     if isinstance(widget, QAbstractScrollArea):
         widget.viewport().setAcceptDrops(False)
-
-
-def _settings_store():
-    from gmm_studio.ui.import_dialog import settings_store
-
-    return settings_store()
 
 
 def _read(path: str):
@@ -160,7 +155,7 @@ class DataFiles(QObject):
     # ================================================================== opening
     @Slot()
     def _on_open_action_triggered(self) -> None:
-        start = str(_settings_store().value(_LAST_DIR_KEY, "") or "")
+        start = str(settings_store().value(_LAST_DIR_KEY, "") or "")
         path, _ = QFileDialog.getOpenFileName(self._parent, "Open data", start, DATA_FILTER)
         if path:
             self.open_path(path)
@@ -184,7 +179,7 @@ class DataFiles(QObject):
         self.progress_bar.setValue(0)
         self._show_progress(True)
         self._status.showMessage(f"Reading {os.path.basename(path)}…")
-        _settings_store().setValue(_LAST_DIR_KEY, os.path.dirname(path))
+        settings_store().setValue(_LAST_DIR_KEY, os.path.dirname(path))
         self._runner.start(_KIND, _read(path), on_yielded=self._on_task_progress,
                            on_finished=self._on_task_table_read, on_failed=self._on_task_failed,
                            on_cancelled=self._on_task_cancelled)
@@ -299,7 +294,7 @@ class DataFiles(QObject):
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
-        raw = _settings_store().value(_RECENT_KEY)
+        raw = settings_store().value(_RECENT_KEY)
         try:
             files = json.loads(str(raw)) if raw else []
         except ValueError:
@@ -307,7 +302,7 @@ class DataFiles(QObject):
         return [str(f) for f in files if isinstance(f, str)][:MAX_RECENT]
 
     def _store_recent(self, files: list[str]) -> None:
-        store = _settings_store()
+        store = settings_store()
         store.setValue(_RECENT_KEY, json.dumps(files[:MAX_RECENT]))
         store.sync()
         self._rebuild_recent_menu()

@@ -13,27 +13,20 @@ supply their actions for the File menu.  GUI thread only.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QGraphicsView,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
-    QPushButton,
     QSizePolicy,
-    QSlider,
     QSplitter,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from gmm_studio.core.dataio import dataset_from_array
-from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.em import Snapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import CommandRefused, RunState, Session
@@ -45,15 +38,15 @@ from gmm_studio.ui.fit_controls import SHORTCUTS, FitControls
 from gmm_studio.ui.generator_panel import GeneratorPanel
 from gmm_studio.ui.likelihood_view import LikelihoodView
 from gmm_studio.ui.model_files import ModelFiles
+from gmm_studio.ui.scrub_bar import ScrubBar
+from gmm_studio.ui.session_files import SessionFiles
 from gmm_studio.ui.session_view import SessionDrawing
 from gmm_studio.ui.status_widgets import ComparisonLabel, DegeneracyBanner
+from gmm_studio.ui import window_settings
 from gmm_studio.ui.tasks import QtRunner
+from gmm_studio.ui.window_menus import build_menus, shortcuts_text
 
 __all__ = ["MainWindow", "SHORTCUTS", "demo_dataset"]
-
-ORGANISATION = "GMM Studio"
-APPLICATION = "GMM Studio"
-
 
 def demo_dataset():
     """The built-in demo: 4 rotated, elongated components, 3000 points, seeded (always the same)."""
@@ -63,11 +56,6 @@ def demo_dataset():
     dataset = dataset_from_array(synthetic.values, columns=("x", "y"), labels=synthetic.labels,
                                  source="demo")
     return dataset, synthetic.truth, synthetic.description
-
-
-def _settings_store() -> QSettings:
-    # INI format: tests redirect it with QSettings.setPath and never touch the user's file.
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
 
 
 class MainWindow(QMainWindow):
@@ -96,7 +84,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("GMM Studio — Expectation–Maximization for Gaussian mixtures")
         self.resize(1400, 900)
-        self.hover_text = ""
         self.runner = QtRunner(self)
         self.panel = ControlPanel()
         self.session = Session(self.runner, self.panel.settings())
@@ -112,8 +99,9 @@ class MainWindow(QMainWindow):
             status_label=self.status_label, parent=self)
         self.file_actions = DataFiles(self, self.runner, self.set_dataset, self.statusBar())
         self.model_files = ModelFiles(self)
+        self.session_files = SessionFiles(self.session, self, self.statusBar())
         self._build_status_bar()
-        self._build_menus()
+        build_menus(self)
         self._bind()
         self.setAcceptDrops(True)
         for view in self.findChildren(QGraphicsView):
@@ -122,7 +110,7 @@ class MainWindow(QMainWindow):
         # must not overwrite them either.
         self._persist = restore_settings
         if restore_settings:
-            self._restore_settings()
+            window_settings.restore(self)
 
     # ================================================================== construction
     def _build_views(self) -> None:
@@ -145,18 +133,11 @@ class MainWindow(QMainWindow):
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(self.likelihood_view, 1)
-        row = QHBoxLayout()
-        self.history_label = QLabel("no history", objectName="historyLabel")
-        self.history_label.setFixedWidth(
-            self.history_label.fontMetrics().horizontalAdvance("0000/0000: it. 000 M (live)") + 8)
-        self.iteration_slider = QSlider(Qt.Orientation.Horizontal, objectName="iterationSlider")
-        self.iteration_slider.setRange(0, 0)
-        self.live_button = QPushButton("Live", objectName="liveButton")
-        row.addWidget(QLabel("Scrub:"))
-        row.addWidget(self.iteration_slider, 1)
-        row.addWidget(self.history_label)
-        row.addWidget(self.live_button)
-        bl.addLayout(row)
+        self.scrub_bar = ScrubBar()
+        self.iteration_slider = self.scrub_bar.slider
+        self.history_label = self.scrub_bar.history_label
+        self.live_button = self.scrub_bar.live_button
+        bl.addWidget(self.scrub_bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.data_view)
         splitter.addWidget(bottom)
@@ -197,8 +178,8 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock_{title.replace(' ', '_')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
-        if hasattr(self, "docks_menu"):
-            self.docks_menu.addAction(dock.toggleViewAction())
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
         return dock
 
     @property
@@ -229,79 +210,6 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.file_actions.progress_bar)
         bar.addPermanentWidget(self.file_actions.cancel_button)
 
-    def _build_menus(self) -> None:
-        c, fa, mf = self.controls, self.file_actions, self.model_files
-        self.run_action, self.step_action, self.step_e_action = c.run_action, c.step_action, c.step_e_action
-        self.step_m_action, self.stop_action, self.reset_action = c.step_m_action, c.stop_action, c.reset_action
-        self.live_action, self.open_action = c.live_action, fa.open_action
-        bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        self.file_menu.addAction(fa.open_action)
-        self.file_menu.addMenu(fa.recent_menu)
-        self.file_menu.addAction(self._menu_action("Load the demo data", self.load_demo))
-        self.file_menu.addSeparator()
-        self.save_session_action = self._menu_action("Save session…", self._on_save_session_triggered,
-                                                     "Ctrl+S")
-        self.open_session_action = self._menu_action("Open session…", self._on_open_session_triggered,
-                                                     "Ctrl+Shift+O")
-        self.file_menu.addAction(self.save_session_action)
-        self.file_menu.addAction(self.open_session_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(mf.import_model_action)
-        self.file_menu.addMenu(mf.export_menu)
-        self.file_menu.addAction(self._menu_action("Save a picture of the window…",
-                                                   self._on_save_picture_triggered))
-        self.file_menu.addSeparator()
-        quit_action = self._menu_action("Quit", self.close)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.file_menu.addAction(quit_action)
-        self.file_menu.aboutToShow.connect(self._on_file_menu_about_to_show)
-
-        self.fit_menu = bar.addMenu("F&it")
-        for a in (c.run_action, c.step_action, c.step_e_action, c.step_m_action, c.stop_action,
-                  c.reset_action, c.live_action):
-            self.fit_menu.addAction(a)
-
-        self.view_menu = bar.addMenu("&View")
-        self.truth_action = QAction("Show the true mixture (dotted)", self, checkable=True, checked=True)
-        self.truth_action.toggled.connect(self.data_view.set_truth_visible)
-        self.view_menu.addAction(self.truth_action)
-        self.ellipse_menu = self.view_menu.addMenu("Ellipses")
-        from gmm_studio.core.geometry import radius_for_coverage
-
-        for label, radii in (("1σ and 2σ (39.3 % and 86.5 %)", (1.0, 2.0)),
-                             ("50 % and 95 % of the mass",
-                              (radius_for_coverage(0.5), radius_for_coverage(0.95))),
-                             ("1σ only", (1.0,))):
-            a = QAction(label, self)
-            a.setData(radii)
-            a.triggered.connect(self._on_ellipse_action_triggered)
-            self.ellipse_menu.addAction(a)
-        self.view_menu.addAction(self._menu_action("Frame all points", self.data_view.frame_points))
-        self.view_menu.addSeparator()
-        self.docks_menu = self.view_menu
-        for dock in (self.panel_dock, self.components_dock, self.generator_dock, self.sweep_dock):
-            self.view_menu.addAction(dock.toggleViewAction())
-
-        self.tools_menu = bar.addMenu("&Tools")
-        for dock, text, key in ((self.generator_dock, "Generate synthetic data…", "Ctrl+Shift+G"),
-                                (self.sweep_dock, "Choose K with a sweep…", "Ctrl+K")):
-            action = self._menu_action(text, self._on_show_dock_triggered, key)
-            action.setData(dock)
-            self.tools_menu.addAction(action)
-        self.help_menu = bar.addMenu("&Help")
-        self.help_menu.addAction(self._menu_action("Keyboard shortcuts",
-                                                   self._on_shortcuts_action_triggered, "F1"))
-        self.help_menu.addAction(self._menu_action("About GMM Studio", self._on_about_action_triggered))
-
-    def _menu_action(self, text: str, slot, key: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if key:
-            action.setShortcut(QKeySequence(key))
-            self.addAction(action)  # its key works while the menu is closed
-        action.triggered.connect(slot)
-        return action
-
     def _bind(self) -> None:
         s = self.session
         s.dataset_changed.connect(self._on_session_dataset_changed)
@@ -310,7 +218,6 @@ class MainWindow(QMainWindow):
         s.shown_changed.connect(self._on_session_shown_changed)
         self.iteration_slider.valueChanged.connect(self._on_iteration_slider_changed)
         self.live_button.clicked.connect(self.go_live)
-        self.data_view.point_hovered.connect(self._on_data_view_point_hovered)
         self.data_view.clicked.connect(self._on_data_view_clicked)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
@@ -448,28 +355,14 @@ class MainWindow(QMainWindow):
     def _on_iteration_slider_changed(self, value: int) -> None:
         self.scrub_to(value)
 
-    @Slot(int)
-    def _on_data_view_point_hovered(self, index: int) -> None:
-        snap = self.current_snapshot()
-        if index < 0 or snap is None:
-            self.hover_text = ""
-            return
-        self.hover_text = self.point_tooltip(index, snap.params)
-        QToolTip.showText(QCursor.pos(), self.hover_text, self.data_view)
+    @property
+    def hover_text(self) -> str:
+        """The read-out of the point under the pointer ('' when none)."""
+        return self.drawing.hover_text
 
     def point_tooltip(self, index: int, params: MixtureParams) -> str:
-        """Text naming the point and its responsibilities γ_nk under ``params``."""
-        x = self.session.x[index : index + 1]
-        try:
-            gamma = EMData(x, params.covariance_type).responsibilities(params)[0]
-        except (np.linalg.LinAlgError, ValueError):
-            return f"point {index + 1}: responsibilities unavailable (degenerate model)"
-        order = np.argsort(-gamma)
-        coords = ", ".join(f"{v:.3g}" for v in x[0][:4])
-        lines = [f"point {index + 1} ({coords})", "responsibilities γ:"]
-        for k in order[: min(6, len(order))]:
-            lines.append(f"  component {k + 1}: {gamma[k]:.3f}")
-        return "\n".join(lines)
+        """Text naming point ``index`` and its responsibilities γ_nk under ``params``."""
+        return self.drawing.point_text(index, params)
 
     @Slot(float, float)
     def _on_data_view_clicked(self, x: float, y: float) -> None:
@@ -496,112 +389,28 @@ class MainWindow(QMainWindow):
     def _on_component_table_selected(self, k: int) -> None:
         self.select_component(None if k < 0 else k)
 
-    @Slot()
-    def _on_ellipse_action_triggered(self) -> None:
-        self.drawing.set_radii(tuple(self.sender().data()))
-
-    @Slot()
-    def _on_show_dock_triggered(self) -> None:
-        dock = self.sender().data()
-        dock.show()
-        dock.raise_()
-
     # ================================================================== files, help
     @Slot()
     def _on_file_menu_about_to_show(self) -> None:
         self.model_files.update_actions()
-        why = "Open or generate data first." if self.session.dataset is None else ""
-        self.save_session_action.setEnabled(not why)
-        self.save_session_action.setToolTip(why or "Save the data, settings, model and history")
-
-    @Slot()
-    def _on_save_session_triggered(self) -> None:
-        if self.session.dataset is None:
-            QMessageBox.information(self, "Nothing to save", "Open or generate data first.")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the session", "session.gmmsession",
-                                              "GMM Studio session (*.gmmsession);;All files (*)")
-        if path:
-            self.save_session(path)
+        self.session_files.update_actions()
 
     def save_session(self, path: str) -> bool:
-        """Write the session to ``path``; a failure is shown in a message box."""
-        try:
-            self.session.save_session(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Cannot save the session", str(exc))
-            return False
-        self.statusBar().showMessage(f"Saved the session to {path}", 8000)
-        return True
-
-    @Slot()
-    def _on_open_session_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a session", "",
-                                              "GMM Studio session (*.gmmsession);;All files (*)")
-        if path:
-            self.open_session(path)
+        """Write the session to ``path`` (a failure is shown in a message box)."""
+        return self.session_files.save(path)
 
     def open_session(self, path: str) -> bool:
-        """Carry on from the session in ``path``; a damaged or newer file is refused with a
-        message and the open session stays as it was."""
-        try:
-            self.session.open_session(path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Cannot open the session", str(exc))
-            return False
-        self.statusBar().showMessage(f"Opened the session {path}", 8000)
-        return True
-
-    @Slot()
-    def _on_save_picture_triggered(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save a picture", "gmm-studio.png", "PNG (*.png)")
-        if path:
-            self.grab().save(path)
+        """Carry on from the session in ``path`` (a bad file: a message, nothing changes)."""
+        return self.session_files.open(path)
 
     @staticmethod
     def shortcuts_text() -> str:
-        return "\n".join(f"{' / '.join(keys):>12}   {what}" for _, keys, what in SHORTCUTS) + \
-            "\n          F1   this list"
-
-    @Slot()
-    def _on_shortcuts_action_triggered(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())
-
-    @Slot()
-    def _on_about_action_triggered(self) -> None:
-        QMessageBox.about(self, "About GMM Studio",
-                          "GMM Studio shows Expectation–Maximization fitting a Gaussian mixture: "
-                          "the E-step computes each point's responsibilities γ (the colours), "
-                          "the M-step re-estimates weights, means and covariances (the ellipses), "
-                          "and the log-likelihood climbs until it settles.")
+        return shortcuts_text()
 
     # ================================================================== persistence, closing
-    def _restore_settings(self) -> None:
-        store = _settings_store()
-        geometry = store.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        store.beginGroup("fit")
-        values = {key: store.value(key) for key in store.childKeys()}
-        store.endGroup()
-        if values:
-            self.panel.set_settings(FitSettings.from_dict(values))
-        speed = store.value("view/speed")
-        if speed is not None:
-            try:
-                self.panel.speed_slider.setValue(int(speed))
-            except (TypeError, ValueError):
-                pass
-
     def save_settings(self) -> None:
-        store = _settings_store()
-        store.setValue("window/geometry", self.saveGeometry())
-        store.beginGroup("fit")
-        for key, value in self.settings().to_dict().items():
-            store.setValue(key, value)
-        store.endGroup()
-        store.setValue("view/speed", self.panel.speed())
-        store.sync()
+        """Remember the geometry, the fit settings and the speed for the next start."""
+        window_settings.save(self)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.file_actions.drag_entered(event)

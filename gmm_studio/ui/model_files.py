@@ -34,6 +34,7 @@ from gmm_studio.core.export import (
     write_history_csv,
 )
 from gmm_studio.core.params import MixtureParams, n_parameters
+from gmm_studio.ui.window_settings import store as settings_store
 
 __all__ = ["ModelFiles"]
 
@@ -220,8 +221,6 @@ class ModelFiles(QObject):
     # ================================================================== exports
     def _ask_save(self, title: str, default_name: str, filters: str, suffix: str) -> str | None:
         """A save dialog (which asks before overwriting); the suffix is added when missing."""
-        from gmm_studio.ui.import_dialog import settings_store
-
         store = settings_store()
         folder = str(store.value(_LAST_DIR_KEY, "") or "")
         path, _ = QFileDialog.getSaveFileName(self.window, title, os.path.join(folder, default_name), filters)

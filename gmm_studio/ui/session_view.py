@@ -16,9 +16,10 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtWidgets import QLabel, QPushButton, QSlider
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QToolTip
 
-from gmm_studio.core.em import Snapshot
+from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.session import RunState, Session
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
@@ -73,6 +74,8 @@ class SessionDrawing(QObject):
         for signal, slot in self._connections():
             signal.connect(slot)
         panel.color_mode_changed.connect(self._on_panel_color_mode_changed)
+        data_view.point_hovered.connect(self._on_data_view_point_hovered)
+        self.hover_text = ""
         self._timer = QTimer(self)
         self._timer.setInterval(_REDRAW_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -149,6 +152,29 @@ class SessionDrawing(QObject):
     @Slot(str)
     def _on_panel_color_mode_changed(self, _mode: str) -> None:
         self._dirty = True
+
+    @Slot(int)
+    def _on_data_view_point_hovered(self, index: int) -> None:
+        snap = self.session.shown.snapshot
+        if index < 0 or snap is None:
+            self.hover_text = ""
+            return
+        self.hover_text = self.point_text(index, snap.params)
+        QToolTip.showText(QCursor.pos(), self.hover_text, self.data_view)
+
+    def point_text(self, index: int, params) -> str:
+        """Text naming point ``index`` and its responsibilities γ_nk under ``params``."""
+        x = self.session.x[index : index + 1]
+        try:
+            gamma = EMData(x, params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return f"point {index + 1}: responsibilities unavailable (degenerate model)"
+        order = np.argsort(-gamma)
+        coords = ", ".join(f"{v:.3g}" for v in x[0][:4])
+        lines = [f"point {index + 1} ({coords})", "responsibilities γ:"]
+        for k in order[: min(6, len(order))]:
+            lines.append(f"  component {k + 1}: {gamma[k]:.3f}")
+        return "\n".join(lines)
 
     @Slot()
     def _on_timer_timeout(self) -> None:

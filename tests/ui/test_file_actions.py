@@ -18,7 +18,6 @@ from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.em import EMData
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import adjusted_rand_index
-from gmm_studio.core.settings import FitSettings
 from gmm_studio.ui.import_dialog import ProjectedDataset, ProjectionChoice
 from gmm_studio.ui.tasks import running_tasks
 

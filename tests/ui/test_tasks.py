@@ -3,7 +3,6 @@ cancel, join_all, and the leak registry the other UI tests rely on."""
 
 import threading
 
-import pytest
 from PySide6.QtCore import QCoreApplication
 
 from gmm_studio.session.tasks import Runner
@@ -28,13 +27,6 @@ class Recorder:
             return callback
         return dict(on_yielded=note("yielded"), on_finished=note("finished"),
                     on_failed=note("failed"), on_cancelled=note("cancelled"))
-
-
-@pytest.fixture
-def runner(qtbot):
-    r = QtRunner()
-    yield r
-    assert r.join_all(timeout=5)
 
 
 def _wait_end(qtbot, rec):
