@@ -31,6 +31,7 @@ __all__ = ["COLOR_MODES", "SessionDrawing", "point_colors"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
+_UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
 
 
 def point_colors(resp: np.ndarray | None, palette: np.ndarray, mode: str) -> np.ndarray | None:
@@ -67,9 +68,12 @@ class SessionDrawing(QObject):
         self.palette = colors_mod.component_palette(session.settings.n_components)
         self.data_view.set_palette(self.palette)
         self._truth_colors: np.ndarray | None = None
-        self._drawn_colors_key: tuple | None = None
-        self._drawn_colors: np.ndarray | None = None  # held so its id() is not reused
-        self._colors_cache: tuple | None = None  # (γ, mode, palette id) → packed colours
+        self._drawn_colors_key: object = _UNKNOWN
+        self._drawn_colors: object = None  # what the key was made from, held so no id() is reused
+        # Colours are packed on the runner ("colors" task, ~10-20 ms at 1e6 points), not here:
+        # the latest finished (key, sources, colours), and the key of the task in flight.
+        self._ready: tuple | None = None
+        self._pending_key: tuple | None = None
         self._dirty = True
         for signal, slot in self._connections():
             signal.connect(slot)
@@ -105,7 +109,7 @@ class SessionDrawing(QObject):
     def _on_session_dataset_changed(self, dataset) -> None:
         labels = getattr(dataset, "labels", None)
         self._truth_colors = colors_mod.label_colors(labels) if labels is not None else None
-        self._drawn_colors_key = None
+        self._drawn_colors_key = _UNKNOWN
         self._dirty = True
 
     def _on_session_projection_changed(self, projection) -> None:
@@ -113,7 +117,7 @@ class SessionDrawing(QObject):
         self.data_view.set_points(projection.project_points(s.x), projection.axis_titles)
         self._draw_truth()
         self._on_session_placed_changed(s.placed_means)
-        self._drawn_colors_key = None
+        self._drawn_colors_key = _UNKNOWN
         self._dirty = True
 
     def _on_session_history_changed(self) -> None:
@@ -225,16 +229,35 @@ class SessionDrawing(QObject):
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
         mode = self.panel.color_mode()
         if mode == "truth" and self._truth_colors is not None:
-            colors, key = self._truth_colors, ("truth", id(self._truth_colors))
-        else:
-            mode = "blend" if mode == "truth" else mode
-            key = ("gamma", id(gamma), mode, id(self.palette))
-            if key == self._drawn_colors_key:
-                return
-            colors = point_colors(gamma, self.palette, mode) if gamma is not None and \
-                gamma.shape[1] == len(self.palette) else None
+            self._set_colors(("truth", id(self._truth_colors)), self._truth_colors, self._truth_colors)
+            return
+        mode = "blend" if mode == "truth" else mode
+        palette = self.palette
+        if gamma is None or gamma.shape[1] != len(palette):
+            self._set_colors(("none",), None, None)
+            return
+        key = ("gamma", id(gamma), mode, id(palette))
+        if self._ready is not None and self._ready[0] == key:
+            self._set_colors(key, self._ready[1], self._ready[2])
+        elif key != self._pending_key:
+            self._pending_key = key
+            self.session.runner.start(
+                "colors", lambda cancel: point_colors(gamma, palette, mode),
+                on_finished=lambda colors: self._on_colors_packed(key, (gamma, palette), colors))
+
+    def _on_colors_packed(self, key: tuple, sources: tuple, colors: np.ndarray) -> None:
+        self._ready = (key, sources, colors)
+        if self._pending_key == key:
+            self._pending_key = None
+        self._dirty = True
+
+    def colors_up_to_date(self) -> bool:
+        """Whether the points show the colours of the shown state (none being packed)."""
+        return self._pending_key is None
+
+    def _set_colors(self, key: tuple, sources: object, colors: np.ndarray | None) -> None:
         if key != self._drawn_colors_key:
-            self._drawn_colors_key, self._drawn_colors = key, (colors, gamma)
+            self._drawn_colors_key, self._drawn_colors = key, sources
             self.data_view.set_colors(colors)
 
     def status_text(self, snap: Snapshot) -> str:

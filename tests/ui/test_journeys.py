@@ -127,9 +127,12 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
     assert not p.pause_button.isEnabled() and not p.stop_button.isEnabled()
     qtbot.waitUntil(w.truth_label.isVisible, timeout=TIMEOUT)
     assert w.truth_label.text() == f"ARI vs labels: {shown_ari(w):.3f} (3 classes)"
+    qtbot.waitUntil(w.drawing.colors_up_to_date, timeout=TIMEOUT)
+    w.redraw()
     pixels = w.data_view.grab().toImage()
-    colours = {pixels.pixel(x, y) for x in range(0, pixels.width(), 7) for y in range(0, pixels.height(), 7)}
-    assert len(colours) > 5  # points in their component colours, not a blank plot
+    hues = {pixels.pixelColor(x, y).hue() // 30 for x in range(0, pixels.width(), 3)
+            for y in range(0, pixels.height(), 3) if pixels.pixelColor(x, y).saturation() > 120}
+    assert len(hues) >= 3  # the points in their three component colours, not grey or blank
 
     # Reset: nothing drawn, back to the idle buttons
     click(qtbot, p.reset_button)

@@ -341,19 +341,21 @@ def test_without_a_display_the_program_says_so_instead_of_aborting():
 
 
 def test_the_drawn_colours_are_the_shown_responsibilities(window, qtbot, monkeypatch):
-    from gmm_studio.ui.colors import blend_colors, component_palette, pack_argb32_premultiplied
+    from gmm_studio.ui.colors import (blend_colors, component_palette, hard_label_colors,
+                                      pack_argb32_premultiplied)
 
     final = run_to_end(qtbot, window)
     given = []
     monkeypatch.setattr(window.data_view, "set_colors", given.append)
     combo = window.panel.color_combo
-    combo.setCurrentIndex(combo.findData("hard"))
-    window.redraw()
-    combo.setCurrentIndex(combo.findData("blend"))
-    window.redraw()
     gamma = EMData(window.dataset.values, "full").responsibilities(final.params)
-    expected = pack_argb32_premultiplied(blend_colors(gamma, component_palette(3)))
-    np.testing.assert_array_equal(given[-1], expected)
+    for mode, colours in (("hard", hard_label_colors), ("blend", blend_colors)):
+        combo.setCurrentIndex(combo.findData(mode))
+        window.redraw()  # starts packing them on the runner
+        qtbot.waitUntil(window.drawing.colors_up_to_date, timeout=TIMEOUT)
+        window.redraw()
+        expected = pack_argb32_premultiplied(colours(gamma, component_palette(3)))
+        np.testing.assert_array_equal(given[-1], expected)
 
 
 def test_a_csv_on_the_command_line_opens_through_the_import_dialog(make_window, qtbot, tmp_path):
