@@ -120,6 +120,8 @@ _WEIGHT_MODES = (
 )
 
 _ERROR_STYLE = "color: #B00020;"
+_CSV_TIP = ("Write the points as columns x1…xD plus a 'label' column with the true component "
+            "(-1 for outliers).")
 _TABLE_HEADERS = ("True k", "Fit k", "|Δμ|", "|Δπ|", "ΔΣ (rel.)")
 
 
@@ -392,10 +394,6 @@ class GeneratorPanel(QWidget):
         layout.addWidget(self.status_label)
 
         self.save_csv_button = QPushButton("Save data as CSV…")
-        self.save_csv_button.setToolTip(
-            "Write the points as columns x1…xD plus a 'label' column with the true component "
-            "(-1 for outliers)."
-        )
         self.save_json_button = QPushButton("Save truth as model JSON…")
         self._json_tooltip = (
             "Write the mixture that generated the data in the model-export format, so it can be "
@@ -705,12 +703,18 @@ class GeneratorPanel(QWidget):
 
     def _update_save_buttons(self) -> None:
         data = self._data
-        self.save_csv_button.setEnabled(data is not None and not self.is_saving())
+        saving = self.is_saving()
+        self.save_csv_button.setEnabled(data is not None and not saving)
+        self.save_csv_button.setToolTip(_CSV_TIP if data is not None and not saving else
+                                        f"{_CSV_TIP} Not now: " + ("the data are being saved." if saving
+                                                                   else "generate data first."))
         self.save_json_button.setEnabled(data is not None and data.truth is not None)
-        if data is not None and data.truth is None:
+        if data is None:
+            self.save_json_button.setToolTip(f"{self._json_tooltip} Not now: generate data first.")
+        elif data.truth is None:
             self.save_json_button.setToolTip(
-                "These data have no Gaussian truth (non-Gaussian shape), so there is no model to save."
-            )
+                f"{self._json_tooltip} Not now: these data have no Gaussian truth (non-Gaussian "
+                "shape), so there is no model to save.")
         else:
             self.save_json_button.setToolTip(self._json_tooltip)
 

@@ -100,6 +100,9 @@ _TYPE_COLOURS = {"full": "#0072B2", "tied": "#D55E00", "diag": "#009E73", "spher
 # Curves of different types sit side by side at each K so their error bars do not overlap.
 _TYPE_OFFSETS = {"full": -0.12, "tied": -0.04, "diag": 0.04, "spherical": 0.12}
 _BEST_BRUSH = QBrush(QColor(255, 220, 90))
+_RUN_TIP = "Fit every K and covariance type chosen above (in the background)."
+_CANCEL_TIP = "Stop the sweep; the cells already fitted stay."
+_EXPORT_TIP = "Save every cell's criteria (with their min and max over restarts) as a CSV file."
 
 
 def format_value(criterion: str, value: float) -> str:
@@ -222,15 +225,10 @@ class SweepPanel(QWidget):
 
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Fit every K and covariance type chosen above (in the background).")
         self.run_button.clicked.connect(self._on_run_clicked)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the sweep; the cells already fitted stay.")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip(
-            "Save every cell's criteria (with their min and max over restarts) as a CSV file."
-        )
         self.export_button.clicked.connect(self._on_export_clicked)
         for b in (self.run_button, self.cancel_button, self.export_button):
             buttons.addWidget(b)
@@ -602,10 +600,20 @@ class SweepPanel(QWidget):
     def _update_enabled(self) -> None:
         running = self.is_running()
         any_type = any(box.isChecked() for box in self.type_checks.values())
-        self.run_button.setEnabled(self._x is not None and not running and any_type)
-        self.cancel_button.setEnabled(running and self._finish_early is not None
-                                      and not self._finish_early.is_set())
+        why_not_run = ("Load or generate data first." if self._x is None
+                       else "A sweep is running: Cancel it first." if running
+                       else "Check at least one covariance type." if not any_type else None)
+        self.run_button.setEnabled(why_not_run is None)
+        self.run_button.setToolTip(_RUN_TIP if why_not_run is None else f"{_RUN_TIP} Not now: {why_not_run}")
+        cancelling = self._finish_early is not None and self._finish_early.is_set()
+        self.cancel_button.setEnabled(running and not cancelling)
+        self.cancel_button.setToolTip(_CANCEL_TIP if running and not cancelling else
+                                      f"{_CANCEL_TIP} Not now: " + ("already cancelling." if running
+                                                                    else "no sweep is running."))
         self.export_button.setEnabled(self._result is not None and not running)
+        self.export_button.setToolTip(_EXPORT_TIP if self._result is not None and not running else
+                                      f"{_EXPORT_TIP} Not now: " + ("wait for the sweep to end." if running
+                                                                    else "run a sweep first."))
         for widget in (self.k_min_spin, self.k_max_spin, self.restarts_spin,
                        self.validation_spin, *self.type_checks.values()):
             widget.setEnabled(not running)

@@ -349,3 +349,29 @@ def test_session_file_round_trip_and_a_damaged_file_leaves_the_session(make_wind
     assert not other.open_session(str(damaged))
     assert messages and messages[-1][0] == "warning"
     assert entries(other) == before
+
+
+def test_every_disabled_button_says_why(make_window, qtbot):
+    """On start, while a sweep runs and after it: a disabled button's tooltip gives the reason."""
+    from PySide6.QtWidgets import QPushButton
+
+    w = make_window(settings=None)
+    w.sweep_dock.show()
+    w.sweep_dock.raise_()
+    panels = (w.panel, w.sweep_panel, w.generator_panel, w.banner, w.scrub_bar)
+
+    def check() -> None:
+        for panel in panels:
+            for button in panel.findChildren(QPushButton):
+                if not button.isEnabled():
+                    assert "Not now" in button.toolTip() or button is w.live_button and button.toolTip(), \
+                        button.text()
+
+    check()
+    sweep = w.sweep_panel
+    sweep.k_max_spin.setValue(2)
+    sweep.restarts_spin.setValue(1)
+    with qtbot.waitSignal(sweep.sweep_finished, timeout=TIMEOUT):
+        click(qtbot, sweep.run_button)
+        check()
+    check()
