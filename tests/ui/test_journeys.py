@@ -172,6 +172,8 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
         assert w.session.state is RunState.PAUSED
         assert entries(w)[-1] == (i + 1, "M")
         assert p.pause_button.text() == "Resume" and p.pause_button.isEnabled()
+        assert all(b.isEnabled() for b in (p.step_button, p.step_e_button, p.step_m_button,
+                                           p.stop_button, p.reset_button))
         assert not p.run_button.isEnabled() and "Resume continues" in p.run_button.toolTip()
         assert "paused" in w.status_label.text()
     assert_ellipses_are(w, w.history()[-1].params)
