@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import blobs, make_session
+from app_helpers import blobs, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

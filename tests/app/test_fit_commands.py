@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SETTINGS, Journal, make_session
+from app_helpers import SETTINGS, Journal, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -317,7 +317,7 @@ def test_step_continues_a_paused_or_finished_fit(how):
 
 
 def test_raise_reg_covar_stops_at_its_largest():
-    from conftest import collapsed_session
+    from app_helpers import collapsed_session
 
     session = collapsed_session(reg_covar=0.0)
     session.update_settings(reg_covar=1e3)

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SETTINGS, Journal, blobs, collapsed_session, make_session
+from app_helpers import SETTINGS, Journal, blobs, collapsed_session, make_session
 
 from gmm_studio.core.compare import compare_model, label_codes
 from gmm_studio.core.generate import adjusted_rand_index, compare_to_truth
