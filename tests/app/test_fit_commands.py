@@ -8,7 +8,7 @@ from app_helpers import SETTINGS, Journal, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmm_studio.session import ManualRunner, RunState, SyncRunner
+from gmm_studio.session import ManualRunner, RunState, Session, SyncRunner
 
 
 def labels_of(session):
@@ -322,3 +322,21 @@ def test_raise_reg_covar_stops_at_its_largest():
     session = collapsed_session(reg_covar=0.0)
     session.update_settings(reg_covar=1e3)
     assert session.why_not("raise_reg_covar") == "reg_covar is already at its largest (1000)."
+
+
+def test_one_dimensional_data_fit_scrub_and_place_means():
+    from gmm_studio.core.dataio import Dataset
+    from gmm_studio.core.settings import FitSettings
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 200), rng.normal(6, 1, 200)])[:, None]
+    session = Session(SyncRunner(), FitSettings(n_components=2, init_params="click"))
+    session.set_dataset(Dataset(x, ("eruptions",), None, "array", None, None, np.arange(400)))
+    for xy in ((0.5, 0.0), (5.0, 0.0)):  # the plane's vertical axis is empty for one feature
+        session.place_mean(xy)
+    np.testing.assert_array_equal(session.placed_means, [[0.5], [5.0]])
+    session.run()
+    assert session.last_outcome.reason == "converged"
+    np.testing.assert_allclose(np.sort(session.shown.snapshot.params.means.ravel()), [0, 6], atol=0.2)
+    session.scrub(1)
+    assert session.shown.responsibilities.shape == (400, 2)
