@@ -118,19 +118,6 @@ class Session:
             self._emdata[covariance_type] = EMData(self._x, covariance_type)
         return self._emdata[covariance_type]
 
-    def point_responsibilities(self, index: int) -> np.ndarray | None:
-        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
-        h = self.history
-        if h.shown is None:
-            return None
-        if self.shown.responsibilities is not None:
-            return self.shown.responsibilities[index]
-        params = h.gamma_params(h.shown_index) or h.shown.params
-        try:
-            return EMData(self._x[index:index + 1], params.covariance_type).responsibilities(params)[0]
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-
     def can(self, command: str) -> bool:
         return self.why_not(command) is None
 

@@ -148,6 +148,19 @@ class ShownModel:
             parts.append(s.state.value)
         return " · ".join(parts)
 
+    def point_responsibilities(self, index: int) -> np.ndarray | None:
+        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
+        h = self._session.history
+        if self.snapshot is None:
+            return None
+        if self.responsibilities is not None:
+            return self.responsibilities[index]
+        params = h.gamma_params(self.index) or self.snapshot.params
+        try:
+            return EMData(self._session.x[index:index + 1], params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+
     def cancel(self) -> None:
         """Stop computing anything for the shown state."""
         self._key += 1
