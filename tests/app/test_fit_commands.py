@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from app_helpers import SETTINGS, Journal, make_session
@@ -340,3 +342,22 @@ def test_one_dimensional_data_fit_scrub_and_place_means():
     np.testing.assert_allclose(np.sort(session.shown.snapshot.params.means.ravel()), [0, 6], atol=0.2)
     session.scrub(1)
     assert session.shown.responsibilities.shape == (400, 2)
+
+
+def test_best_restart_prefers_clean_fits_then_the_likelihood():
+    from gmm_studio.core.em import DegeneracyEvent
+    from gmm_studio.session.fitting import best_restart
+
+    session = make_session(SyncRunner())
+    session.run()
+    final = session.history[len(session.history) - 1]
+    collapsed = (DegeneracyEvent(0, "collapsed", "…"),)
+    singular = (DegeneracyEvent(0, "singular", "…"),)
+
+    def at(ll, events=()):
+        return dataclasses.replace(final, log_likelihood=ll, events=events)
+
+    assert best_restart({0: at(-2.0), 1: at(5.0, collapsed), 2: at(-1.0)}) == 2
+    assert best_restart({0: at(-1.0), 1: at(-1.0)}) == 0  # ties: the earlier restart
+    assert best_restart({0: at(9.0, singular), 1: at(-3.0, collapsed)}) == 1
+    assert best_restart({0: at(9.0, singular)}) is None
