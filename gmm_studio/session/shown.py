@@ -1,8 +1,8 @@
 """What the views show: the shown snapshot, its γ, its degeneracy events and its comparisons.
 
 Whatever the shown state is — live, scrubbed, an imported model, a sweep cell — its γ and its
-comparisons belong to it: a new shown state first withdraws the old comparison (None), then
-the runner computes the new figures ("scrub" work for γ, "compare" work for the figures).
+comparisons belong to it: a new shown state first withdraws the old γ and comparison (None),
+then the runner computes the new ones ("scrub" work for γ, "compare" work for the figures).
 Owner thread; the work runs wherever the runner runs it.
 """
 
@@ -115,6 +115,9 @@ class ShownModel:
             self._set_gamma(h.live_gamma if live else None)
             self._compare()
             return
+        # γ of another state must not pass for this one's (a view may keep drawing the old
+        # colours until the new γ arrives; that is its choice).
+        self._set_gamma(None)
         self._set_comparison(None, None)
         s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
                        on_finished=lambda g: self._on_gamma(key, live, g),

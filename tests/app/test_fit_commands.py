@@ -234,6 +234,7 @@ def test_scrubbing_a_big_dataset_computes_gamma_as_scrub_work():
     session.scrub(1)
     assert "scrub" in runner.pending()
     assert session.shown.comparison is None  # withdrawn, not stale
+    assert session.shown.responsibilities is None  # not the live state's γ
     runner.run_all()
     assert session.shown.responsibilities is not None and session.shown.comparison is not None
 
