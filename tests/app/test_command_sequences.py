@@ -7,6 +7,7 @@ from app_helpers import blobs, collapsed_session, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gmm_studio.core.generate import adjusted_rand_index
 from gmm_studio.session import COMMANDS, CommandRefused, ManualRunner, RunState
 
 ACTIONS = COMMANDS + ("advance", "advance", "advance", "run_all")
@@ -64,3 +65,10 @@ def test_random_sequences_keep_every_invariant(start, actions, scrub_to):
     runner.run_all()
     check_consistent(session)
     assert not session.state.busy
+    shown = session.shown
+    if shown.snapshot is not None and session.dataset.labels is not None:
+        # the figures are those of the state shown, whatever happened before
+        params = session.history.gamma_params(shown.index) or shown.snapshot.params
+        gamma = session.emdata(params.covariance_type).responsibilities(params) \
+            if shown.responsibilities is None else shown.responsibilities
+        assert shown.comparison.labels.ari == adjusted_rand_index(session.dataset.labels, gamma.argmax(axis=1))
