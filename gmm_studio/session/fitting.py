@@ -30,14 +30,17 @@ def restart_rng(seed: int, restart: int) -> np.random.Generator:
 
 
 def best_restart(finals: dict[int, Snapshot]) -> int | None:
-    """The restart to keep: the highest final log-likelihood among those not degenerate.
+    """The restart to keep, from each restart's final snapshot; None when none is usable.
 
-    The one place the session chooses among ``n_init`` restarts; None when all degenerated.
+    The one place the session chooses among ``n_init`` restarts, with the estimator's rule
+    (``core/restarts.py`` on the sklearn branch, to be called here once it is on main): a
+    final state with a fatal event is not usable; clean restarts beat those with a collapsed
+    or empty component (whose likelihood means nothing); then the highest log-likelihood wins,
+    ties going to the earlier restart.
     """
-    usable = {r: s for r, s in finals.items() if not any(e.fatal for e in s.events)}
-    if not usable:
-        return None
-    return max(usable, key=lambda r: usable[r].log_likelihood)
+    ranked = [(not s.events, s.log_likelihood if np.isfinite(s.log_likelihood) else -np.inf, -r)
+              for r, s in finals.items() if not any(e.fatal for e in s.events)]
+    return -max(ranked)[2] if ranked else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -49,6 +49,14 @@ class Session:
     placed_changed(ndarray)            the placed means, (P, D)
     selection_changed(int | None)      the selected component
     fit_ended(FitOutcome)
+
+    Attributes (read them; change them through the methods)
+    -------------------------------------------------------
+    runner : Runner
+    history : History            light snapshots, the live γ, the scrub cursor
+    shown : ShownModel           the shown snapshot, its γ, events, comparison, status text
+    dataset, truth, truth_labels, import_options, projection, selected
+    last_outcome : FitOutcome or None
     """
 
     state_changed = Signal(object)
@@ -87,10 +95,12 @@ class Session:
     # ================================================================== reading
     @property
     def state(self) -> RunState:
+        """Where the run state machine is."""
         return self._state
 
     @property
     def settings(self) -> FitSettings:
+        """The settings the next fit uses."""
         return self._settings
 
     @property
@@ -100,11 +110,13 @@ class Session:
 
     @property
     def placed_means(self) -> np.ndarray:
+        """The means placed by clicking, (P, D) in data coordinates."""
         d = self._x.shape[1]
         return np.array(self._placed).reshape(-1, d)
 
     @property
     def delay(self) -> float:
+        """Seconds a running fit waits after each half-step (teaching speed)."""
         return self._delay
 
     @property
@@ -118,20 +130,8 @@ class Session:
             self._emdata[covariance_type] = EMData(self._x, covariance_type)
         return self._emdata[covariance_type]
 
-    def point_responsibilities(self, index: int) -> np.ndarray | None:
-        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
-        h = self.history
-        if h.shown is None:
-            return None
-        if self.shown.responsibilities is not None:
-            return self.shown.responsibilities[index]
-        params = h.gamma_params(h.shown_index) or h.shown.params
-        try:
-            return EMData(self._x[index:index + 1], params.covariance_type).responsibilities(params)[0]
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-
     def can(self, command: str) -> bool:
+        """Whether ``command`` (one of :data:`COMMANDS`) is possible now."""
         return self.why_not(command) is None
 
     def why_not(self, command: str) -> str | None:
@@ -317,6 +317,7 @@ class Session:
         self.placed_changed.emit(self.placed_means)
 
     def clear_placed(self) -> None:
+        """Forget the placed means (before a fit)."""
         self._check("clear_placed")
         self._placed = []
         self.placed_changed.emit(self.placed_means)

@@ -1,8 +1,8 @@
 """What the views show: the shown snapshot, its γ, its degeneracy events and its comparisons.
 
 Whatever the shown state is — live, scrubbed, an imported model, a sweep cell — its γ and its
-comparisons belong to it: a new shown state first withdraws the old comparison (None), then
-the runner computes the new figures ("scrub" work for γ, "compare" work for the figures).
+comparisons belong to it: a new shown state first withdraws the old γ and comparison (None),
+then the runner computes the new ones ("scrub" work for γ, "compare" work for the figures).
 Owner thread; the work runs wherever the runner runs it.
 """
 
@@ -115,6 +115,9 @@ class ShownModel:
             self._set_gamma(h.live_gamma if live else None)
             self._compare()
             return
+        # γ of another state must not pass for this one's (a view may keep drawing the old
+        # colours until the new γ arrives; that is its choice).
+        self._set_gamma(None)
         self._set_comparison(None, None)
         s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
                        on_finished=lambda g: self._on_gamma(key, live, g),
@@ -147,6 +150,19 @@ class ShownModel:
         elif s.state.busy or s.state.value == "paused":
             parts.append(s.state.value)
         return " · ".join(parts)
+
+    def point_responsibilities(self, index: int) -> np.ndarray | None:
+        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
+        h = self._session.history
+        if self.snapshot is None:
+            return None
+        if self.responsibilities is not None:
+            return self.responsibilities[index]
+        params = h.gamma_params(self.index) or self.snapshot.params
+        try:
+            return EMData(self._session.x[index:index + 1], params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return None
 
     def cancel(self) -> None:
         """Stop computing anything for the shown state."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import blobs, make_session
+import pytest
+from app_helpers import blobs, collapsed_session, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmm_studio.session import COMMANDS, CommandRefused, RunState
+from gmm_studio.core.generate import adjusted_rand_index
+from gmm_studio.session import COMMANDS, CommandRefused, ManualRunner, RunState
 
 ACTIONS = COMMANDS + ("advance", "advance", "advance", "run_all")
 
@@ -30,11 +32,15 @@ def check_consistent(session):
     assert gamma is None or gamma.shape == (session.x.shape[0], h.shown.params.n_components)
 
 
+@pytest.mark.parametrize("start", ["blobs", "collapsed", "singular"])
 @settings(max_examples=25, deadline=None)
 @given(actions=st.lists(st.sampled_from(ACTIONS), min_size=5, max_size=40),
        scrub_to=st.integers(0, 30))
-def test_random_sequences_keep_every_invariant(actions, scrub_to):
-    session = make_session()
+def test_random_sequences_keep_every_invariant(start, actions, scrub_to):
+    if start == "blobs":
+        session = make_session()
+    else:  # remedies are possible here
+        session = collapsed_session(ManualRunner(), reg_covar=1e-6 if start == "collapsed" else 0.0)
     runner = session.runner
     truth = blobs().truth
     for action in actions:
@@ -59,3 +65,10 @@ def test_random_sequences_keep_every_invariant(actions, scrub_to):
     runner.run_all()
     check_consistent(session)
     assert not session.state.busy
+    shown = session.shown
+    if shown.snapshot is not None and session.dataset.labels is not None:
+        # the figures are those of the state shown, whatever happened before
+        params = session.history.gamma_params(shown.index) or shown.snapshot.params
+        gamma = session.emdata(params.covariance_type).responsibilities(params) \
+            if shown.responsibilities is None else shown.responsibilities
+        assert shown.comparison.labels.ari == adjusted_rand_index(session.dataset.labels, gamma.argmax(axis=1))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from conftest import SETTINGS, Journal, make_session
+from app_helpers import SETTINGS, Journal, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmm_studio.session import ManualRunner, RunState, SyncRunner
+from gmm_studio.session import ManualRunner, RunState, Session, SyncRunner
 
 
 def labels_of(session):
@@ -232,6 +234,7 @@ def test_scrubbing_a_big_dataset_computes_gamma_as_scrub_work():
     session.scrub(1)
     assert "scrub" in runner.pending()
     assert session.shown.comparison is None  # withdrawn, not stale
+    assert session.shown.responsibilities is None  # not the live state's γ
     runner.run_all()
     assert session.shown.responsibilities is not None and session.shown.comparison is not None
 
@@ -317,8 +320,45 @@ def test_step_continues_a_paused_or_finished_fit(how):
 
 
 def test_raise_reg_covar_stops_at_its_largest():
-    from conftest import collapsed_session
+    from app_helpers import collapsed_session
 
     session = collapsed_session(reg_covar=0.0)
     session.update_settings(reg_covar=1e3)
     assert session.why_not("raise_reg_covar") == "reg_covar is already at its largest (1000)."
+
+
+def test_one_dimensional_data_fit_scrub_and_place_means():
+    from gmm_studio.core.dataio import Dataset
+    from gmm_studio.core.settings import FitSettings
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 200), rng.normal(6, 1, 200)])[:, None]
+    session = Session(SyncRunner(), FitSettings(n_components=2, init_params="click"))
+    session.set_dataset(Dataset(x, ("eruptions",), None, "array", None, None, np.arange(400)))
+    for xy in ((0.5, 0.0), (5.0, 0.0)):  # the plane's vertical axis is empty for one feature
+        session.place_mean(xy)
+    np.testing.assert_array_equal(session.placed_means, [[0.5], [5.0]])
+    session.run()
+    assert session.last_outcome.reason == "converged"
+    np.testing.assert_allclose(np.sort(session.shown.snapshot.params.means.ravel()), [0, 6], atol=0.2)
+    session.scrub(1)
+    assert session.shown.responsibilities.shape == (400, 2)
+
+
+def test_best_restart_prefers_clean_fits_then_the_likelihood():
+    from gmm_studio.core.em import DegeneracyEvent
+    from gmm_studio.session.fitting import best_restart
+
+    session = make_session(SyncRunner())
+    session.run()
+    final = session.history[len(session.history) - 1]
+    collapsed = (DegeneracyEvent(0, "collapsed", "…"),)
+    singular = (DegeneracyEvent(0, "singular", "…"),)
+
+    def at(ll, events=()):
+        return dataclasses.replace(final, log_likelihood=ll, events=events)
+
+    assert best_restart({0: at(-2.0), 1: at(5.0, collapsed), 2: at(-1.0)}) == 2
+    assert best_restart({0: at(-1.0), 1: at(-1.0)}) == 0  # ties: the earlier restart
+    assert best_restart({0: at(9.0, singular), 1: at(-3.0, collapsed)}) == 1
+    assert best_restart({0: at(9.0, singular)}) is None

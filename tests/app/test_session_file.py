@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import SETTINGS, Journal, make_session
+from app_helpers import SETTINGS, Journal, make_session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

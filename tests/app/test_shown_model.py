@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SETTINGS, Journal, blobs, collapsed_session, make_session
+from app_helpers import SETTINGS, Journal, blobs, collapsed_session, make_session
 
 from gmm_studio.core.compare import compare_model, label_codes
 from gmm_studio.core.generate import adjusted_rand_index, compare_to_truth
@@ -263,12 +263,12 @@ def test_one_banner_sentence_per_kind_of_problem():
 
 def test_point_responsibilities_for_the_hover_readout():
     session = make_session(SyncRunner())
-    assert session.point_responsibilities(0) is None
+    assert session.shown.point_responsibilities(0) is None
     session.run()
-    np.testing.assert_array_equal(session.point_responsibilities(7), session.shown.responsibilities[7])
+    np.testing.assert_array_equal(session.shown.point_responsibilities(7), session.shown.responsibilities[7])
     session.scrub(0)  # no γ drawn at the start: computed for that point from the parameters
     expected = session.emdata("full").responsibilities(session.history[0].params)[7]
-    np.testing.assert_allclose(session.point_responsibilities(7), expected, atol=1e-12)
+    np.testing.assert_allclose(session.shown.point_responsibilities(7), expected, atol=1e-12)
 
 
 def test_a_saddle_point_is_named_as_one():

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import STATES, Journal, blobs, in_state, make_session
+from app_helpers import STATES, Journal, blobs, in_state, make_session
 
 from gmm_studio.session import COMMANDS, CommandRefused, ManualRunner, RunState
 
