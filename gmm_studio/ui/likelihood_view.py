@@ -90,7 +90,7 @@ class LikelihoodView(pg.PlotWidget):
         self._legend_e = pg.ScatterPlotItem(symbol="o", size=7, brush=pg.mkBrush(30, 30, 30), pen=None)
         self._legend_m = pg.ScatterPlotItem(symbol="t1", size=9, brush=pg.mkBrush(255, 255, 255),
                                             pen=pg.mkPen(30, 30, 30))
-        self.legend_strip.set_entries([(self._legend_e, _E_LABEL), (self._legend_m, _M_LABEL)])
+        self.legend_strip.set_groups([[(self._legend_e, _E_LABEL), (self._legend_m, _M_LABEL)]])
         self.plot_item.disableAutoRange()
         # main_window (until it calls reset) still says clear(); as an instance attribute this
         # also hides the PlotItem.clear that PlotWidget.__init__ put there.
