@@ -38,6 +38,14 @@ def radius_label(radius: float) -> str:
     return f"{radius:g}σ ellipse ({100 * coverage_of_radius(radius):.1f} % of mass)"
 
 
+class _Readout(pg.TextItem):
+    """The hover read-out; left out of exported figures (it is about the pointer, not the data)."""
+
+    def setExportMode(self, export, opts=None):
+        super().setExportMode(export, opts)
+        self.setOpacity(0.0 if export else 1.0)  # opacity, unlike visibility, needs no memory
+
+
 class DataView(pg.PlotWidget):
     """The large plot of the data and the mixture.
 
@@ -83,8 +91,8 @@ class DataView(pg.PlotWidget):
         self._rebuild_legend()
         # The hover read-out: an item in the view, so it stays while the pointer rests on a
         # point (a QToolTip hides itself after a few seconds and flickers on every move).
-        self.readout = pg.TextItem("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 235),
-                                   border=pg.mkPen(120, 120, 120))
+        self.readout = _Readout("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 235),
+                                border=pg.mkPen(120, 120, 120))
         self.readout.setZValue(40)
         self.readout.setVisible(False)
         self.plot_item.addItem(self.readout, ignoreBounds=True)
