@@ -123,14 +123,8 @@ class Rasteriser:
         self._shape = (height, width)
         self._pixels, self._owners = self._cover(x_range, y_range, width, height, int(radius))
 
-    def render_view(
-        self,
-        x_range: tuple[float, float],
-        y_range: tuple[float, float],
-        width: int,
-        height: int,
-        radius: int,
-    ) -> np.ndarray:
+    def render_view(self, x_range: tuple[float, float], y_range: tuple[float, float],
+                    width: int, height: int, radius: int) -> np.ndarray:
         """The ``(height, width)`` image of another view (an export), leaving this view as it is."""
         width, height = max(int(width), 0), max(int(height), 0)
         pixels, owners = self._cover(x_range, y_range, width, height, int(radius))

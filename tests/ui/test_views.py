@@ -30,14 +30,17 @@ def _drawn(snaps) -> tuple[np.ndarray, np.ndarray]:
     return np.array([half_step_x(s) for s in kept]), np.array(y)
 
 
-@pytest.fixture
-def likelihood_view(qtbot):
-    view = LikelihoodView()
+def _shown(qtbot, view, width: int, height: int):
     qtbot.addWidget(view)
-    view.resize(600, 260)
+    view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)
     return view
+
+
+@pytest.fixture
+def likelihood_view(qtbot):
+    return _shown(qtbot, LikelihoodView(), 600, 260)
 
 
 def _plotted_lines(view: LikelihoodView) -> list[pg.PlotDataItem]:
@@ -165,12 +168,7 @@ def no_mouse_rate_limit():
 
 @pytest.fixture
 def data_view(qtbot):
-    view = DataView()
-    qtbot.addWidget(view)
-    view.resize(640, 520)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return _shown(qtbot, DataView(), 640, 520)
 
 
 def _widget_pos(view, x: float, y: float):
