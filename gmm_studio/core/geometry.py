@@ -15,9 +15,10 @@ Qt-free (numpy + scipy), so the views stay thin and everything here is tested wi
   most (Hungarian assignment on the contingency table), so true labels can wear the colours of
   the components that found them.
 
-``scipy.stats`` is not used: importing it costs about a second of start-up for one χ²
-function, which ``scipy.special``'s incomplete gamma gives directly.  ``scipy.optimize`` is
-imported where it is needed, after the window is up.
+Nothing of scipy is imported with this module, which the window needs at once:
+``scipy.stats`` cost about a second of start-up for one χ² function, which in the plane is
+``1 - exp(-r²/2)`` (``scipy.special``'s incomplete gamma for other dimensions), and
+``scipy.optimize`` is imported where an assignment is first solved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammainc, gammaincinv
 
 from gmm_studio.core.params import MixtureParams
 
@@ -52,6 +52,10 @@ def coverage_of_radius(radius: float, dim: int = 2) -> float:
     """
     if radius < 0:
         raise ValueError(f"radius must be non-negative; got {radius!r}.")
+    if dim == 2:  # the plane the views draw in: closed form, no scipy at start-up
+        return float(-np.expm1(-0.5 * float(radius) ** 2))
+    from scipy.special import gammainc
+
     return float(gammainc(0.5 * dim, 0.5 * float(radius) ** 2))
 
 
@@ -59,6 +63,10 @@ def radius_for_coverage(coverage: float, dim: int = 2) -> float:
     """The Mahalanobis radius whose ellipse holds ``coverage`` (0 < coverage < 1) of the mass."""
     if not 0.0 < coverage < 1.0:
         raise ValueError(f"coverage must lie strictly between 0 and 1; got {coverage!r}.")
+    if dim == 2:
+        return float(np.sqrt(-2.0 * np.log1p(-float(coverage))))
+    from scipy.special import gammaincinv
+
     return float(np.sqrt(2.0 * gammaincinv(0.5 * dim, float(coverage))))
 
 

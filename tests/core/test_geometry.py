@@ -47,7 +47,7 @@ def test_coverage_is_the_chi_square_probability(radius, dim):
 
 
 def test_geometry_does_not_import_scipy_stats():
-    # scipy.stats costs about a second of start-up; the window imports geometry at once.
+    # scipy.stats cost about a second of start-up; the window imports geometry at once.
     code = "import sys, gmm_studio.core.geometry; print('scipy.stats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
