@@ -173,14 +173,14 @@ class Projection:
                     v = -v
                 m[r] = v
                 share = 100.0 * var[r] / total if total > 0 else 0.0
-                title = f"PC{r + 1} ({share:.1f} % of variance"
                 top = int(np.argmax(v**2))
                 if ratio > SCALE_RATIO_WARNING and v[top] ** 2 >= _DOMINANT_LOADING:
-                    title += f", dominated by column {names[top]}"
-                    if not dominated:  # the advice once, on the first such axis
-                        title += "; standardise to compare shapes"
+                    # Short enough for the axis: the note says the rest.
+                    advice = "" if dominated else "; standardise to compare shapes"
+                    titles.append(f"PC{r + 1} ({share:.1f} %, dominated by {names[top]}{advice})")
                     dominated.append(f"PC{r + 1} is mostly column {names[top]}")
-                titles.append(title + ")")
+                else:
+                    titles.append(f"PC{r + 1} ({share:.1f} % of variance)")
             else:
                 titles.append(f"PC{r + 1} (none)")
         note = ""

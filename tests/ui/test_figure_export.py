@@ -48,12 +48,11 @@ def figure_view(qtbot):
     view.set_colors(colours.rgba)
     view.set_class_legend(colours.names, colours.rgb)
     view.cloud.refresh()
-    view.points = x  # for the tests' own use
-    return view
+    return view, x
 
 
 def test_the_svg_renders_like_the_png(figure_view, tmp_path):
-    view = figure_view
+    view, _ = figure_view
     png_path, svg_path = tmp_path / "fig.png", tmp_path / "fig.svg"
     write_figure(view.getPlotItem(), str(png_path))
     write_figure(view.getPlotItem(), str(svg_path))
@@ -102,13 +101,13 @@ def test_the_svg_renders_like_the_png(figure_view, tmp_path):
 
 def test_an_unknown_figure_format_is_refused_with_the_choices(figure_view, tmp_path):
     with pytest.raises(ValueError, match="choose PNG or SVG"):
-        write_figure(figure_view.getPlotItem(), str(tmp_path / "fig.gif"))
+        write_figure(figure_view[0].getPlotItem(), str(tmp_path / "fig.gif"))
     assert not (tmp_path / "fig.gif").exists()
 
 
 def test_the_hover_readout_is_not_exported(figure_view, tmp_path):
-    view = figure_view
-    assert view.hover_at(*view.points[0]) is not None
+    view, points = figure_view
+    assert view.hover_at(*points[0]) is not None
     view.show_point_readout("point 1\nresponsibilities γ: " + "x" * 20)
     assert view.readout.isVisible()
     with_readout = tmp_path / "a.png"
