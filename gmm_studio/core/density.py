@@ -7,6 +7,8 @@
   marginal in the plotted plane, not a slice through it.
 * :func:`density_1d` — for D = 1: each component's weighted density π_k N(x | μ_k, σ_k²) and
   their sum, the mixture density, on a grid (the histogram view draws them over the data).
+* :func:`histogram_edges` (Freedman–Diaconis bins) and :func:`stacked_histogram` (the
+  histogram as a density, split per bin by the responsibilities of its points).
 
 Both go through the engine's own log densities (Cholesky factors, log-sum-exp).
 """
@@ -21,7 +23,19 @@ from gmm_studio.core.em import EMData
 from gmm_studio.core.geometry import Projection
 from gmm_studio.core.params import MixtureParams, NotPositiveDefiniteError
 
-__all__ = ["Density1D", "DensityGrid", "density_1d", "density_grid", "project_mixture"]
+__all__ = [
+    "Density1D",
+    "DensityGrid",
+    "density_1d",
+    "density_grid",
+    "freedman_diaconis_bins",
+    "histogram_edges",
+    "project_mixture",
+    "stacked_histogram",
+]
+
+#: More bins than this are not drawn (a million points would otherwise ask for ~1000s).
+MAX_BINS = 1000
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,3 +134,49 @@ def density_1d(params: MixtureParams, x: np.ndarray) -> Density1D:
     z = (x[None, :] - params.means[:, :1]) ** 2 / variances[:, None]
     weighted = params.weights[:, None] * np.exp(-0.5 * z) / np.sqrt(2.0 * np.pi * variances[:, None])
     return Density1D(x, weighted, weighted.sum(axis=0))
+
+
+def freedman_diaconis_bins(x: np.ndarray) -> int:
+    """The number of bins of width 2·IQR·N^(−1/3) over the data's range (Sturges' rule when
+    the IQR is zero, e.g. for data with many ties), between 1 and :data:`MAX_BINS`."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    span = float(x.max() - x.min()) if len(x) else 0.0
+    if span <= 0:
+        return 1
+    q75, q25 = np.percentile(x, [75, 25])
+    width = 2.0 * (q75 - q25) * len(x) ** (-1.0 / 3.0)
+    bins = span / width if width > 0 else np.log2(len(x)) + 1.0
+    return int(min(max(np.ceil(bins), 1), MAX_BINS))
+
+
+def histogram_edges(x: np.ndarray, bins: int | None = None) -> np.ndarray:
+    """Equal-width bin edges over the data's range: ``bins`` of them, or Freedman–Diaconis'."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    count = freedman_diaconis_bins(x) if bins is None else int(bins)
+    if not 1 <= count <= MAX_BINS:
+        raise ValueError(f"The number of bins must be between 1 and {MAX_BINS}; got {bins}.")
+    lo, hi = float(x.min()), float(x.max())
+    if hi <= lo:  # every value equal: one bin of unit width around it
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, count + 1)
+
+
+def stacked_histogram(
+    x: np.ndarray, edges: np.ndarray, responsibilities: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The histogram as a density (area one) and, given γ (N, K), its split per component.
+
+    Returns ``heights`` (B,) and ``parts`` (K, B) with ``parts[k, b]`` = Σ_{n in bin b} γ_nk
+    / (N · width_b), so the parts of a bin add up to its height (None without γ).
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    widths = np.diff(edges)
+    scale = 1.0 / (len(x) * widths)
+    counts, _ = np.histogram(x, edges)
+    heights = counts * scale
+    if responsibilities is None:
+        return heights, None
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(widths) - 1)
+    parts = np.stack([np.bincount(which, weights=responsibilities[:, k], minlength=len(widths))
+                      for k in range(responsibilities.shape[1])])
+    return heights, parts * scale

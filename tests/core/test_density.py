@@ -85,3 +85,35 @@ def test_1d_component_densities_sum_to_the_mixture(covariance_type):
 def test_1d_refuses_other_dimensions():
     with pytest.raises(ValueError, match="1-D"):
         density_1d(mixture_2d(), [0.0])
+
+
+def test_freedman_diaconis_bins_and_their_fallbacks():
+    from gmm_studio.core.density import MAX_BINS, freedman_diaconis_bins, histogram_edges
+
+    x = np.random.default_rng(0).normal(size=1000)
+    q75, q25 = np.percentile(x, [75, 25])
+    width = 2 * (q75 - q25) / 1000 ** (1 / 3)
+    assert freedman_diaconis_bins(x) == int(np.ceil((x.max() - x.min()) / width))
+    ties = np.array([0.0] * 50 + [1.0] * 3)  # IQR 0: Sturges
+    assert freedman_diaconis_bins(ties) == int(np.ceil(np.log2(53) + 1))
+    assert freedman_diaconis_bins(np.full(10, 3.0)) == 1
+    edges = histogram_edges(np.full(10, 3.0))
+    assert edges[0] < 3.0 < edges[-1]
+    assert len(histogram_edges(x, 7)) == 8
+    with pytest.raises(ValueError, match="bins"):
+        histogram_edges(x, MAX_BINS + 1)
+
+
+def test_stacked_histogram_parts_add_up_to_an_area_one_histogram():
+    from gmm_studio.core.density import histogram_edges, stacked_histogram
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(-2, 1, 300), rng.normal(3, 0.5, 200)])
+    resp = rng.dirichlet([1, 1, 1], size=len(x))
+    edges = histogram_edges(x)
+    heights, parts = stacked_histogram(x, edges, resp)
+    assert (heights * np.diff(edges)).sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(parts.sum(axis=0), heights, atol=1e-12)
+    # the maximum lands in the last bin, as numpy.histogram counts it
+    assert parts[:, -1].sum() == pytest.approx(heights[-1])
+    assert stacked_histogram(x, edges)[1] is None
