@@ -62,75 +62,74 @@ class Demo:
     columns: tuple[str, ...] = ("x1", "x2")
 
 
-def _generated(key: str, title: str, explanation: str, generator: GeneratorSettings,
-               settings: FitSettings, **extra) -> Demo:
-    data = generate(generator)
-    return Demo(key, title, explanation, data.values, data.labels, data.truth, settings, **extra)
+@dataclass(frozen=True)
+class _Generated:
+    """A demo whose data come from :func:`~gmm_studio.core.generate.generate`."""
+
+    explanation: str
+    generator: GeneratorSettings
+    settings: FitSettings
+    k_values: tuple[int, ...] | None = None
 
 
-def _well_separated(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+_GENERATED: dict[str, _Generated] = {
+    "well_separated": _Generated(
         "Three compact clusters far apart: EM finds them in a few iterations and almost every "
         "responsibility is 0 or 1. This is the easy case where soft and hard assignments agree.",
         GeneratorSettings(n_components=3, n_samples=600, separation=7.0, shape="spherical", seed=1),
         FitSettings(n_components=3, init_params="random_from_data", seed=2),
-    )
-
-
-def _overlapping(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+    ),
+    "overlapping": _Generated(
         "The components overlap, so points in between are shared: their colours blend because "
         "their responsibilities are soft. EM needs many small steps here; watch the "
         "log-likelihood creep up and the bound view's gap shrink.",
         GeneratorSettings(n_components=3, n_samples=800, separation=1.8, shape="rotated", seed=4),
         FitSettings(n_components=3, init_params="random_from_data", seed=0, max_iter=300, tol=1e-5),
-    )
-
-
-def _unequal_weights(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+    ),
+    "unequal_weights": _Generated(
         "One component holds 75 % of the points, another 5 %. The weights π_k are learnt with "
         "everything else: compare the fitted weights in the table with the truth.",
         GeneratorSettings(n_components=3, n_samples=1000, separation=4.0, shape="spherical",
                           weights=(0.75, 0.2, 0.05), seed=2),
         FitSettings(n_components=3, init_params="kmeans", seed=0),
-    )
-
-
-def _elongated(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+    ),
+    "elongated": _Generated(
         "Long, tilted clusters need full covariances: each ellipse turns and stretches to its "
         "cluster. Switch the covariance type to 'spherical' and refit to see circles fail.",
         GeneratorSettings(n_components=3, n_samples=900, separation=4.0, shape="rotated", seed=6),
         FitSettings(n_components=3, covariance_type="full", init_params="random_from_data", seed=1),
-    )
-
-
-def _moons(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+    ),
+    "moons": _Generated(
         "Two interleaved half circles are not Gaussian, so two components cannot describe them. "
         "With more components (try K = 8) the mixture strings ellipses along each moon: a "
         "mixture can approximate any density, but a component is then not a cluster.",
         GeneratorSettings(n_components=2, n_samples=800, separation=6.0, shape="moons", seed=0),
         FitSettings(n_components=2, init_params="kmeans", seed=0),
-    )
-
-
-def _outliers(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
+    ),
+    "outliers": _Generated(
         "Eight percent of the points are uniform background noise. Gaussian tails are thin, so "
         "the outliers inflate the covariances; with one more component (K = 4) a wide "
         "component takes the background and the clusters tighten.",
         GeneratorSettings(n_components=3, n_samples=800, separation=5.0, shape="spherical",
                           outlier_fraction=0.08, seed=3),
         FitSettings(n_components=3, init_params="kmeans", seed=0),
-    )
+    ),
+    "choosing_k": _Generated(
+        "The training log-likelihood keeps rising as K grows, so it cannot choose K. The sweep "
+        "scores K = 1 to 8 by BIC and by held-out log-likelihood: both should point at the four "
+        "clusters that made the data.",
+        GeneratorSettings(n_components=4, n_samples=1000, separation=4.0, shape="rotated", seed=8),
+        FitSettings(n_components=4, init_params="kmeans", seed=0, n_init=3),
+        k_values=tuple(range(1, 9)),
+    ),
+}
+
+
+def _generated(key: str, title: str) -> Demo:
+    spec = _GENERATED[key]
+    data = generate(spec.generator)
+    return Demo(key, title, spec.explanation, data.values, data.labels, data.truth, spec.settings,
+                k_values=spec.k_values)
 
 
 def _singularity(key: str, title: str) -> Demo:
@@ -156,18 +155,6 @@ def _singularity(key: str, title: str) -> Demo:
     )
 
 
-def _choosing_k(key: str, title: str) -> Demo:
-    return _generated(
-        key, title,
-        "The training log-likelihood keeps rising as K grows, so it cannot choose K. The sweep "
-        "scores K = 1 to 8 by BIC and by held-out log-likelihood: both should point at the four "
-        "clusters that made the data.",
-        GeneratorSettings(n_components=4, n_samples=1000, separation=4.0, shape="rotated", seed=8),
-        FitSettings(n_components=4, init_params="kmeans", seed=0, n_init=3),
-        k_values=tuple(range(1, 9)),
-    )
-
-
 def _kmeans_vs_em(key: str, title: str) -> Demo:
     # A wide cluster beside a tight one and a flat one: K-means' nearest-centre cells cut the
     # wide cluster at the midpoints between centres; EM learns each spread and shape.
@@ -189,14 +176,14 @@ def _kmeans_vs_em(key: str, title: str) -> Demo:
 
 
 _BUILDERS: dict[str, tuple[str, Callable[[str, str], Demo]]] = {
-    "well_separated": ("Well separated clusters", _well_separated),
-    "overlapping": ("Overlapping components", _overlapping),
-    "unequal_weights": ("Unequal weights", _unequal_weights),
-    "elongated": ("Elongated components", _elongated),
-    "moons": ("Non-Gaussian data: two moons", _moons),
-    "outliers": ("Outliers", _outliers),
+    "well_separated": ("Well separated clusters", _generated),
+    "overlapping": ("Overlapping components", _generated),
+    "unequal_weights": ("Unequal weights", _generated),
+    "elongated": ("Elongated components", _generated),
+    "moons": ("Non-Gaussian data: two moons", _generated),
+    "outliers": ("Outliers", _generated),
     "singularity": ("The singularity: a component on one point", _singularity),
-    "choosing_k": ("Choosing K", _choosing_k),
+    "choosing_k": ("Choosing K", _generated),
     "kmeans_vs_em": ("K-means vs EM", _kmeans_vs_em),
 }
 
