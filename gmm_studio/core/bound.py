@@ -76,8 +76,8 @@ class SliceSpec:
     component: int = 0
     coordinate: int = 0
 
-    def label(self, names: tuple[str, ...] | None = None) -> str:
-        """How the abscissa is called, e.g. ``"μ₂ (x1)"``, for axis titles and menus."""
+    def label(self, names: tuple[str, ...] | None = None, covariance_type: str = "full") -> str:
+        """How the abscissa is called, e.g. ``"mean of component 2, x1"``, for axes and menus."""
         if self.kind == "line":
             return "s  (θ(s) = θ⁽ᵗ⁾ + s·(θ⁽ᵗ⁺¹⁾ − θ⁽ᵗ⁾))"
         k = self.component + 1
@@ -86,6 +86,10 @@ class SliceSpec:
             return f"mean of component {k}, {name}"
         if self.kind == "weight":
             return f"weight π of component {k}"
+        if covariance_type == "spherical":
+            return f"log variance of component {k}"
+        if covariance_type == "tied":
+            return f"log variance shared by all components, {name}"
         return f"log variance of component {k}, {name}"
 
 

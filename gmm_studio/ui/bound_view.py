@@ -156,7 +156,8 @@ class BoundPanel(QWidget):
             self._specs = specs
             self.slice_combo.blockSignals(True)
             self.slice_combo.clear()
-            self.slice_combo.addItems([_menu_text(s, names) for s in specs])
+            covariance_type = e_snapshot.params.covariance_type
+            self.slice_combo.addItems([_menu_text(s, names, covariance_type) for s in specs])
             self.slice_combo.setCurrentIndex(specs.index(current) if current in specs else 0)
             self.slice_combo.blockSignals(False)
         self._redraw()
@@ -178,7 +179,7 @@ class BoundPanel(QWidget):
             self.status.setText(str(exc))
             return
         self.result = result
-        self.view.show_slice(result, after, spec.label(names))
+        self.view.show_slice(result, after, spec.label(names, snapshot.params.covariance_type))
         where = "s = 0" if spec.kind == "line" else f"{result.s_touch:.4g}"
         self.status.setText(
             f"Iteration {snapshot.iteration}: B = L at {where} (E-step); B is largest at "
@@ -187,7 +188,7 @@ class BoundPanel(QWidget):
         )
 
 
-def _menu_text(spec: SliceSpec, names: tuple[str, ...] | None) -> str:
+def _menu_text(spec: SliceSpec, names: tuple[str, ...] | None, covariance_type: str) -> str:
     if spec.kind == "line":
         return "Straight line from θ⁽ᵗ⁾ to θ⁽ᵗ⁺¹⁾ (the M-step)"
-    return spec.label(names)
+    return spec.label(names, covariance_type)

@@ -15,6 +15,8 @@ def state(n=500, covariance_type="full"):
     x = centres[rng.integers(3, size=n)] + rng.normal(size=(n, 2))
     data = EMData(x, covariance_type)
     start = MixtureParams("full", np.full(3, 1 / 3), x[:3], np.tile(np.eye(2), (3, 1, 1)))
+    if covariance_type != "full":
+        start = data.params_from_responsibilities(EMData(x, "full").responsibilities(start), 1e-6)
     snapshots = list(em_steps(data, start, max_iter=2, tol=0.0))
     return data, snapshots
 
@@ -108,3 +110,15 @@ def test_before_the_first_e_step_a_hint_replaces_the_curves(panel):
     likelihood, bound = curves(panel)
     assert not likelihood.isVisible() and not bound.isVisible()
     assert "after the first E-step" in panel.status.text()
+
+
+@pytest.mark.parametrize("covariance_type, expected", [
+    ("spherical", "log variance of component 1"),
+    ("tied", "log variance shared by all components, x1"),
+    ("diag", "log variance of component 1, x1"),
+])
+def test_variance_slices_are_named_for_the_covariance_type(panel, covariance_type, expected):
+    data, snaps = state(covariance_type=covariance_type)
+    panel.show_state(data, snaps[3], snaps[4].params)
+    texts = [panel.slice_combo.itemText(i) for i in range(panel.slice_combo.count())]
+    assert expected in texts
