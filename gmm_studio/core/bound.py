@@ -44,7 +44,7 @@ from scipy.special import logsumexp, xlogy
 from gmm_studio.core.em import EMData, _pool, _row_blocks
 from gmm_studio.core.params import MixtureParams, NotPositiveDefiniteError
 
-__all__ = ["LINE", "BoundSlice", "SliceSpec", "bound_slice", "slice_choices"]
+__all__ = ["LINE", "BoundSlice", "SliceSpec", "bound_slice", "params_at", "slice_choices"]
 
 SliceKind = Literal["line", "mean", "weight", "log_variance"]
 
@@ -253,6 +253,16 @@ def _family(p0: MixtureParams, p1: MixtureParams, spec: SliceSpec, s: np.ndarray
     return _line_family(p0, p1, s) if spec.kind == "line" else _parameter_family(p0, spec, s)
 
 
+def params_at(params: MixtureParams, next_params: MixtureParams, spec: SliceSpec,
+              value: float) -> MixtureParams:
+    """θ(value) on a slice as an ordinary mixture (e.g. to draw its ellipses under the cursor)."""
+    stack = _family(params, next_params, spec, np.array([float(value)]))
+    covariances = stack.covariances
+    if params.covariance_type == "tied":
+        covariances = covariances[0]
+    return MixtureParams(params.covariance_type, stack.weights, stack.means, covariances)
+
+
 def _default_range(p0: MixtureParams, p1: MixtureParams, spec: SliceSpec,
                    span: tuple[float, float]) -> tuple[float, float]:
     if spec.kind == "line":
@@ -420,6 +430,8 @@ def bound_slice(
             s_touch, s_next = 0.0, 1.0
         else:
             s_touch, s_next = _parameter_value(params, spec), _parameter_value(next_params, spec)
+        if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
+            s_max = s_next  # converged: B is flat, and the M-step stays where it is
         marks = np.array([s_touch, s_next, s_max])
         everything = evaluator.coefficients(_family(params, next_params, spec, np.concatenate([s, marks])))
         log_likelihood = evaluator.log_likelihood(everything)

@@ -157,3 +157,30 @@ def test_bound_never_exceeds_the_log_likelihood(problem, pick):
     scale = 1e-13 * (1.0 + np.abs(r.log_likelihood)) * (1.0 + 10 * spread / smallest)
     assert np.all(r.lower_bound <= r.log_likelihood + scale)
     assert abs(r.gap[0]) <= scale.max()
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_l_along_the_slice_is_the_engines_log_likelihood_of_theta_s(covariance_type):
+    from gmm_studio.core.bound import params_at
+
+    x = clusters(2)
+    x[0] = [400.0, -300.0]  # far from every component: its density underflows, the repair runs
+    data, e, m = first_steps(x, covariance_type)
+    variance = SliceSpec("log_variance", 0, 0 if covariance_type == "spherical" else 1)
+    for spec in (LINE, SliceSpec("mean", 1, 0), SliceSpec("weight", 2), variance):
+        r = bound_slice(data, e.params, m.params, responsibilities=e.responsibilities, spec=spec,
+                        n_points=9)
+        for value, drawn in zip(r.s, r.log_likelihood):
+            theta = params_at(e.params, m.params, spec, value)
+            assert theta.weights.sum() == pytest.approx(1.0)
+            assert drawn == pytest.approx(data.mean_log_likelihood(theta), rel=1e-11)
+    line_end = params_at(e.params, m.params, LINE, 1.0)
+    np.testing.assert_allclose(line_end.means, m.params.means, atol=1e-12)
+    np.testing.assert_allclose(line_end.covariances, m.params.covariances, rtol=1e-10)
+
+
+def test_a_converged_step_keeps_the_maximum_at_the_m_step():
+    data, e, m = first_steps(clusters(2), "full")
+    r = bound_slice(data, e.params, e.params, responsibilities=e.responsibilities)
+    assert r.s_max == 1.0
+    np.testing.assert_allclose(r.lower_bound, r.lower_bound[0], rtol=1e-13)
