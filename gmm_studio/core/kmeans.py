@@ -40,7 +40,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.vq import vq
 
-from gmm_studio.core.em import ComponentDiagnostics, DegeneracyEvent, Snapshot, check_data
+from gmm_studio.core.em import (
+    ComponentDiagnostics,
+    DegeneracyEvent,
+    EMData,
+    Snapshot,
+    check_data,
+    em_steps,
+)
+from gmm_studio.core.generate import adjusted_rand_index
 from gmm_studio.core.init import (
     check_init_method,
     check_random_state,
@@ -49,8 +57,8 @@ from gmm_studio.core.init import (
 )
 from gmm_studio.core.params import MixtureParams
 
-__all__ = ["EM_HALF_STEP", "KMeansResult", "KMeansSnapshot", "initial_centres", "kmeans_fit",
-           "kmeans_steps"]
+__all__ = ["EM_HALF_STEP", "Comparison", "KMeansResult", "KMeansSnapshot", "compare_with_em",
+           "initial_centres", "kmeans_fit", "kmeans_steps"]
 
 #: The EM half-step each K-means half-step plays the part of (for views that place points by it).
 EM_HALF_STEP = {"init": "init", "assign": "E", "update": "M"}
@@ -278,3 +286,40 @@ def kmeans_fit(
     inertia, final, labels, _ = min(runs, key=lambda r: r[0])
     return KMeansResult(final.centres, labels, inertia, final.iteration, final.converged,
                         final.params, tuple(r[3] for r in runs), final.events)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """K-means and EM run to the end from the same initial means.
+
+    ``kmeans_ari`` and ``em_ari`` compare their hard partitions (EM's most responsible
+    component) with the known labels; None without labels.
+    """
+
+    kmeans: KMeansSnapshot
+    em: Snapshot
+    kmeans_ari: float | None
+    em_ari: float | None
+
+
+def compare_with_em(
+    x: np.ndarray,
+    initial: MixtureParams,
+    labels: np.ndarray | None = None,
+    *,
+    tol: float = 1e-3,
+    reg_covar: float = 1e-6,
+    max_iter: int = 100,
+) -> Comparison:
+    """Run K-means from ``initial.means`` and EM from ``initial``; score both against ``labels``.
+
+    Any thread.  ``tol`` and ``max_iter`` are EM's; K-means runs to its fixed point.
+    """
+    x = check_data(x, initial.n_components)
+    *_, em = em_steps(EMData(x, initial.covariance_type), initial, tol=tol, reg_covar=reg_covar,
+                      max_iter=max_iter)
+    *_, km = kmeans_steps(x, initial.means, tol=0.0)
+    if labels is None or em.responsibilities is None or km.labels is None:
+        return Comparison(km, em, None, None)
+    return Comparison(km, em, adjusted_rand_index(labels, km.labels),
+                      adjusted_rand_index(labels, em.responsibilities.argmax(axis=1)))

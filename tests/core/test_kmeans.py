@@ -169,3 +169,14 @@ def test_cli_fit_with_kmeans_writes_centres_and_assignments(tmp_path, capsys):
     header = rows[0].split(",")
     components = [int(r.split(",")[header.index("component")]) - 1 for r in rows[1:]]
     np.testing.assert_array_equal(components, expected.labels)
+
+
+def test_comparison_without_labels_has_no_scores():
+    from gmm_studio.core.kmeans import compare_with_em
+    from gmm_studio.core.params import MixtureParams
+
+    x = blobs(k=2, seed=9)
+    start = MixtureParams("spherical", [0.5, 0.5], x[:2], [1.0, 1.0])
+    result = compare_with_em(x, start)
+    assert result.kmeans_ari is None and result.em_ari is None
+    assert result.kmeans.converged and result.em.params.covariance_type == "spherical"
