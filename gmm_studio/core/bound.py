@@ -38,9 +38,9 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp, xlogy
 
-# The feature map, its chunked passes and the E-pass thread pool are the engine's own: the
-# bound must be computed exactly as EM computes the log-likelihood, and one copy of them is
-# enough.  (They are private to em.py; see the note in the issue about making them public.)
+# The feature map, the data's centred columns, the statistics pass and the E-pass thread pool
+# are the engine's own (EMData's internals and em.py's private helpers): the bound must be
+# computed exactly as EM computes the log-likelihood, and one copy of them is enough.
 from gmm_studio.core.em import EMData, _pool, _row_blocks
 from gmm_studio.core.params import MixtureParams, NotPositiveDefiniteError
 
@@ -326,33 +326,29 @@ class _Evaluator:
         total = np.zeros(s)
         # Under- and overflows are expected and repaired below.
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            self._chunks(flat, k, s, first, last, rows, phi, dens, dens_sum, total)
-        return total
-
-    def _chunks(self, flat, k, s, first, last, rows, phi, dens, dens_sum, total) -> None:
-        features = self.inner.features
-        for start in range(first, last, rows):
-            stop = min(start + rows, last)
-            f = features.compute(self.inner.xt[:, start:stop], phi)
-            a = dens[: stop - start]
-            np.matmul(f.T, flat, out=a)
-            np.exp(a, out=a)
-            p = dens_sum[: stop - start]
-            if k == 1:
-                p[:] = a
-            else:
-                np.add(a[:, :s], a[:, s:2 * s], out=p)
-            for j in range(2, k):
-                p += a[:, j * s:(j + 1) * s]
-            np.log(p, out=p)
-            chunk_total = p.sum(axis=0)
-            # An overflow shows as inf in the sums; an underflow (or subnormal p) as a small log.
-            if not (np.isfinite(chunk_total).all() and p.min() > -_SAFE_LOG):
-                bad = np.flatnonzero(~((p > -_SAFE_LOG) & (p < _SAFE_LOG)).all(axis=1))
-                exact = (f[:, bad].T @ flat).reshape(len(bad), k, s)
-                p[bad] = logsumexp(exact, axis=1)
+            for start in range(first, last, rows):
+                stop = min(start + rows, last)
+                f = features.compute(self.inner.xt[:, start:stop], phi)
+                a = dens[: stop - start]
+                np.matmul(f.T, flat, out=a)
+                np.exp(a, out=a)
+                p = dens_sum[: stop - start]
+                if k == 1:
+                    p[:] = a
+                else:
+                    np.add(a[:, :s], a[:, s:2 * s], out=p)
+                for j in range(2, k):
+                    p += a[:, j * s:(j + 1) * s]
+                np.log(p, out=p)
                 chunk_total = p.sum(axis=0)
-            total += chunk_total
+                # An overflow shows as inf in the sums; an underflow (or subnormal p) as a small log.
+                if not (np.isfinite(chunk_total).all() and p.min() > -_SAFE_LOG):
+                    bad = np.flatnonzero(~((p > -_SAFE_LOG) & (p < _SAFE_LOG)).all(axis=1))
+                    exact = (f[:, bad].T @ flat).reshape(len(bad), k, s)
+                    p[bad] = logsumexp(exact, axis=1)
+                    chunk_total = p.sum(axis=0)
+                total += chunk_total
+        return total
 
 
 def bound_slice(
