@@ -100,8 +100,9 @@ class HistogramView(pg.PlotWidget):
             )
         self.x = values
         self.getPlotItem().setLabel("bottom", name)
-        self._params, self._resp = None, None
-        self.set_bins(bins)
+        self.edges = histogram_edges(self.x, bins)
+        self.show_params(None)  # the previous data's model does not describe these
+        self._frame()
 
     def set_bins(self, bins: int | None) -> None:
         """Rebin (None: Freedman–Diaconis) and redraw the bars."""

@@ -134,3 +134,15 @@ def test_the_engine_fits_one_column(panel):
     panel.set_data(x)
     panel.show_params(last.params, last.responsibilities)
     assert sorted(np.round(last.params.means[:, 0], 1)) == pytest.approx([2.0, 4.3], abs=0.15)
+
+
+def test_new_data_forget_the_old_model(panel):
+    x = eruptions()
+    snapshot = fitted(x)
+    panel.set_data(x)
+    panel.show_params(snapshot.params, snapshot.responsibilities)
+    panel.set_data(eruptions(n=100, seed=3))
+    assert not any(name.startswith("component") for name in named(panel))
+    assert not named(panel)["mixture"].isVisible()
+    heights, widths = bar_heights(panel.view.histogram)
+    assert (heights * widths).sum() == pytest.approx(1.0)
