@@ -1173,7 +1173,8 @@ class ImportSuggestion:
         The column suggested as ground-truth labels.
     excluded : tuple of (str, str)
         ``(column, reason)`` for every numeric column not in ``features`` (the label
-        column included), e.g. ``("rownames", "a row index: 1, 2, …, 344 in order")``.
+        column too, unless the person chose it), e.g.
+        ``("rownames", "a row index: 1, 2, …, 344 in order")``.
     """
 
     features: tuple[str, ...]
@@ -1281,6 +1282,8 @@ def suggest_import(table: Table, label_column: str | None = None) -> ImportSugge
         finite = values[np.isfinite(values)]
         reason = None
         if c == label:
+            if label_column is not None:
+                continue  # the person's own choice needs no reason
             k = class_ids(c)
             reason = "the label column" + (f": {k} class ids" if k is not None and label_like(c) else "")
         elif finite.size == 0:
