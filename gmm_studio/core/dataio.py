@@ -1203,7 +1203,7 @@ def _class_count(values: np.ndarray, n_rows: int) -> int | None:
     if finite.size == 0 or not np.array_equal(finite, np.round(finite)):
         return None
     k = np.unique(finite).size
-    return k if k <= min(_MAX_CLASSES, max(1, n_rows // 2)) else None
+    return k if 2 <= k <= min(_MAX_CLASSES, n_rows // 2) else None
 
 
 def _counting_rows(values: np.ndarray) -> str | None:
@@ -1228,7 +1228,7 @@ def _index_reason(table: Table, column: str) -> str | None:
     return None
 
 
-def suggest_import(table: Table, label_column: str | None = None) -> ImportSuggestion:
+def suggest_import(table: Table, label_column: str | None = None, *, choose_label: bool = True) -> ImportSuggestion:
     """The default choice of feature and label columns for ``table``, with reasons.
 
     The one place where the import dialog and the command line decide what a file's
@@ -1239,8 +1239,8 @@ def suggest_import(table: Table, label_column: str | None = None) -> ImportSugge
     * a row index: named like ``id``, ``index``, ``rownames``, ``Unnamed: 0``, ``*_id``,
       or with an empty header cell, or holding exactly 1..N or 0..N-1 in order
       (fitting it leaks the file's row order, often sorted by class, into the fit);
-    * class ids: integers, at most 50 distinct values, in a column named like a label
-      (:data:`LABEL_NAMES`);
+    * class ids: integers with 2 to 50 distinct values (and at most one per two rows),
+      in a column named like a label (:data:`LABEL_NAMES`);
     * constant (its non-missing values are all equal): it has no spread to fit, and
       makes every component's covariance singular.
 
@@ -1254,6 +1254,8 @@ def suggest_import(table: Table, label_column: str | None = None) -> ImportSugge
     table : Table
     label_column : str, optional
         The person's own choice of label column.
+    choose_label : bool
+        With ``label_column`` None, whether to suggest one (False: no label column).
 
     Returns
     -------
@@ -1268,7 +1270,7 @@ def suggest_import(table: Table, label_column: str | None = None) -> ImportSugge
         return _class_count(table.numeric[c], n) if c in table.numeric else None
 
     label = label_column
-    if label is None:
+    if label is None and choose_label:
         named = [c for c in table.columns if label_like(c) and (c in table.text or class_ids(c) is not None)]
         texts = [c for c in table.text_columns if _index_reason(table, c) is None]
         if named:
@@ -1328,7 +1330,7 @@ def scale_warning(table: Table, columns: Sequence[str]) -> str | None:
         return None
     return (
         f"Column scales differ by {ratio:,.0f}× ({wide!r} has standard deviation {spreads[wide]:.3g}, "
-        f"{narrow!r} {spreads[narrow]:.3g}), so the widest column dominates the fit and the view; "
+        f"{narrow!r} {spreads[narrow]:.3g}): the widest column dominates the fit and the view; "
         "standardise the columns to weigh them alike."
     )
 
