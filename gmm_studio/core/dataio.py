@@ -1003,6 +1003,8 @@ def read_table(
         for block in blocks:
             block[j] = []  # free memory as we go
     del lines
+    if not keep:
+        raise DataError(f"{name} holds only missing values; choose a file with numbers in it.")
     head = tuple(rows.head)
     if len(keep) < n_cols:
         columns = tuple(columns[j] for j in keep)
@@ -1029,6 +1031,10 @@ def _convert_cells(columns: list[list[str]], decimal: str) -> list[np.ndarray | 
     return out
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
 def _format_bytes(n: int) -> str:
     for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
         if n >= size:
@@ -1044,22 +1050,26 @@ def _table_from_npy(data: bytes, path: str | None, name: str) -> Table:
     """
     fp = io.BytesIO(data)
     again = "save the array again with numpy.save"
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
     try:
         version = np.lib.format.read_magic(fp)
-        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-        if version not in readers:
-            raise DataError(
-                f"{name} is a .npy file of format version {version[0]}.{version[1]}, which is not read here; "
-                "save a plain numeric array with numpy.save(path, array.astype(float))."
-            )
-        shape, fortran_order, dtype = readers[version](fp)
-    except (ValueError, EOFError, OSError) as exc:
-        raise DataError(f"{name} is not a valid .npy file ({exc}); {again}.") from exc
+        reader = readers.get(version)
+        if reader is not None:
+            shape, fortran_order, dtype = reader(fp)
+    except Exception as exc:  # noqa: BLE001 - a garbled header raises ValueError, SyntaxError, TokenError, ...
+        raise DataError(f"{name} is not a valid .npy file ({_one_line(exc)}); {again}.") from exc
+    if reader is None:
+        raise DataError(
+            f"{name} is a .npy file of format version {version[0]}.{version[1]}, which is not read here; "
+            "save a plain numeric array with numpy.save(path, array.astype(float))."
+        )
     if dtype.hasobject:
         raise DataError(
             f"{name} holds Python objects (a pickled array), which are never loaded for safety; "
             "save a plain numeric array with numpy.save(path, array.astype(float))."
         )
+    if any(d < 0 for d in shape):
+        raise DataError(f"{name} claims an array of shape {shape}, which is impossible; {again}.")
     count = math.prod(shape)
     claimed = count * dtype.itemsize
     held = len(data) - fp.tell()
