@@ -1068,8 +1068,8 @@ def _table_from_npy(data: bytes, path: str | None, name: str) -> Table:
             f"{name} holds Python objects (a pickled array), which are never loaded for safety; "
             "save a plain numeric array with numpy.save(path, array.astype(float))."
         )
-    if any(d < 0 for d in shape):
-        raise DataError(f"{name} claims an array of shape {shape}, which is impossible; {again}.")
+    if any(d < 0 for d in shape) or dtype.itemsize == 0:
+        raise DataError(f"{name} claims an array of shape {shape} and dtype {dtype}, which is impossible; {again}.")
     count = math.prod(shape)
     claimed = count * dtype.itemsize
     held = len(data) - fp.tell()
@@ -1156,8 +1156,7 @@ def _describe_columns(names: Sequence[str]) -> str:
 
 #: Names of columns that number or identify rows (matched case-insensitively).
 _INDEX_NAME = re.compile(
-    r"(?:id|ids|idx|index|rownames?|row[ _.]?names?|row[ _.]?(?:id|no|number|index)?|unnamed: ?\d+|\.\.\.\d+"
-    r"|.+[ _.]id)",
+    r"id|ids|idx|index|row|row[ _.]?(?:id|no|number|index|names?)|unnamed: ?\d+|\.\.\.\d+|.+[ _.]id",
     re.IGNORECASE,
 )
 #: Generated names of columns whose header cell was empty (see :func:`_unique_names`).
@@ -1168,7 +1167,7 @@ _INDEX_MIN_ROWS = 10
 #: Most distinct values an integer column named like a label may hold to be class ids.
 _MAX_CLASSES = 50
 #: Column scales (standard deviations) further apart than this are worth a warning.
-SCALE_RATIO_WARNING = 100.0
+_SCALE_RATIO_WARNING = 100.0
 
 
 @dataclass(frozen=True)
@@ -1336,7 +1335,7 @@ def scale_warning(table: Table, columns: Sequence[str]) -> str | None:
     wide = max(spreads, key=spreads.__getitem__)
     narrow = min(spreads, key=spreads.__getitem__)
     ratio = spreads[wide] / spreads[narrow]
-    if ratio <= SCALE_RATIO_WARNING:
+    if ratio <= _SCALE_RATIO_WARNING:
         return None
     return (
         f"Column scales differ by {ratio:,.0f}× ({wide!r} has standard deviation {spreads[wide]:.3g}, "

@@ -4,7 +4,12 @@ GUI thread only.  The table has already been read (off the GUI thread, by
 :mod:`gmm_studio.ui.file_actions`); this dialog only decides, with
 :func:`gmm_studio.core.dataio.prepare_dataset` doing the work.  Choices are
 remembered per file (``QSettings``, keyed by the file's absolute path) and
-restored the next time the same file is opened.
+restored the next time the same file is opened; a file seen for the first time
+starts from :func:`gmm_studio.core.dataio.suggest_import` (row indexes, constant
+columns and class ids unchecked, each with its reason shown; the label column
+preselected), the same defaults the command line applies.  One column is enough
+(1-D data).  With standardising off, columns whose spreads differ by more than
+100× are warned about inline.
 
 Wider data (more than two chosen columns) can be fitted in all D dimensions
 and *viewed* through a projection (the default), or *fitted in* a 2-D

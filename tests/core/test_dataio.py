@@ -656,6 +656,17 @@ def test_npy_claiming_more_data_than_it_holds(tmp_path):
     assert "(1000000000000, 2)" in message and "16 TB" in message and "save the array again" in message
 
 
+@pytest.mark.parametrize(("descr", "shape"), [("<f8", (-1, 2)), ("<U0", (3,)), ("|V0", (3, 2))])
+def test_impossible_npy_header(tmp_path, descr, shape):
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
+    path = write(tmp_path, header.getvalue() + bytes(64), name="odd.npy")
+    with pytest.raises(DataError, match="impossible; save the array again"):
+        read_table(path)
+
+
 def test_truncated_npy(tmp_path):
     np.save(tmp_path / "t.npy", np.arange(100.0).reshape(50, 2))
     data = (tmp_path / "t.npy").read_bytes()
