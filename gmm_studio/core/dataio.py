@@ -202,6 +202,20 @@ class Table:
                     raise ValueError(f"column {name!r} has shape {array.shape}, expected ({self.n_rows},).")
                 _readonly(array)
 
+    @functools.cached_property
+    def spreads(self) -> dict[str, float]:
+        """Standard deviation of each numeric column's finite values (0 with fewer than two).
+
+        Computed once per table (the import dialog asks on every change of choice).
+        """
+        out = {}
+        for c, values in self.numeric.items():
+            finite = values[np.isfinite(values)]
+            peak = np.abs(finite).max() if finite.size > 1 else 0.0
+            # Divided by the peak so that values near 1e308 do not overflow when squared.
+            out[c] = float(np.std(finite / peak) * peak) if peak > 0 else 0.0
+        return out
+
     @property
     def numeric_columns(self) -> tuple[str, ...]:
         """Names of the numeric columns, in file order."""
@@ -1319,17 +1333,7 @@ def scale_warning(table: Table, columns: Sequence[str]) -> str | None:
     components follow the widest column alone.  Spread is the standard deviation of
     a column's finite values; constant and empty columns are not compared.
     """
-    spreads = {}
-    for c in columns:
-        values = table.numeric.get(c)
-        if values is None:
-            continue
-        finite = values[np.isfinite(values)]
-        if finite.size > 1:
-            peak = np.abs(finite).max()
-            sd = float(np.std(finite / peak) * peak) if peak > 0 else 0.0  # /peak: no overflow
-            if sd > 0 and math.isfinite(sd):
-                spreads[c] = sd
+    spreads = {c: table.spreads[c] for c in columns if table.spreads.get(c, 0.0) > 0}
     if len(spreads) < 2:
         return None
     wide = max(spreads, key=spreads.__getitem__)
