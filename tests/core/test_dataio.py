@@ -741,6 +741,14 @@ def test_wide_but_allowed_csv_loads(tmp_path):
     assert ds.values.shape == (5, d)
 
 
+def test_file_too_big_for_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    path = write(tmp_path, "a,b\n" + "1.5,2.5\n" * 100_000)  # 0.8 MB
+    physical = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 512}  # a 2 MB computer
+    monkeypatch.setattr(os, "sysconf", lambda name: physical[name])
+    with pytest.raises(DataError, match="needs about 3.2 MB of memory, more than this computer's 2.1 MB"):
+        read_table(path)
+
+
 def test_memory_error_while_loading_is_a_data_error(tmp_path, monkeypatch):
     path = write(tmp_path, "a,b\n1,2\n3,4\n")
 
