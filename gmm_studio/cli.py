@@ -295,7 +295,7 @@ def _load(args: argparse.Namespace, err: TextIO):
     if suggested and suggestion.excluded:
         print(f"note: {suggestion.notice()}; choose with --columns and --label-column", file=err)
     if not args.standardize and (warning := scale_warning(table, dataset.columns)):
-        print(f"warning: {warning} (--standardize)", file=err)
+        print(f"warning: {warning} Pass --standardize.", file=err)
     return dataset
 
 
