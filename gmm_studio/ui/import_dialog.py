@@ -195,6 +195,7 @@ def project_dataset(dataset: Dataset, choice: ProjectionChoice) -> ProjectedData
         values=z,
         columns=names,
         labels=dataset.labels,
+        label_column=dataset.label_column,
         source=dataset.source,
         center=None,
         scale=None,

@@ -116,6 +116,7 @@ def test_fit_in_pca_projection_gives_pc1_pc2(qtbot, table):
     ds = d.dataset()
     assert isinstance(ds, ProjectedDataset)
     assert ds.columns == ("PC1", "PC2") and ds.values.shape == (58, 2)
+    assert ds.label_column == "species" and ds.labels is not None
     # the recorded preprocessing reproduces the values from the file's columns
     pre = ds.preprocessing()
     x = np.column_stack([table.numeric[c] for c in "abcd"])[ds.row_index]
