@@ -22,19 +22,15 @@ from gmm_studio.core.em import (
     EMData,
     Snapshot,
     check_data,
-    em_steps,
 )
-from gmm_studio.core.init import (
-    check_init_method,
-    check_random_state,
-    initialize,
-)
+from gmm_studio.core.init import check_init_method, check_random_state
 from gmm_studio.core.params import (
     MixtureParams,
     check_covariance_type,
     covariance_shape,
     n_parameters,
 )
+from gmm_studio.core.restarts import RestartPolicy, Start, best_restart, fit_restarts
 from gmm_studio.core.selection import aic, bic, icl
 
 
@@ -185,45 +181,39 @@ class GaussianMixture:
         x = check_data(X, self.n_components)
         self._check_parameters(x)
         data = EMData(x, self.covariance_type)
-        rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")
-        n_init = 1 if warm else self.n_init
+        policy = RestartPolicy(
+            self.n_components, self.init_params, self.n_init, self.tol, self.reg_covar,
+            self.max_iter, self.weights_init, self.means_init, self.precisions_init,
+        )
+        start = Start.from_params(self._params(), previous_log_likelihood=self.lower_bound_) if warm else None
         histories: list[RestartHistory] = []
-        for restart in range(n_init):
-            if warm:
-                start = self._params()
-            else:
-                start = initialize(
-                    data, x, self.n_components, self.init_params, rng, self.reg_covar,
-                    self.weights_init, self.means_init, self.precisions_init,
-                )
-            record: list[Snapshot] = []
-            for snapshot in em_steps(
-                data, start, tol=self.tol, reg_covar=self.reg_covar, max_iter=self.max_iter,
-                stop=stop, keep_responsibilities=keep_responsibilities, restart=restart,
-                previous_log_likelihood=self.lower_bound_ if warm else -np.inf,
-            ):
-                record.append(snapshot.without_responsibilities())
-                yield snapshot
-            histories.append(RestartHistory(restart, tuple(record)))
-            if stop is not None and stop.is_set():
-                break
+        record: list[Snapshot] = []
+        for snapshot in fit_restarts(data, x, policy, check_random_state(self.random_state),
+                                     start=start, stop=stop,
+                                     keep_responsibilities=keep_responsibilities):
+            if snapshot.half_step == "init" and record:
+                histories.append(RestartHistory(record[0].restart, tuple(record)))
+                record = []
+            record.append(snapshot.without_responsibilities())
+            yield snapshot
+        if record:
+            histories.append(RestartHistory(record[0].restart, tuple(record)))
         self._adopt_best(histories, stopped=stop is not None and stop.is_set())
 
     def _adopt_best(self, histories: list[RestartHistory], stopped: bool = False) -> None:
-        usable = [h for h in histories if not any(e.fatal for e in h.final.events)]
-        if not usable:
+        best = best_restart([h.final for h in histories])
+        if best is None:
             raise DegenerateMixtureError(histories[-1].final.events)
-        best = max(usable, key=lambda h: h.final.log_likelihood)
         self.restarts_ = histories
-        final = best.final
+        final = histories[best].final
         # Parameters that EM has already replaced at a converged M-step are the
         # newest; the E-step log-likelihood belongs to the previous ones, as in
         # scikit-learn.
         self._set_params(final.params)
         self.converged_ = final.converged
         self.n_iter_ = final.iteration
-        self.lower_bounds_ = best.lower_bounds
+        self.lower_bounds_ = histories[best].lower_bounds
         self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
         self.events_ = final.events
         if final.events:
