@@ -454,31 +454,56 @@ class GaussianMixture:
                     f"covariance_type={self.covariance_type!r} on {d} features. Set "
                     "warm_start=False to start afresh."
                 )
+        # Each message begins with scikit-learn's own words (code matches on them), then says
+        # what to give instead.
         if self.weights_init is not None:
             w = np.asarray(self.weights_init, dtype=np.float64)
             if w.shape != (k,):
-                raise ValueError(f"weights_init must have shape ({k},); got {w.shape}.")
-            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0):
                 raise ValueError(
-                    "weights_init must be non-negative and sum to 1; got a sum of "
-                    f"{w.sum():.6g}."
+                    f"The parameter 'weights' should have the shape of ({k},), but got "
+                    f"{w.shape}: weights_init must have shape ({k},), one weight per component."
+                )
+            if np.any(w < 0) or np.any(w > 1):
+                # scikit-learn's sentence names the smallest weight "max value" and the
+                # largest "min value"; its words are kept and the order spelt out.
+                raise ValueError(
+                    "The parameter 'weights' should be in the range [0, 1], but got max value "
+                    f"{w.min():.5f}, min value {w.max():.5f} (smallest weight first, then the "
+                    "largest): weights_init must lie between 0 and 1 and sum to 1."
+                )
+            single = np.asarray(self.weights_init).dtype == np.float32
+            if not np.isclose(w.sum(), 1.0, rtol=0.0, atol=1e-6 if single else 1e-8):
+                raise ValueError(
+                    "The parameter 'weights' should be normalized, but got sum(weights) = "
+                    f"{w.sum():.5f}: weights_init must be non-negative and sum to 1."
                 )
         if self.means_init is not None:
             m = np.asarray(self.means_init, dtype=np.float64)
             if m.shape != (k, d):
-                raise ValueError(f"means_init must have shape ({k}, {d}); got {m.shape}.")
+                raise ValueError(
+                    f"The parameter 'means' should have the shape of ({k}, {d}), but got "
+                    f"{m.shape}: means_init must have shape ({k}, {d}), one row per component."
+                )
         if self.precisions_init is not None:
             p = np.asarray(self.precisions_init, dtype=np.float64)
-            expected = covariance_shape(self.covariance_type, k, d)
+            kind = self.covariance_type
+            expected = covariance_shape(kind, k, d)
             if p.shape != expected:
                 raise ValueError(
-                    f"precisions_init for covariance_type={self.covariance_type!r} must have "
-                    f"shape {expected}; got {p.shape}."
+                    f"The parameter '{kind} precision' should have the shape of {expected}, "
+                    f"but got {p.shape}: precisions_init for covariance_type={kind!r} must "
+                    f"have shape {expected}."
                 )
-            matrices = p.reshape(-1, d, d) if self.covariance_type in ("full", "tied") else None
+            matrices = p.reshape(-1, d, d) if kind in ("full", "tied") else None
             if matrices is not None:
                 symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
                 if not symmetric or np.any(np.linalg.eigvalsh(matrices) <= 0):
-                    raise ValueError("precisions_init must be symmetric positive definite.")
+                    raise ValueError(
+                        f"'{kind} precision' should be symmetric, positive-definite: "
+                        "precisions_init must be symmetric positive definite matrices."
+                    )
             elif np.any(p <= 0):
-                raise ValueError("precisions_init must be positive.")
+                raise ValueError(
+                    f"'{kind} precision' should be positive: every precisions_init value "
+                    "must be above 0."
+                )
