@@ -46,6 +46,22 @@ Example, as the estimator does it::
     finals = finals_of(snapshots)
     best = finals[best_restart(finals)]
 
+How the other callers switch to it:
+
+* The window's fit worker: ``policy = RestartPolicy.from_settings(settings)``; its
+  request's start becomes ``Start.from_params(params, start_iteration, previous_ll)``,
+  ``Start.from_means(means, ...)`` or ``Start.reseed(params, k, ...)`` (None for a fresh
+  fit); then ``for snapshot in fit_restarts(data, x, policy, check_random_state(seed),
+  start=start, stop=stop_event, keep_responsibilities=True, arrange=match_colours)``.  The
+  generator does nothing between ``next`` calls, so pausing and stepping stay in the
+  worker's loop; ``arrange`` (a closure over the worker's reference means) permutes each
+  fresh start.  At the end: ``best = best_restart(finals)``; None means every restart
+  degenerated.
+* The sweep, which scores and catches failures per restart: ``for last in
+  run_restart(data, x_train, policy, restart, rng, stop=cancel): pass`` inside its try,
+  with ``RestartPolicy(k, ..., init_subsample=s.init_subsample)`` and one rng per cell;
+  then ``best_restart(finals, scores=train_ll)`` with None for a failed restart.
+
 Everything here runs on whichever thread calls it and shares no state.
 """
 
@@ -141,14 +157,18 @@ class Start:
         return cls("params", params, None, 0, start_iteration, previous_log_likelihood)
 
     @classmethod
-    def from_means(cls, means: np.ndarray) -> Start:
+    def from_means(cls, means: np.ndarray, start_iteration: int = 0,
+                   previous_log_likelihood: float = -np.inf) -> Start:
         """Restart 0 around means a person placed (each point joins its nearest mean)."""
-        return cls("means", None, np.asarray(means, dtype=np.float64))
+        return cls("means", None, np.asarray(means, dtype=np.float64), 0, start_iteration,
+                   previous_log_likelihood)
 
     @classmethod
-    def reseed(cls, params: MixtureParams, component: int) -> Start:
+    def reseed(cls, params: MixtureParams, component: int, start_iteration: int = 0,
+               previous_log_likelihood: float = -np.inf) -> Start:
         """The remedy: ``params`` with ``component`` re-seeded where the fit is worst; one restart."""
-        return cls("reseed", params, None, int(component))
+        return cls("reseed", params, None, int(component), start_iteration,
+                   previous_log_likelihood)
 
     @property
     def single(self) -> bool:
