@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--init", dest="init_params", default="kmeans",
                      choices=("kmeans", "k-means++", "random", "random_from_data"),
                      help="initialisation (default kmeans)")
+    fit.add_argument("--algorithm", choices=("em", "kmeans"), default="em",
+                     help="em (a Gaussian mixture, default) or kmeans (Lloyd's K-means: hard "
+                          "assignments; the model file holds its centres as a spherical mixture)")
     fit.add_argument("--out", metavar="MODEL.json", help="write the fitted model as JSON")
     fit.add_argument("--assignments", metavar="POINTS.csv",
                      help="write each row's component, responsibilities and uncertainty")
@@ -325,6 +328,8 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for name in suspects:
             print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
                   f"pass --label-column {name} to compare with it instead", file=err)
+    if args.algorithm == "kmeans":
+        return _fit_kmeans(args, dataset, out, err)
     gm = GaussianMixture(
         args.k, covariance_type=args.covariance, tol=args.tol, reg_covar=args.reg_covar,
         max_iter=args.max_iter, n_init=args.n_init, init_params=args.init_params,
@@ -381,6 +386,52 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wrote assignments: {args.assignments}", file=out)
     if args.history:
         write_history_csv(args.history, gm.restarts_)
+        print(f"wrote history: {args.history}", file=out)
+    return 0
+
+
+def _fit_kmeans(args: argparse.Namespace, dataset, out: TextIO, err: TextIO) -> int:
+    """``fit --algorithm kmeans``: Lloyd's K-means, reported and written like an EM fit."""
+    from gmm_studio.core.export import save_model_json, write_assignments_csv, write_history_csv
+    from gmm_studio.core.generate import adjusted_rand_index
+    from gmm_studio.core.kmeans import kmeans_fit
+
+    if args.covariance != "full":
+        print("warning: --covariance is ignored by --algorithm kmeans (its clusters are "
+              "spheres)", file=err)
+    x = dataset.values
+    result = kmeans_fit(x, args.k, init=args.init_params, n_init=args.n_init,
+                        max_iter=args.max_iter, tol=args.tol, random_state=args.seed)
+    for event in result.events:
+        print(f"warning: {_one_line(event.message)}", file=err)
+    n, d = x.shape
+    print(f"data: {dataset.source}  N={n}  D={d}  columns: {', '.join(dataset.columns)}", file=out)
+    print(f"model: K-means  K={args.k}  seed={args.seed}  n_init={args.n_init}", file=out)
+    print(f"iterations: {result.n_iter}  converged: {'yes' if result.converged else 'no'}", file=out)
+    print(f"within-cluster sum of squares: {result.inertia:.6g}", file=out)
+    counts = np.bincount(result.labels, minlength=args.k)
+    for j in range(args.k):
+        print(f"  cluster {j + 1}: points {counts[j]}  centre {_vector(result.centres[j])}", file=out)
+    settings = {"data": os.path.abspath(args.data), "algorithm": "kmeans", "n_components": args.k,
+                "tol": args.tol, "max_iter": args.max_iter, "n_init": args.n_init,
+                "init_params": args.init_params, "seed": args.seed,
+                "label_column": args.label_column, "standardize": args.standardize,
+                "missing": args.missing, "inertia": result.inertia}
+    if dataset.labels is not None:
+        settings["ari"] = adjusted_rand_index(dataset.labels, result.labels)
+        print(f"ARI vs {args.label_column}: {settings['ari']:.4f}", file=out)
+    if args.out:
+        save_model_json(args.out, result.params, columns=dataset.columns, n_iter=result.n_iter,
+                        converged=result.converged, n_samples=n, settings=settings,
+                        preprocessing={"center": dataset.center, "scale": dataset.scale},
+                        seed=args.seed)
+        print(f"wrote model: {args.out}", file=out)
+    if args.assignments:
+        write_assignments_csv(args.assignments, dataset.original_values(), dataset.columns,
+                              result.responsibilities(), row_index=dataset.row_index)
+        print(f"wrote assignments: {args.assignments}", file=out)
+    if args.history:
+        write_history_csv(args.history, [s for run in result.restarts for s in run])
         print(f"wrote history: {args.history}", file=out)
     return 0
 
