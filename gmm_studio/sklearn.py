@@ -21,10 +21,17 @@ still chosen clean-first.
 from __future__ import annotations
 
 import numpy as np
-import sklearn.mixture
-from sklearn.base import BaseEstimator, DensityMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, validate_data
+
+try:
+    import sklearn.mixture
+    from sklearn.base import BaseEstimator, DensityMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as exc:  # absent, or older than 1.6 (no validate_data)
+    raise ImportError(
+        "gmm_studio.sklearn needs scikit-learn 1.6 or newer: pip install 'scikit-learn>=1.6'. "
+        f"({exc}) Without it, use gmm_studio.core.GaussianMixture, which has the same API."
+    ) from exc
 
 from gmm_studio.core import mixture
 

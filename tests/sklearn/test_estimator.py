@@ -163,3 +163,20 @@ def test_readme_example_runs():
     namespace = {"X": blobs()}
     exec(snippet, namespace)
     assert namespace["search"].best_params_["gaussianmixture__n_components"] == 3
+
+
+def test_without_scikit_learn_the_import_says_what_to_install():
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None\n"  # as if it were not installed
+        "try:\n"
+        "    import gmm_studio.sklearn\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+        "import gmm_studio.core\n"
+        "print(gmm_studio.core.GaussianMixture(2).fit([[0.0], [1.0], [5.0], [6.0]]).n_iter_ > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    message, works = out.stdout.strip().splitlines()
+    assert "pip install 'scikit-learn>=1.6'" in message and works == "True"
