@@ -41,9 +41,9 @@ from typing import Literal
 
 import numpy as np
 
-from gmm_studio.core.em import DegenerateMixtureError, EMData, check_data, em_steps
+from gmm_studio.core.em import DegeneracyEvent, DegenerateMixtureError, EMData, check_data
 from gmm_studio.core.export import atomic_write_text
-from gmm_studio.core.init import check_init_method, initialize
+from gmm_studio.core.init import check_init_method
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
@@ -51,6 +51,7 @@ from gmm_studio.core.params import (
     check_covariance_type,
     n_parameters,
 )
+from gmm_studio.core.restarts import RestartPolicy, best_restart, run_restart
 from gmm_studio.core.selection import aic, bic, icl
 
 __all__ = [
@@ -175,6 +176,7 @@ class RestartScore:
     converged: bool
     failure: str = ""
     degeneracy: str = ""
+    events: tuple[DegeneracyEvent, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -250,8 +252,11 @@ class CellResult:
         return clean or [r for r in self.restarts if not r.failure]
 
     def _best_restart(self) -> RestartScore | None:
-        usable = self._usable_restarts()
-        return max(usable, key=lambda r: r.values["train_ll"]) if usable else None
+        """The restart the one restart policy (:func:`gmm_studio.core.restarts.best_restart`)
+        keeps, ranked by the training log-likelihood."""
+        best = best_restart([None if r.failure else r for r in self.restarts],
+                            scores=[r.values.get("train_ll", np.nan) for r in self.restarts])
+        return None if best is None else self.restarts[best]
 
 
 @dataclass(frozen=True, eq=False)
@@ -392,11 +397,10 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     s = prepared.settings
     data = prepared.train[t]
     try:
-        start = initialize(data, prepared.x_train, k, s.init_params, rng, s.reg_covar,
-                           subsample=s.init_subsample)
+        policy = RestartPolicy(k, s.init_params, s.n_init, s.tol, s.reg_covar, s.max_iter,
+                               init_subsample=s.init_subsample)
         last = None
-        for last in em_steps(data, start, tol=s.tol, reg_covar=s.reg_covar, max_iter=s.max_iter,
-                             stop=stop, keep_responsibilities=False, restart=restart):
+        for last in run_restart(data, prepared.x_train, policy, restart, rng, stop=stop):
             pass
         if stop is not None and stop.is_set():
             return RestartScore(restart, {}, 0, False, "cancelled"), None
@@ -409,7 +413,8 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     except (DegenerateMixtureError, ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return RestartScore(restart, {}, 0, False, str(exc) or type(exc).__name__), None
     note = " ".join(e.message for e in last.events)
-    return RestartScore(restart, values, last.iteration, last.converged, degeneracy=note), last.params
+    return (RestartScore(restart, values, last.iteration, last.converged, degeneracy=note,
+                         events=last.events), last.params)
 
 
 def _fit_cell(prepared: _Prepared, k: int, t: str,
