@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QToolTip
+from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.session import RunState, Session
@@ -67,7 +66,6 @@ class SessionDrawing(QObject):
         self.status_label = status_label
         self.palette = colors_mod.component_palette(session.settings.n_components)
         self.data_view.set_palette(self.palette)
-        self._truth_colors: np.ndarray | None = None
         self._drawn_colors_key: object = _UNKNOWN
         self._drawn_colors: object = None  # what the key was made from, held so no id() is reused
         # Colours are packed on the runner ("colors" task, ~10-20 ms at 1e6 points), not here:
@@ -107,8 +105,6 @@ class SessionDrawing(QObject):
 
     # ------------------------------------------------------------------ session events
     def _on_session_dataset_changed(self, dataset) -> None:
-        labels = getattr(dataset, "labels", None)
-        self._truth_colors = colors_mod.label_colors(labels) if labels is not None else None
         self._drawn_colors_key = _UNKNOWN
         self._dirty = True
 
@@ -121,7 +117,7 @@ class SessionDrawing(QObject):
         self._dirty = True
 
     def _on_session_history_changed(self) -> None:
-        self.likelihood_view.clear()
+        self.likelihood_view.reset()
         for snapshot in self.session.history:
             self.likelihood_view.append(snapshot)
         self.likelihood_view.set_converged(None)
@@ -162,9 +158,10 @@ class SessionDrawing(QObject):
         snap = self.session.shown.snapshot
         if index < 0 or snap is None:
             self.hover_text = ""
+            self.data_view.show_point_readout("")
             return
         self.hover_text = self.point_text(index, snap.params)
-        QToolTip.showText(QCursor.pos(), self.hover_text, self.data_view)
+        self.data_view.show_point_readout(self.hover_text)
 
     def point_text(self, index: int, params) -> str:
         """Text naming point ``index`` and its responsibilities γ_nk under ``params``."""
@@ -228,25 +225,34 @@ class SessionDrawing(QObject):
 
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
         mode = self.panel.color_mode()
-        if mode == "truth" and self._truth_colors is not None:
-            self._set_colors(("truth", id(self._truth_colors)), self._truth_colors, self._truth_colors)
-            return
-        mode = "blend" if mode == "truth" else mode
+        labels = getattr(self.session.dataset, "labels", None)
         palette = self.palette
-        if gamma is None or gamma.shape[1] != len(palette):
-            self._set_colors(("none",), None, None)
+        fitted = gamma is not None and gamma.shape[1] == len(palette)
+        if mode == "truth" and labels is not None:
+            # each true class in the colour of the component it matches, named in the legend
+            key = ("truth", id(gamma) if fitted else None, id(palette))
+            work = (lambda cancel: colors_mod.true_label_colours(labels, palette, gamma.argmax(axis=1))) \
+                if fitted else (lambda cancel: colors_mod.true_label_colours(labels))
+        elif not fitted:
+            self._set_colors(("none",), None, None, None)
             return
-        key = ("gamma", id(gamma), mode, id(palette))
+        else:
+            mode = "blend" if mode == "truth" else mode
+            key = ("gamma", id(gamma), mode, id(palette))
+            work = lambda cancel: point_colors(gamma, palette, mode)  # noqa: E731
         if self._ready is not None and self._ready[0] == key:
-            self._set_colors(key, self._ready[1], self._ready[2])
+            self._set_colors(*self._ready)
         elif key != self._pending_key:
             self._pending_key = key
             self.session.runner.start(
-                "colors", lambda cancel: point_colors(gamma, palette, mode),
+                "colors", work,
                 on_finished=lambda colors: self._on_colors_packed(key, (gamma, palette), colors))
 
-    def _on_colors_packed(self, key: tuple, sources: tuple, colors: np.ndarray) -> None:
-        self._ready = (key, sources, colors)
+    def _on_colors_packed(self, key: tuple, sources: tuple, colors) -> None:
+        legend = None
+        if isinstance(colors, colors_mod.LabelColours):
+            legend, colors = colors, colors.rgba
+        self._ready = (key, sources, colors, legend)
         if self._pending_key == key:
             self._pending_key = None
         self._dirty = True
@@ -255,10 +261,14 @@ class SessionDrawing(QObject):
         """Whether the points show the colours of the shown state (none being packed)."""
         return self._pending_key is None
 
-    def _set_colors(self, key: tuple, sources: object, colors: np.ndarray | None) -> None:
+    def _set_colors(self, key: tuple, sources: object, colors: np.ndarray | None, legend) -> None:
         if key != self._drawn_colors_key:
             self._drawn_colors_key, self._drawn_colors = key, sources
             self.data_view.set_colors(colors)
+            if legend is None:
+                self.data_view.set_class_legend(None)
+            else:
+                self.data_view.set_class_legend(legend.names, legend.rgb)
 
     def status_text(self, snap: Snapshot) -> str:
         """The status line for ``snap``: where EM is, the log-likelihood, Δ, the run state."""

@@ -15,16 +15,9 @@ from gmm_studio.core.generate import adjusted_rand_index
 from gmm_studio.core.geometry import ellipse_outline
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
-from gmm_studio.ui.likelihood_view import LikelihoodView
 
 TIMEOUT = 30_000
 LONG = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=60)
-#: The likelihood view's clear() removed its curves from the plot (PlotWidget forwards clear to
-#: PlotItem); the "views" branch fixes it (reset()).  Until that lands a second fit has no curve.
-CURVE_FIX = pytest.mark.xfail(not hasattr(LikelihoodView, "reset"), strict=True,
-                              reason="the likelihood view's clear() bug, fixed on the views branch")
-
-
 @pytest.fixture
 def messages(monkeypatch):
     shown = []
@@ -177,8 +170,7 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
         assert not p.run_button.isEnabled() and "Resume continues" in p.run_button.toolTip()
         assert "paused" in w.status_label.text()
     assert_ellipses_are(w, w.history()[-1].params)
-    if hasattr(LikelihoodView, "reset"):  # see CURVE_FIX
-        assert drawn_half_steps(w) == 6
+    assert drawn_half_steps(w) == 6
 
     # E, Stop, then Step M: that iteration's M, never the E again
     click(qtbot, p.step_e_button)
@@ -205,7 +197,6 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
     assert_disabled_ones_say_why(w)
 
 
-@CURVE_FIX
 def test_a_second_fit_after_reset_draws_its_curve(make_window, blobs, qtbot):
     w = make_window(dataset=blobs(), settings=LONG)
     for _ in range(2):

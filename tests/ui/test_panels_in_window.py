@@ -71,18 +71,25 @@ def test_colours_stay_with_their_components_across_re_runs(window, qtbot):
     np.testing.assert_allclose(a, b, atol=0.05)
 
 
-def test_points_can_be_coloured_by_the_true_labels(window, monkeypatch):
+def test_points_can_be_coloured_by_the_true_labels_matched_to_the_fit(window, qtbot, monkeypatch):
     labels = np.asarray(window.dataset.labels).astype(str)  # the demo keeps its generating labels
+    window.panel.set_settings(FitSettings(n_components=4, init_params="kmeans", seed=0))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        window.run_fit()
     window.redraw()
     given = []
     monkeypatch.setattr(window.data_view, "set_colors", given.append)
     combo = window.panel.color_combo
     combo.setCurrentIndex(combo.findData("truth"))
     window.redraw()
+    qtbot.waitUntil(window.drawing.colors_up_to_date, timeout=TIMEOUT)
+    window.redraw()
     colors = given[-1]
     for label in np.unique(labels):  # one colour per true label, distinct between labels
         assert len(np.unique(colors[labels == label], axis=0)) == 1
     assert len(np.unique(colors, axis=0)) == len(np.unique(labels))
+    legend = " ".join(window.data_view.legend_texts())
+    assert all(f"(component {k})" in legend for k in (1, 2, 3, 4))  # each class named with its match
 
 
 def test_truth_colouring_is_offered_only_with_a_label_column(window):
