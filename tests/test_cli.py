@@ -405,9 +405,16 @@ def test_output_through_a_symlink_writes_its_target(tmp_path, capsys):
     assert link.is_symlink() and len(_rows(target)) == 20
 
 
+def _limit_memory() -> None:
+    import resource
+
+    # Were the refusal of /dev/zero broken, the child would read zeros until the limit.
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
 def _run_cli(*argv, timeout=60):
     return subprocess.run([sys.executable, "-c", RUN_MAIN, *argv], env=_env(), capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, preexec_fn=_limit_memory)
 
 
 def test_a_fifo_or_device_as_data_is_refused_without_blocking(tmp_path):
