@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--init", dest="init_params", default="kmeans",
                      choices=("kmeans", "k-means++", "random", "random_from_data"),
                      help="initialisation (default kmeans)")
+    fit.add_argument("--algorithm", choices=("em", "kmeans"), default="em",
+                     help="em (a Gaussian mixture, default) or kmeans (Lloyd's K-means: hard "
+                          "assignments; the model file holds its centres as a spherical mixture)")
     fit.add_argument("--out", metavar="MODEL.json", help="write the fitted model as JSON")
     fit.add_argument("--assignments", metavar="POINTS.csv",
                      help="write each row's component, responsibilities and uncertainty")
@@ -290,9 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=_column_list,
                         help="comma-separated columns to use (default: every numeric column "
-                             "except the label column)")
+                             "except row indexes, constant columns and the label column; a "
+                             "note on stderr names what was left out)")
     parser.add_argument("--label-column", metavar="NAME",
-                        help="column of known classes: excluded from the fit, compared by ARI")
+                        help="column of known classes: excluded from the fit, compared by ARI "
+                             "(default: a column named label, class, species, ... or a lone "
+                             "text column)")
     parser.add_argument("--standardize", action="store_true",
                         help="scale every column to mean 0 and standard deviation 1 first")
     parser.add_argument("--missing", choices=("drop", "impute"), default="drop",
@@ -329,35 +335,38 @@ class _Warnings:
                 print(f"warning: {text}", file=self.stream)
 
 
-def _load(args: argparse.Namespace):
-    from gmm_studio.core.dataio import ImportOptions, load_dataset
+def _load(args: argparse.Namespace, err: TextIO):
+    """Read the data as the import dialog would by default; say on ``err`` what was left out."""
+    from gmm_studio.core.dataio import ImportOptions, prepare_dataset, read_table, scale_warning, suggest_import
 
+    table = read_table(args.data)
     options = ImportOptions(
         columns=args.columns, label_column=args.label_column, missing=args.missing,
         standardize=args.standardize,
     )
-    return load_dataset(args.data, options)
-
-
-#: Column names that usually hold classes rather than measurements.
-_LABEL_NAMES = frozenset({"label", "labels", "class", "cluster", "target", "species"})
+    suggestion = suggest_import(table, args.label_column)
+    suggested = args.columns is None and bool(suggestion.features)  # (with none, prepare_dataset says why)
+    if suggested:
+        options = suggestion.options(args.missing, args.standardize)
+    dataset = prepare_dataset(table, options)
+    if suggested and suggestion.excluded:
+        print(f"note: {suggestion.notice()}; choose with --columns and --label-column", file=err)
+    if not args.standardize and (warning := scale_warning(table, dataset.columns)):
+        print(f"warning: {warning} Pass --standardize.", file=err)
+    return dataset
 
 
 def _check_files(args: argparse.Namespace, *outputs: str) -> None:
-    """Refuse an unreadable DATA or unusable outputs before any work rather than after it.
+    """Refuse a missing DATA or unusable outputs before any work rather than after it.
 
-    ``outputs`` are option names (``"--out"``); the unset ones are skipped.
+    ``outputs`` are option names (``"--out"``); the unset ones are skipped.  (Data
+    that is not a regular file, a FIFO or /dev/zero, is refused by the loader.)
     """
     from gmm_studio.core.export import check_output_paths
 
     data = getattr(args, "data", None)
-    if data is not None:
-        if not os.path.exists(data):
-            raise UsageError(f"{data}: no such file")
-        if not os.path.isfile(data):
-            # A FIFO would block and /dev/zero never end: only regular files are data.
-            kind = "a folder" if os.path.isdir(data) else "not a regular file (a device or a pipe)"
-            raise UsageError(f"{data}: is {kind}; give a data file")
+    if data is not None and not os.path.exists(data):
+        raise UsageError(f"{data}: no such file")
     chosen = [(name, getattr(args, name.lstrip("-").replace("-", "_"))) for name in outputs]
     check_output_paths([(name, path) for name, path in chosen if path],
                        [("the data file", data)] if data is not None else ())
@@ -371,6 +380,7 @@ def _vector(values: np.ndarray) -> str:
 
 
 def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from gmm_studio.core.dataio import LABEL_NAMES
     from gmm_studio.core.export import (
         save_model_json,
         write_assignments_csv,
@@ -380,13 +390,15 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from gmm_studio.core.mixture import GaussianMixture
 
     _check_files(args, "--out", "--assignments", "--history")
-    dataset = _load(args)
+    dataset = _load(args, err)
     x = dataset.values
-    if args.label_column is None:
-        suspects = [c for c in dataset.columns if c.strip().lower() in _LABEL_NAMES]
+    if dataset.label_column is None:
+        suspects = [c for c in dataset.columns if c.strip().lower() in LABEL_NAMES]
         for name in suspects:
             print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
                   f"pass --label-column {name} to compare with it instead", file=err)
+    if args.algorithm == "kmeans":
+        return _fit_kmeans(args, dataset, out, err)
     gm = GaussianMixture(
         args.k, covariance_type=args.covariance, tol=args.tol, reg_covar=args.reg_covar,
         max_iter=args.max_iter, n_init=args.n_init, init_params=args.init_params,
@@ -418,14 +430,14 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ari = None
     if dataset.labels is not None:
         ari = adjusted_rand_index(dataset.labels, labels)
-        print(f"ARI vs {args.label_column}: {ari:.4f}", file=out)
+        print(f"ARI vs {dataset.label_column}: {ari:.4f}", file=out)
 
     if args.out:
         settings = {
             "data": os.path.abspath(args.data), "n_components": args.k,
             "covariance_type": args.covariance, "tol": args.tol, "reg_covar": args.reg_covar,
             "max_iter": args.max_iter, "n_init": args.n_init, "init_params": args.init_params,
-            "seed": args.seed, "label_column": args.label_column, "standardize": args.standardize,
+            "seed": args.seed, "label_column": dataset.label_column, "standardize": args.standardize,
             "missing": args.missing,
         }
         if ari is not None:
@@ -443,6 +455,52 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wrote assignments: {args.assignments}", file=out)
     if args.history:
         write_history_csv(args.history, gm.restarts_)
+        print(f"wrote history: {args.history}", file=out)
+    return 0
+
+
+def _fit_kmeans(args: argparse.Namespace, dataset, out: TextIO, err: TextIO) -> int:
+    """``fit --algorithm kmeans``: Lloyd's K-means, reported and written like an EM fit."""
+    from gmm_studio.core.export import save_model_json, write_assignments_csv, write_history_csv
+    from gmm_studio.core.generate import adjusted_rand_index
+    from gmm_studio.core.kmeans import kmeans_fit
+
+    if args.covariance != "full":
+        print("warning: --covariance is ignored by --algorithm kmeans (its clusters are "
+              "spheres)", file=err)
+    x = dataset.values
+    result = kmeans_fit(x, args.k, init=args.init_params, n_init=args.n_init,
+                        max_iter=args.max_iter, tol=args.tol, random_state=args.seed)
+    for event in result.events:
+        print(f"warning: {_one_line(event.message)}", file=err)
+    n, d = x.shape
+    print(f"data: {dataset.source}  N={n}  D={d}  columns: {', '.join(dataset.columns)}", file=out)
+    print(f"model: K-means  K={args.k}  seed={args.seed}  n_init={args.n_init}", file=out)
+    print(f"iterations: {result.n_iter}  converged: {'yes' if result.converged else 'no'}", file=out)
+    print(f"within-cluster sum of squares: {result.inertia:.6g}", file=out)
+    counts = np.bincount(result.labels, minlength=args.k)
+    for j in range(args.k):
+        print(f"  cluster {j + 1}: points {counts[j]}  centre {_vector(result.centres[j])}", file=out)
+    settings = {"data": os.path.abspath(args.data), "algorithm": "kmeans", "n_components": args.k,
+                "tol": args.tol, "max_iter": args.max_iter, "n_init": args.n_init,
+                "init_params": args.init_params, "seed": args.seed,
+                "label_column": args.label_column, "standardize": args.standardize,
+                "missing": args.missing, "inertia": result.inertia}
+    if dataset.labels is not None:
+        settings["ari"] = adjusted_rand_index(dataset.labels, result.labels)
+        print(f"ARI vs {args.label_column}: {settings['ari']:.4f}", file=out)
+    if args.out:
+        save_model_json(args.out, result.params, columns=dataset.columns, n_iter=result.n_iter,
+                        converged=result.converged, n_samples=n, settings=settings,
+                        preprocessing={"center": dataset.center, "scale": dataset.scale},
+                        seed=args.seed)
+        print(f"wrote model: {args.out}", file=out)
+    if args.assignments:
+        write_assignments_csv(args.assignments, dataset.original_values(), dataset.columns,
+                              result.responsibilities(), row_index=dataset.row_index)
+        print(f"wrote assignments: {args.assignments}", file=out)
+    if args.history:
+        write_history_csv(args.history, [s for run in result.restarts for s in run])
         print(f"wrote history: {args.history}", file=out)
     return 0
 
@@ -530,7 +588,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         validation_fraction=args.validation, seed=args.seed, tol=args.tol,
         reg_covar=args.reg_covar, max_iter=args.max_iter,
     )
-    dataset = _load(args)
+    dataset = _load(args, err)
     n, d = dataset.values.shape
     with _Warnings(err):
         result = run_sweep(dataset.values, settings, max_workers=args.jobs)

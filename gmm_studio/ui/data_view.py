@@ -7,12 +7,15 @@ curves, mean markers, warning labels); afterwards every redraw only calls ``setD
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 
 from gmm_studio.core.geometry import coverage_of_radius, ellipse_outline
+from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
 
 __all__ = ["DataView", "DEFAULT_RADII"]
@@ -31,9 +34,16 @@ def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
 
 
 def radius_label(radius: float) -> str:
-    """'1σ (39.3 % of each component's mass)'."""
-    sigma = f"{radius:g}σ"
-    return f"{sigma} ellipse: {100 * coverage_of_radius(radius):.1f} % of a component's mass"
+    """'1σ ellipse (39.3 % of mass)': the share of a component's mass inside its ellipse."""
+    return f"{radius:g}σ ellipse ({100 * coverage_of_radius(radius):.1f} % of mass)"
+
+
+class _Readout(pg.TextItem):
+    """The hover read-out; left out of exported figures (it is about the pointer, not the data)."""
+
+    def setExportMode(self, export, opts=None):
+        super().setExportMode(export, opts)
+        self.setOpacity(0.0 if export else 1.0)  # opacity, unlike visibility, needs no memory
 
 
 class DataView(pg.PlotWidget):
@@ -66,6 +76,7 @@ class DataView(pg.PlotWidget):
         self._highlight: int | None = None
         self._flagged: set[int] = set()
         self._n_points = 0
+        self._points2 = np.zeros((0, 2))
         self.means_item = pg.ScatterPlotItem(size=13, pxMode=True)
         self.means_item.setZValue(20)
         self.plot_item.addItem(self.means_item)
@@ -73,11 +84,19 @@ class DataView(pg.PlotWidget):
                                               brush=pg.mkBrush(0, 0, 0))
         self.placed_item.setZValue(21)
         self.plot_item.addItem(self.placed_item)
-        self.legend = self.plot_item.addLegend(offset=(10, 10), labelTextSize="9pt",
-                                               labelTextColor=(30, 30, 30))
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 150))
-        self._legend_samples: list[pg.PlotDataItem] = []
-        self._rebuild_legend(with_truth=False)
+        # Above the data area, never over the points (a floating legend hid a corner of them).
+        self.legend_strip = LegendStrip(self.plot_item, labelTextSize="9pt", labelTextColor=(30, 30, 30))
+        self._class_entries: list[tuple[pg.ScatterPlotItem, str]] = []
+        self._with_truth = False
+        self._rebuild_legend()
+        # The hover read-out: an item in the view, so it stays while the pointer rests on a
+        # point (a QToolTip hides itself after a few seconds and flickers on every move).
+        self.readout = _Readout("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 235),
+                                border=pg.mkPen(120, 120, 120))
+        self.readout.setZValue(40)
+        self.readout.setVisible(False)
+        self.plot_item.addItem(self.readout, ignoreBounds=True)
+        self._hovered: int | None = None
         scene = self.plot_item.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -86,6 +105,8 @@ class DataView(pg.PlotWidget):
     def set_points(self, points2: np.ndarray, axis_titles: tuple[str, str]) -> None:
         """New dataset or projection: positions, axis titles, a range that frames the points."""
         self._n_points = len(points2)
+        self._points2 = np.asarray(points2, dtype=np.float64)
+        self._set_hovered(None)
         self.cloud.set_points(points2)
         self.plot_item.setLabel("bottom", axis_titles[0])
         self.plot_item.setLabel("left", axis_titles[1])
@@ -165,7 +186,6 @@ class DataView(pg.PlotWidget):
             self._labels.append(label)
         self._highlight = None if self._highlight is None or self._highlight >= len(palette) else self._highlight
         self._restyle()
-        self._rebuild_legend(with_truth=bool(self._truth_curves))
 
     def _pen_for(self, k: int, radius_index: int) -> pg.QtGui.QPen:
         width = 2.5 if radius_index == 0 else 1.3
@@ -275,7 +295,8 @@ class DataView(pg.PlotWidget):
                 item.setZValue(5)
                 self.plot_item.addItem(item)
                 self._truth_curves.append(item)
-        self._rebuild_legend(with_truth=means2 is not None)
+        self._with_truth = means2 is not None
+        self._rebuild_legend()
 
     def set_truth_visible(self, visible: bool) -> None:
         for item in self._truth_curves:
@@ -285,25 +306,35 @@ class DataView(pg.PlotWidget):
         self.placed_item.setData(pos=np.asarray(points2, dtype=np.float64).reshape(-1, 2))
 
     # ------------------------------------------------------------------ legend
-    def _rebuild_legend(self, with_truth: bool) -> None:
-        self.legend.clear()
-        self._legend_samples = []
+    def set_class_legend(self, names: Sequence[str] | None, rgb: np.ndarray | None = None) -> None:
+        """Name the colours of the points in the legend: one dot per label class (None: none).
+
+        ``names`` and ``rgb`` (``(C, 3)`` in [0, 1]) come from
+        :func:`gmm_studio.ui.colors.true_label_colours`, whose colours the points are drawn in.
+        """
+        self._class_entries = []
+        for name, colour in zip(names or (), np.asarray(rgb if rgb is not None else [], dtype=float)):
+            sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(_qcolor(colour)))
+            self._class_entries.append((sample, str(name)))
+        self._rebuild_legend()
+
+    def _rebuild_legend(self) -> None:
+        entries: list[tuple[pg.GraphicsObject, str]] = []
         for r, radius in enumerate(self._radii):
             style = Qt.PenStyle.SolidLine if r == 0 else Qt.PenStyle.DashLine
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(40, 40, 40), width=2.5 if r == 0 else 1.3,
                                                   style=style))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, radius_label(radius))
-        if with_truth:
+            entries.append((sample, radius_label(radius)))
+        if self._with_truth:
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(0, 0, 0), width=1.2, style=Qt.PenStyle.DotLine))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, f"true mixture that made the data ({self._radii[0]:g}σ, dotted)")
+            entries.append((sample, "true mixture (dotted)"))
         warn = pg.PlotDataItem(pen=pg.mkPen(_WARNING, width=2, style=Qt.PenStyle.DashLine))
-        self._legend_samples.append(warn)
-        self.legend.addItem(warn, "collapsed / empty component")
+        entries.append((warn, "collapsed / empty"))
+        self.legend_strip.set_groups([entries, self._class_entries])
 
     def legend_texts(self) -> list[str]:
-        return [label.text for _, label in self.legend.items]
+        """The legend's entries, in order."""
+        return self.legend_strip.texts()
 
     # ------------------------------------------------------------------ mouse
     def data_point(self, scene_pos: QPointF) -> tuple[float, float] | None:
@@ -314,15 +345,49 @@ class DataView(pg.PlotWidget):
         return float(p.x()), float(p.y())
 
     def hover_at(self, x: float, y: float) -> int | None:
-        """The point near (x, y) in data coordinates; emits ``point_hovered``."""
+        """The point near (x, y) in data coordinates; emits ``point_hovered``.
+
+        Leaving every point hides the read-out; resting on the same point keeps it.
+        """
         index = self.cloud.nearest_point(x, y, max_pixels=6)
+        self._set_hovered(index)
         self.point_hovered.emit(-1 if index is None else int(index))
         return index
+
+    def show_point_readout(self, text: str) -> None:
+        """Show ``text`` beside the hovered point until the pointer leaves it.
+
+        Call it from a ``point_hovered`` slot (the window knows what to say about a point).
+        The read-out sits on the side of the point that faces the middle of the view, so it
+        is not cut off at an edge.
+        """
+        if self._hovered is None or not text:
+            self.readout.setVisible(False)
+            return
+        x, y = self._points2[self._hovered]
+        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
+        # anchor (0, 1): text above-right of the point; flip towards the middle near the edges.
+        self.readout.setAnchor((0.0 if x < 0.5 * (x0 + x1) else 1.0, 1.0 if y < 0.5 * (y0 + y1) else 0.0))
+        self.readout.setText(text)
+        self.readout.setPos(float(x), float(y))
+        self.readout.setVisible(True)
+
+    @property
+    def hovered_point(self) -> int | None:
+        """The index of the point under the pointer, or None."""
+        return self._hovered
+
+    def _set_hovered(self, index: int | None) -> None:
+        if index != self._hovered:
+            self._hovered = index
+            if index is None:
+                self.readout.setVisible(False)
 
     @Slot(object)
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         xy = self.data_point(scene_pos)
         if xy is None:
+            self._set_hovered(None)
             self.point_hovered.emit(-1)
             return
         self.hover_at(*xy)

@@ -802,37 +802,11 @@ class FileActions(QObject):
 
     def export_figure(self, path: str, kind: str | None = None) -> bool:
         """The data view as PNG (twice the on-screen size) or SVG, written atomically."""
-        import pyqtgraph.exporters as exporters
-
-        kind = (kind or os.path.splitext(path)[1].lstrip(".")).lower()
+        from gmm_studio.ui.figure_export import write_figure
 
         def write() -> None:
             self.window.redraw()  # draw what is shown now, not 33 ms ago
-            item = self._plot_item()
-            if kind == "svg":
-                try:
-                    data = exporters.SVGExporter(item).export(toBytes=True)
-                except (ValueError, IndexError):
-                    # pyqtgraph 0.14's SVG post-processing cannot parse the closing 'Z' that
-                    # Qt 6's QSvgGenerator writes for closed paths; let Qt write the SVG itself.
-                    data = _scene_svg(item)
-                if isinstance(data, str):
-                    data = data.encode("utf-8")
-            elif kind == "png":
-                exporter = exporters.ImageExporter(item)
-                width = int(max(item.sceneBoundingRect().width(), 200) * 2)
-                exporter.parameters()["width"] = width
-                image = exporter.export(toBytes=True)
-                buffer = QByteArray()
-                device = QBuffer(buffer)
-                device.open(QIODevice.OpenModeFlag.WriteOnly)
-                if not image.save(device, "PNG"):
-                    raise ValueError("The figure could not be encoded as PNG.")
-                device.close()
-                data = bytes(buffer.data())
-            else:
-                raise ValueError(f"Unknown figure format {kind!r}; choose PNG or SVG.")
-            atomic_write_bytes(path, bytes(data))
+            write_figure(self._plot_item(), path, kind)
 
         return self._export(path, write)
 
@@ -869,31 +843,6 @@ class FileActions(QObject):
         self.truth_label.setText("")
         self.truth_label.setVisible(False)
         self.update_actions()
-
-
-def _scene_svg(item) -> bytes:
-    """The scene area of ``item`` as SVG, drawn by Qt's own ``QSvgGenerator``.  GUI thread."""
-    from PySide6.QtCore import QRectF, QSize
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-
-    rect = item.sceneBoundingRect()
-    buffer = QByteArray()
-    device = QBuffer(buffer)
-    device.open(QIODevice.OpenModeFlag.WriteOnly)
-    generator = QSvgGenerator()
-    generator.setOutputDevice(device)
-    generator.setSize(QSize(int(rect.width()), int(rect.height())))
-    generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-    generator.setTitle("GMM Studio data view")
-    painter = QPainter(generator)
-    try:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        item.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-    finally:
-        painter.end()
-    device.close()
-    return bytes(buffer.data())
 
 
 def _same_standardization(a, b) -> bool:

@@ -116,19 +116,34 @@ class Rasteriser:
 
         The image has ``height`` rows and ``width`` columns; row 0 is the top of the view
         (``y_range[1]``), column 0 its left (``x_range[0]``). Points up to ``radius`` pixels
-        outside still show their rim. Internally the owner map is padded by ``2 * radius`` on
-        every side, so no footprint pixel of those points wraps into the next row. Costs about
-        what one full splat of all footprints did (~0.1 s at 1e6 points); runs once per view.
+        outside still show their rim. Costs about what one full splat of all footprints did
+        (~0.1 s at 1e6 points); runs once per view.
         """
-        width, height, r = max(int(width), 0), max(int(height), 0), int(radius)
-        pad = 2 * r
+        width, height = max(int(width), 0), max(int(height), 0)
         self._shape = (height, width)
+        self._pixels, self._owners = self._cover(x_range, y_range, width, height, int(radius))
+
+    def render_view(self, x_range: tuple[float, float], y_range: tuple[float, float],
+                    width: int, height: int, radius: int) -> np.ndarray:
+        """The ``(height, width)`` image of another view (an export), leaving this view as it is."""
+        width, height = max(int(width), 0), max(int(height), 0)
+        pixels, owners = self._cover(x_range, y_range, width, height, int(radius))
+        img = np.zeros(height * width, dtype=np.uint32)
+        img[pixels] = self._colors[owners]
+        return img.reshape(height, width)
+
+    def _cover(self, x_range, y_range, width: int, height: int, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices of the covered pixels and the point on top of each (see set_view).
+
+        Internally the owner map is padded by ``2 * r`` on every side, so no footprint pixel of
+        the points just outside wraps into the next row.
+        """
+        pad = 2 * r
         wp = width + 2 * pad
         x0, x1 = x_range
         y0, y1 = y_range
         if width == 0 or height == 0 or self.n == 0 or not (x1 > x0 and y1 > y0):
-            self._pixels, self._owners = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int32)
-            return
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int32)
         # Pixel coordinates as floats first: casting far-off points (deep zoom) to int would
         # overflow. floor() puts a point in the pixel whose area contains it.
         fx = (self._x - x0) * (width / (x1 - x0))
@@ -154,8 +169,8 @@ class Rasteriser:
             for off in offsets:  # centre last (see _footprint): no point hides entirely
                 owner[centre + off] = ids
         owner = owner.reshape(height + 2 * pad, wp)[pad : pad + height, pad : pad + width].ravel()
-        self._pixels = np.flatnonzero(owner >= 0)
-        self._owners = owner[self._pixels]
+        pixels = np.flatnonzero(owner >= 0)
+        return pixels, owner[pixels]
 
     @property
     def has_view(self) -> bool:
@@ -221,6 +236,9 @@ class _RasterItem(pg.GraphicsObject):
         return (b[0], b[2]) if ax == 0 else (b[1], b[3])
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if self._exportOpts is not False:
+            self._paint_for_export(painter)
+            return
         if self._qimage is None:
             return
         # Blit in device coordinates: the image was made at device resolution with row 0 at the
@@ -230,6 +248,29 @@ class _RasterItem(pg.GraphicsObject):
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(target, self._qimage)
+        painter.restore()
+
+    def _paint_for_export(self, painter: QtGui.QPainter) -> None:
+        """Rasterise afresh at the output's resolution (a PNG at 2x, the image inside an SVG).
+
+        Covers the same data rect as on screen, so the dots sit exactly where the axes say.
+        """
+        if self._rect.isEmpty():
+            return
+        target = painter.transform().mapRect(self._rect)
+        scale = max(painter.device().devicePixelRatioF(), float(self._exportOpts.get("raster_scale", 1.0)))
+        width, height = int(round(target.width() * scale)), int(round(target.height() * scale))
+        r = self._rect
+        array = self._cloud.render_export(
+            (r.left(), r.right()), (r.top(), r.bottom()), width, height, scale)
+        if array.size == 0:
+            return
+        image = QtGui.QImage(array.data, width, height, 4 * width,
+                             QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(target, image)
         painter.restore()
 
     def itemChange(self, change, value):
@@ -418,6 +459,16 @@ class PointCloud:
         """
         self._vb.prepareForPaint()  # settle pending auto-range and the view matrix
         self._rasterise_if_view_changed(force=True)
+
+    def render_export(self, x_range: tuple[float, float], y_range: tuple[float, float],
+                      width: int, height: int, scale: float) -> np.ndarray:
+        """The points of a data rect as a ``(height, width)`` ARGB32 image for a figure. GUI thread.
+
+        ``scale`` is output pixels per screen pixel: dots grow with it, so the figure looks
+        like the screen, only sharper. The on-screen raster is left as it is.
+        """
+        return self._raster.render_view(x_range, y_range, width, height,
+                                        dot_radius_for(self._raster.n, scale))
 
     # ------------------------------------------------------------------------------ internals
     def _current_view_key(self) -> tuple:

@@ -277,6 +277,22 @@ def test_rasteriser_matches_painting_the_points_in_order(radius):
     np.testing.assert_array_equal(raster.render(), _painted(xy, packed[::-1], *view, radius))
 
 
+def test_render_view_draws_another_view_and_leaves_the_shown_one():
+    # What a figure export uses: a larger image of the same data, without disturbing the screen.
+    rng = np.random.default_rng(7)
+    xy = rng.normal(0.0, 1.0, (2000, 2))
+    packed = (0xFF000000 | rng.integers(0, 1 << 24, 2000)).astype(np.uint32)
+    raster = Rasteriser()
+    raster.set_points(xy)
+    raster.set_colors(packed)
+    shown = ((-1.5, 2.5), (-2.0, 1.0), 60, 45)
+    raster.set_view(*shown, radius=1)
+    before = raster.render()
+    big = ((-1.5, 2.5), (-2.0, 1.0), 120, 90)
+    np.testing.assert_array_equal(raster.render_view(*big, radius=2), _painted(xy, packed, *big, 2))
+    np.testing.assert_array_equal(raster.render(), before)
+
+
 def test_premultiplied_packing():
     packed = pack_argb32_premultiplied(np.array([[255, 128, 0, 255], [200, 100, 50, 0]], np.uint8))
     assert packed[0] == 0xFFFF8000
