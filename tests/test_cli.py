@@ -463,6 +463,12 @@ def test_generate_one_dimensional_data_and_truth(tmp_path, capsys):
     x = np.array([[float(r["x1"])] for r in rows])
     assert model.metadata["log_likelihood"] == pytest.approx(
         EMData(x, "full").mean_log_likelihood(model.params), rel=1e-12)
+    # and the 1-D file fits and sweeps like any other
+    assert main(["fit", str(out), "-k", "2", "--label-column", "label"]) == 0
+    assert "ARI vs label: 1.0000" in capsys.readouterr().out
+    assert main(["sweep", str(out), "--label-column", "label", "--k", "1-3", "--n-init", "1",
+                 "--jobs", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("best: K=2 ")
 
 
 def test_generate_streams_so_memory_does_not_grow_with_n(tmp_path, capsys, monkeypatch):
