@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--k", type=_int_in(1, MAX_COMPONENTS), default=3,
                      help=f"number of components, 1 to {MAX_COMPONENTS} (default 3)")
     gen.add_argument("--n", type=_int_in(1, MAX_SAMPLES), default=1000,
-                     help=f"number of points, K to {MAX_SAMPLES:,} (1e8); 1e6 is accepted "
+                     help=f"number of points, K to {MAX_SAMPLES:,}; may be written 1e6 "
                           "(default 1000)")
     gen.add_argument("--dim", type=_int_in(MIN_FEATURES, MAX_FEATURES), default=2,
                      help=f"dimension D, {MIN_FEATURES} to {MAX_FEATURES} (default 2); in 1-D "

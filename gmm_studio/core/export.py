@@ -84,6 +84,7 @@ from gmm_studio.core.params import (
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_JSON_DEPTH",
     "ExportError",
     "LoadedModel",
     "ModelFileError",
@@ -123,6 +124,13 @@ FORMAT_VERSION = 1
 _CONSISTENCY_RTOL = 1e-8
 #: How far the weights may sum from one (rounding by hand-editing tools included).
 _WEIGHT_SUM_TOL = 1e-6
+#: Deepest nesting of arrays and objects a model file may have.  A model needs 4 (the
+#: file's object holding covariances of shape (K, D, D)); free-form ``settings`` get room.
+MAX_JSON_DEPTH = 32
+#: Integer literals with more digits are read as floats: ``int()`` of a huge literal is
+#: slow (and refused beyond 4300 digits), and as a float it is simply too large (inf),
+#: which the loader's checks report by name.
+_MAX_INT_DIGITS = 20
 
 
 class ExportError(OSError, ValueError):
@@ -135,7 +143,13 @@ class ExportError(OSError, ValueError):
 
 
 class ModelFileError(ValueError):
-    """A model file cannot be used; the message names what is wrong."""
+    """A model file cannot be used; the message names what is wrong.
+
+    :func:`load_model_json` raises only this, whatever the file holds (not JSON,
+    nesting deeper than :data:`MAX_JSON_DEPTH`, numbers too large for a float,
+    wrong types or shapes, a FIFO or device instead of a file), so the window and
+    the command line can show the message instead of a traceback.
+    """
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -749,7 +763,8 @@ def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
     if doc is None or _nesting_depth(doc) > MAX_JSON_DEPTH:
         raise ModelFileError(
             f"{name} nests arrays or objects more than {MAX_JSON_DEPTH} deep; a GMM Studio "
-            "model needs at most 3 (a stack of covariance matrices). It is not a model file."
+            "model needs 4 (its object holding a stack of covariance matrices). It is not a "
+            "model file."
         )
     if not isinstance(doc, dict):
         raise ModelFileError(f"{name} is JSON but not a GMM Studio model (expected an object).")
@@ -757,15 +772,6 @@ def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
         return _parse_model(doc)
     except ModelFileError as exc:
         raise ModelFileError(f"{name}: {exc}") from None
-
-
-#: Deepest nesting of arrays and objects a model file may have.  A model needs 3
-#: (covariances of shape (K, D, D)); free-form ``settings`` get some room.
-MAX_JSON_DEPTH = 32
-#: Integer literals with more digits are read as floats: ``int()`` of a huge literal is
-#: slow (and refused beyond 4300 digits), and as a float it is simply too large (inf),
-#: which the checks below report by name.
-_MAX_INT_DIGITS = 20
 
 
 def _parse_int_literal(text: str) -> int | float:
