@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gmm_studio.core.em import EMData, Snapshot, em_steps
+from gmm_studio.core import restarts
 from gmm_studio.core.geometry import match_colors, permute_params
-from gmm_studio.core.init import initialize, params_from_means, reseed_component
 from gmm_studio.core.params import MixtureParams
-from gmm_studio.core.settings import CLICK_INIT, FitSettings
+from gmm_studio.core.settings import FitSettings
 
 __all__ = ["FitPlan", "best_restart", "fit_work", "restart_rng"]
 
@@ -30,17 +30,11 @@ def restart_rng(seed: int, restart: int) -> np.random.Generator:
 
 
 def best_restart(finals: dict[int, Snapshot]) -> int | None:
-    """The restart to keep, from each restart's final snapshot; None when none is usable.
-
-    The one place the session chooses among ``n_init`` restarts, with the estimator's rule
-    (``core/restarts.py`` on the sklearn branch, to be called here once it is on main): a
-    final state with a fatal event is not usable; clean restarts beat those with a collapsed
-    or empty component (whose likelihood means nothing); then the highest log-likelihood wins,
-    ties going to the earlier restart.
-    """
-    ranked = [(not s.events, s.log_likelihood if np.isfinite(s.log_likelihood) else -np.inf, -r)
-              for r, s in finals.items() if not any(e.fatal for e in s.events)]
-    return -max(ranked)[2] if ranked else None
+    """The restart to keep, from each restart's final snapshot (keyed by restart index);
+    None when none is usable.  The rule is the estimator's: :func:`gmm_studio.core.restarts.best_restart`."""
+    keys = list(finals)
+    best = restarts.best_restart([finals[key] for key in keys])
+    return None if best is None else keys[best]
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,18 +87,23 @@ class FitPlan:
 
 def _initial(plan: FitPlan, restart: int, reference: np.ndarray | None) -> MixtureParams:
     s = plan.settings
-    rng = restart_rng(s.seed, restart)
+    start = None
     if restart == plan.restart and plan.start == "params":
-        return plan.params
-    if restart == plan.restart and plan.start == "means":
-        return params_from_means(plan.data, plan.x, plan.means, s.reg_covar)
-    if restart == plan.restart and plan.start == "reseed":
-        return reseed_component(plan.data, plan.x, plan.params, plan.reseed, rng)
-    method = "kmeans" if s.init_params == CLICK_INIT else s.init_params
-    params = initialize(plan.data, plan.x, s.n_components, method, rng, s.reg_covar)
-    if reference is not None and reference.shape[1:] == params.means.shape[1:]:
-        params = permute_params(params, match_colors(reference, params.means))
-    return params
+        start = restarts.Start.from_params(plan.params)
+    elif restart == plan.restart and plan.start == "means":
+        start = restarts.Start.from_means(plan.means)
+    elif restart == plan.restart and plan.start == "reseed":
+        start = restarts.Start.reseed(plan.params, plan.reseed)
+
+    def arrange(_restart: int, params: MixtureParams) -> MixtureParams:
+        if reference is not None and reference.shape[1:] == params.means.shape[1:]:
+            return permute_params(params, match_colors(reference, params.means))
+        return params
+
+    # restarts.initial_params follows ``start`` for "restart 0"; here that is this task's first.
+    index = 0 if start is not None else restart
+    return restarts.initial_params(plan.data, plan.x, restarts.RestartPolicy.from_settings(s),
+                                   index, restart_rng(s.seed, restart), start, arrange)
 
 
 def fit_work(plan: FitPlan) -> Callable[[threading.Event], Iterator[Snapshot]]:
