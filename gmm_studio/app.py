@@ -140,7 +140,7 @@ def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
 
     Returns 0 when the picture was written (after a timeout it is still written, with 1).
     """
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from gmm_studio.ui.control_panel import SPEED_MAX
 
@@ -157,6 +157,10 @@ def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
     window.run_fit()
     if window.is_fitting():
         loop.exec()
+    # the points' colours are packed on the runner: wait for the last ones before the picture
+    window.redraw()
+    while not window.drawing.colors_up_to_date() and timer.isActive():
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     window.redraw()
     window.data_view.cloud.refresh()
     ok = window.grab().save(path)
