@@ -1,0 +1,221 @@
+"""Direct manipulation in the plane: drag a component's mean marker or an axis handle of its ellipse.
+
+:class:`ComponentHandles` owns the mean markers (the data view styles them) and two square
+handles per component at the tips of the principal axes of its first (1σ) ellipse.  Dragging a
+mean moves the component; dragging a handle sets that axis's length to the pointer's distance
+and turns it towards the pointer (:func:`gmm_studio.core.editing.drag_axis` applies the
+covariance type's constraint: diag cannot rotate, spherical stays round).  A press that does not
+hit a marker or handle falls through to the plot, which pans as before.  GUI thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from superqt.utils import QSignalThrottler
+
+from gmm_studio.core.editing import drag_axis, principal_axes
+
+__all__ = ["ComponentHandles", "EDIT_TIPS", "THROTTLE_MS"]
+
+#: ``component_dragged`` is emitted at most every this many ms (about 30 a second): the window
+#: recomputes responsibilities, the density and the log-likelihood on each.
+THROTTLE_MS = 33
+
+#: What dragging does, per covariance type (shown as the handles' tooltip).
+EDIT_TIPS = {
+    "full": "Drag to stretch and turn this axis of the ellipse.",
+    "tied": "Tied covariance: every component shares one shape, so reshaping this one reshapes them all.",
+    "diag": "Diagonal covariance: the axes stay parallel to the data axes; drag to stretch, not turn.",
+    "spherical": "Spherical covariance: one radius; drag to grow or shrink the circle.",
+}
+_MEAN_TIP = "Drag to move this component's mean."
+
+
+class _DraggableScatter(pg.ScatterPlotItem):
+    """A scatter whose spots can be dragged; presses beside every spot are left to the plot.
+
+    ``on_drag(phase, index, press, pos)`` is called with phase 'start', 'move' or 'finish',
+    the spot's index, and the press and current pointer positions in data coordinates.
+    """
+
+    def __init__(self, on_drag: Callable[[str, int, np.ndarray, np.ndarray], None], **options) -> None:
+        super().__init__(**options)
+        self._on_drag = on_drag
+        self._index: int | None = None
+        self.draggable = False
+
+    def mouseDragEvent(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or not self.draggable:
+            ev.ignore()
+            return
+        if ev.isStart():
+            spots = self.pointsAt(ev.buttonDownPos())
+            if len(spots) == 0:
+                ev.ignore()  # not on a spot: the view box pans
+                return
+            self._index = int(spots[0].index())
+        elif self._index is None:
+            ev.ignore()
+            return
+        ev.accept()
+        press, pos = ev.buttonDownPos(), ev.pos()
+        phase = "start" if ev.isStart() else "finish" if ev.isFinish() else "move"
+        index = self._index
+        if phase == "finish":
+            self._index = None
+        self._on_drag(phase, index, np.array([press.x(), press.y()]), np.array([pos.x(), pos.y()]))
+
+
+class ComponentHandles(QObject):
+    """Mean markers and axis handles of the components, and the drags on them.
+
+    Signals
+    -------
+    edit_started(int)
+        A drag on component k began.
+    moved(int, object, object)
+        Every pointer move of a drag: k, the mean (2,) and covariance (2, 2) in the plane.
+        The data view redraws k's outline from it.
+    dragged(int, object, object)
+        The same, throttled to one per :data:`THROTTLE_MS`.
+    edit_finished(int, object, object)
+        The drag ended; the final mean and covariance in the plane.
+    """
+
+    edit_started = Signal(int)
+    moved = Signal(int, object, object)
+    dragged = Signal(int, object, object)
+    edit_finished = Signal(int, object, object)
+
+    def __init__(self, plot_item: pg.PlotItem) -> None:
+        super().__init__(plot_item)
+        self.means_item = _DraggableScatter(self._on_means_drag, size=13, pxMode=True,
+                                            hoverable=True, tip=None)
+        self.means_item.setZValue(20)
+        plot_item.addItem(self.means_item)
+        self.axis_item = _DraggableScatter(self._on_axis_drag, size=9, pxMode=True, symbol="s",
+                                           pen=pg.mkPen(40, 40, 40, width=1.2),
+                                           brush=pg.mkBrush(255, 255, 255, 230), hoverable=True)
+        self.axis_item.setZValue(22)
+        plot_item.addItem(self.axis_item)
+        self._covariance_type: str | None = None
+        self._means2 = np.zeros((0, 2))
+        self._covs2 = np.zeros((0, 2, 2))
+        self._radius = 1.0
+        self._axis_spots = np.zeros(0, dtype=np.intp)
+        # (k, what, start mean, start covariance, grab offset) of the drag under way
+        self._drag: tuple[int, object, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._latest: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._throttler = QSignalThrottler(parent=self)
+        self._throttler.setTimeout(THROTTLE_MS)
+        self._throttler.triggered.connect(self._on_throttler_triggered)
+        self.set_editing(None)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def covariance_type(self) -> str | None:
+        """The covariance type whose constraints drags obey; None when editing is off."""
+        return self._covariance_type
+
+    @property
+    def dragging(self) -> int | None:
+        """The component being dragged, or None."""
+        return None if self._drag is None else self._drag[0]
+
+    def dragged_geometry(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The mean and covariance of the component being dragged, as last moved (None: no drag)."""
+        if self._drag is None or self._latest is None:
+            return None
+        return self._latest[1], self._latest[2]
+
+    def set_editing(self, covariance_type: str | None) -> None:
+        """Allow drags under ``covariance_type``'s constraints, or none (None: markers only)."""
+        if covariance_type is not None and covariance_type not in EDIT_TIPS:
+            raise ValueError(f"Unknown covariance type {covariance_type!r}: choose one of "
+                             + ", ".join(EDIT_TIPS) + ".")
+        self._covariance_type = covariance_type
+        editable = covariance_type is not None
+        self.means_item.draggable = self.axis_item.draggable = editable
+        self.means_item.opts["tip"] = (lambda **_: _MEAN_TIP) if editable else None
+        tip = EDIT_TIPS.get(covariance_type or "")
+        self.axis_item.opts["tip"] = (lambda **_: tip) if editable else None
+        self.axis_item.setVisible(editable)
+        if not editable and self._drag is not None:
+            self._end_drag()
+
+    def set_components(self, means2: np.ndarray, covs2: np.ndarray, radius: float) -> None:
+        """The components as drawn; the handles sit on their ``radius``-σ ellipses."""
+        self._means2 = np.array(means2, dtype=np.float64).reshape(-1, 2)
+        self._covs2 = np.array(covs2, dtype=np.float64).reshape(-1, 2, 2)
+        self._radius = float(radius)
+        self._place_handles()
+
+    def handle_positions(self) -> np.ndarray:
+        """``(K, 2, 2)``: the two axis handles of each component, longest axis first."""
+        out = np.empty((len(self._means2), 2, 2))
+        for k, (mean, cov) in enumerate(zip(self._means2, self._covs2)):
+            if np.all(np.isfinite(cov)):
+                lengths, directions = principal_axes(cov)
+                out[k] = mean + self._radius * lengths[:, None] * directions
+            else:
+                out[k] = np.nan
+        return out
+
+    def _place_handles(self) -> None:
+        positions = self.handle_positions().reshape(-1, 2)
+        finite = np.all(np.isfinite(positions), axis=1)
+        self._axis_spots = np.arange(len(positions))[finite]  # spot -> 2·k + axis
+        self.axis_item.setData(pos=positions[finite])
+
+    # ------------------------------------------------------------------ drags
+    def _on_means_drag(self, phase: str, k: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start":
+            self._begin(k, "mean", press)
+        if self._drag is None:
+            return
+        _, _, mean, cov, _ = self._drag
+        self._move(phase, mean + (pos - press), cov)
+
+    def _on_axis_drag(self, phase: str, index: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start":
+            k, axis = divmod(int(self._axis_spots[index]), 2)
+            self._begin(k, axis, press - self.handle_positions()[k, axis])
+        if self._drag is None:
+            return
+        k, axis, mean, cov, grab = self._drag
+        self._move(phase, mean, drag_axis(mean, cov, axis, pos - grab, self._radius, self._covariance_type))
+
+    def _begin(self, k: int, what, grab: np.ndarray) -> None:
+        if not 0 <= k < len(self._means2):
+            return
+        self._drag = (k, what, self._means2[k].copy(), self._covs2[k].copy(), np.asarray(grab))
+        self._latest = None
+        self.edit_started.emit(k)
+
+    def _move(self, phase: str, mean: np.ndarray, cov: np.ndarray) -> None:
+        k = self._drag[0]
+        self._latest = (k, mean, cov)
+        self._means2[k], self._covs2[k] = mean, cov
+        self._place_handles()
+        self.moved.emit(k, mean.copy(), cov.copy())
+        if phase == "finish":
+            self._end_drag()
+        else:
+            self._throttler.throttle()
+
+    def _end_drag(self) -> None:
+        self._throttler.cancel()  # no late 'dragged' after 'finished'
+        latest, self._drag = self._latest, None
+        if latest is not None:
+            k, mean, cov = latest
+            self.edit_finished.emit(k, mean.copy(), cov.copy())
+
+    @Slot()
+    def _on_throttler_triggered(self) -> None:
+        if self._drag is not None and self._latest is not None:
+            k, mean, cov = self._latest
+            self.dragged.emit(k, mean.copy(), cov.copy())
