@@ -76,25 +76,28 @@ def covariance_from_axes(lengths: np.ndarray, directions: np.ndarray) -> np.ndar
     return np.einsum("a,ai,aj->ij", lengths**2, directions, directions)
 
 
-def drag_axis(mean2: np.ndarray, cov2: np.ndarray, axis: int, point: np.ndarray, radius: float,
+def drag_axis(mean2: np.ndarray, cov2: np.ndarray, handle: np.ndarray, point: np.ndarray, radius: float,
               covariance_type: str = "full") -> np.ndarray:
-    """The plane's covariance after the handle at the tip of ``axis`` is dragged to ``point``.
+    """The plane's covariance after the axis handle at ``handle`` is dragged to ``point``.
 
-    The handle sits at ``mean + radius·σ_axis·u_axis`` (on the drawn ``radius``-σ ellipse).  For
-    'full' and 'tied' the axis turns to point at ``point`` and takes its distance, the other axis
-    stays perpendicular with its length; 'diag' keeps both directions (only the length along the
-    axis follows the pointer); 'spherical' gives both axes the pointer's distance.
+    A handle sits at the tip of a principal axis, ``mean ± radius·σ_a·u_a`` (on the drawn
+    ``radius``-σ ellipse); the axis dragged is the one ``handle − mean`` lies along.  For 'full'
+    and 'tied' the axis turns to point at ``point`` and takes its distance, the other axis stays
+    perpendicular with its length; 'diag' keeps both directions (only the reach along the axis
+    follows the pointer); 'spherical' gives both axes the pointer's distance.
 
     Parameters
     ----------
     mean2, cov2 : the component in the plane at the start of the drag.
-    axis : 0 (longest) or 1, as :func:`principal_axes` orders them at the start of the drag.
+    handle : where the handle was at the start of the drag, in data coordinates.
     point : the pointer, in data coordinates.
     radius : the Mahalanobis radius of the ellipse the handles sit on.
     """
+    mean2 = np.asarray(mean2, dtype=np.float64).reshape(2)
     lengths, directions = principal_axes(cov2)
-    offset = np.asarray(point, dtype=np.float64).reshape(2) - np.asarray(mean2, dtype=np.float64).reshape(2)
-    other = 1 - int(axis)
+    axis = int(np.argmax(np.abs(directions @ (np.asarray(handle, dtype=np.float64).reshape(2) - mean2))))
+    offset = np.asarray(point, dtype=np.float64).reshape(2) - mean2
+    other = 1 - axis
     distance = float(np.hypot(*offset))
     if covariance_type in ("full", "tied"):
         if distance > 0:

@@ -107,7 +107,8 @@ class ComponentHandles(QObject):
         self._covs2 = np.zeros((0, 2, 2))
         self._radius = 1.0
         self._axis_spots = np.zeros(0, dtype=np.intp)
-        # (k, what, start mean, start covariance, grab offset) of the drag under way
+        self._handles = np.zeros((0, 2, 2))
+        # (k, 'mean' or the handle's start position, start mean, start covariance, grab offset)
         self._drag: tuple[int, object, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._latest: tuple[int, np.ndarray, np.ndarray] | None = None
         self._throttler = QSignalThrottler(parent=self)
@@ -155,18 +156,30 @@ class ComponentHandles(QObject):
         self._place_handles()
 
     def handle_positions(self) -> np.ndarray:
-        """``(K, 2, 2)``: the two axis handles of each component, longest axis first."""
-        out = np.empty((len(self._means2), 2, 2))
-        for k, (mean, cov) in enumerate(zip(self._means2, self._covs2)):
-            if np.all(np.isfinite(cov)):
-                lengths, directions = principal_axes(cov)
-                out[k] = mean + self._radius * lengths[:, None] * directions
-            else:
-                out[k] = np.nan
-        return out
+        """``(K, 2, 2)``: the two axis handles of each component (NaN where it has no ellipse)."""
+        return self._handles.copy()
 
     def _place_handles(self) -> None:
-        positions = self.handle_positions().reshape(-1, 2)
+        """Put each component's handles at the tips of its principal axes.
+
+        At first the longest axis comes first, each on its positive-x side; afterwards each
+        handle stays on the end nearest to where it was, so a handle dragged past upright or
+        past the other axis's length stays under the pointer instead of jumping to the other end.
+        """
+        previous = self._handles if len(self._handles) == len(self._means2) else None
+        handles = np.full((len(self._means2), 2, 2), np.nan)
+        for k, (mean, cov) in enumerate(zip(self._means2, self._covs2)):
+            if not (np.all(np.isfinite(cov)) and np.all(np.isfinite(mean))):
+                continue
+            lengths, directions = principal_axes(cov)
+            if previous is not None and np.all(np.isfinite(previous[k])):
+                before = previous[k] - mean
+                if abs(directions[1] @ before[0]) > abs(directions[0] @ before[0]):
+                    lengths, directions = lengths[::-1], directions[::-1]
+                directions = directions * np.where(np.einsum("ai,ai->a", directions, before) < 0, -1.0, 1.0)[:, None]
+            handles[k] = mean + self._radius * lengths[:, None] * directions
+        self._handles = handles
+        positions = handles.reshape(-1, 2)
         finite = np.all(np.isfinite(positions), axis=1)
         self._axis_spots = np.arange(len(positions))[finite]  # spot -> 2·k + axis
         self.axis_item.setData(pos=positions[finite])
@@ -183,11 +196,12 @@ class ComponentHandles(QObject):
     def _on_axis_drag(self, phase: str, index: int, press: np.ndarray, pos: np.ndarray) -> None:
         if phase == "start":
             k, axis = divmod(int(self._axis_spots[index]), 2)
-            self._begin(k, axis, press - self.handle_positions()[k, axis])
+            handle = self._handles[k, axis].copy()
+            self._begin(k, handle, press - handle)
         if self._drag is None:
             return
-        k, axis, mean, cov, grab = self._drag
-        self._move(phase, mean, drag_axis(mean, cov, axis, pos - grab, self._radius, self._covariance_type))
+        _, handle, mean, cov, grab = self._drag
+        self._move(phase, mean, drag_axis(mean, cov, handle, pos - grab, self._radius, self._covariance_type))
 
     def _begin(self, k: int, what, grab: np.ndarray) -> None:
         if not 0 <= k < len(self._means2):

@@ -37,25 +37,30 @@ def test_principal_axes_round_trip_and_order():
 
 
 def test_dragging_an_axis_of_a_circle_to_a_diagonal_point_stretches_and_turns_it():
-    cov = drag_axis([0.0, 0.0], np.eye(2), 0, [3.0, 3.0], radius=1.0)
+    cov = drag_axis([0.0, 0.0], np.eye(2), [1.0, 0.0], [3.0, 3.0], radius=1.0)
     lengths, directions = principal_axes(cov)
     assert np.allclose(lengths, [np.hypot(3, 3), 1.0])
     assert np.allclose(directions[0], [2**-0.5, 2**-0.5])
 
 
 def test_the_handle_radius_divides_the_distance():
-    cov = drag_axis([1.0, 1.0], np.diag([4.0, 1.0]), 0, [1.0 + 6.0, 1.0], radius=2.0)
+    cov = drag_axis([1.0, 1.0], np.diag([4.0, 1.0]), [5.0, 1.0], [1.0 + 6.0, 1.0], radius=2.0)
     assert np.allclose(cov, np.diag([9.0, 1.0]))
+
+
+def test_the_short_axis_handle_drags_the_short_axis():
+    cov = drag_axis([0.0, 0.0], np.diag([4.0, 1.0]), [0.0, -1.0], [0.0, -1.5], radius=1.0)
+    assert np.allclose(cov, np.diag([4.0, 2.25]))
 
 
 def test_diag_handles_do_not_rotate():
     start = np.diag([4.0, 1.0])
-    cov = drag_axis([0.0, 0.0], start, 0, [3.0, 5.0], radius=1.0, covariance_type="diag")
+    cov = drag_axis([0.0, 0.0], start, [-2.0, 0.0], [3.0, 5.0], radius=1.0, covariance_type="diag")
     assert np.allclose(cov, np.diag([9.0, 1.0]))  # only the x reach of the pointer counts
 
 
 def test_spherical_handles_keep_a_circle():
-    cov = drag_axis([0.0, 0.0], 2.0 * np.eye(2), 1, [0.0, 3.0], radius=1.0, covariance_type="spherical")
+    cov = drag_axis([0.0, 0.0], 2.0 * np.eye(2), [0.0, 1.4], [0.0, 3.0], radius=1.0, covariance_type="spherical")
     assert np.allclose(cov, 9.0 * np.eye(2))
 
 
