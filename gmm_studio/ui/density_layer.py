@@ -3,7 +3,8 @@
 The grid is :func:`gmm_studio.core.density.density_grid` over exactly the visible range; for
 D > 2 it is the density of the *projected* mixture (P μ_k, P Σ_k Pᵀ), the marginal in the plotted
 plane, which the legend says.  The image is recomputed only when the mixture, the projection or
-the visible range change and only while the layer is shown; :attr:`DensityLayer.revision` counts
+the visible range change (range changes coalesced to one per turn of the event loop) and only
+while the layer is shown; :attr:`DensityLayer.revision` counts
 the grids computed.  Colours: the top is the highest component peak, ``log π_k − log 2π −
 ½ log det Σ_k`` in the plane, so the shading does not shift as the person pans; the scale spans
 :data:`SPAN_NATS` below it (about 4.5σ around a lone component), and lower densities are clear.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Slot
+from PySide6.QtCore import QObject, QRectF, QTimer, Slot
 from PySide6.QtGui import QColor
 
 from gmm_studio.core.density import density_grid, project_mixture
@@ -87,6 +88,10 @@ class DensityLayer(QObject):
         self._drawn: tuple | None = None  # (params, projection, bounds) of the image shown
         self._revision = 0
         self._message = ""
+        # A pan sends a range change per mouse move: redraw once the queued moves are handled,
+        # so a grid that takes longer than a move does not fall further and further behind.
+        self._range_timer = QTimer(self, singleShot=True, interval=0)
+        self._range_timer.timeout.connect(self._on_range_timer_timeout)
         plot_item.getViewBox().sigRangeChanged.connect(self._on_view_box_range_changed)
 
     # ------------------------------------------------------------------ state
@@ -168,4 +173,9 @@ class DensityLayer(QObject):
 
     @Slot()
     def _on_view_box_range_changed(self, *_args) -> None:
+        if self._visible:
+            self._range_timer.start()
+
+    @Slot()
+    def _on_range_timer_timeout(self) -> None:
         self._refresh()
