@@ -77,7 +77,7 @@ def covariance_from_axes(lengths: np.ndarray, directions: np.ndarray) -> np.ndar
 
 
 def drag_axis(mean2: np.ndarray, cov2: np.ndarray, handle: np.ndarray, point: np.ndarray, radius: float,
-              covariance_type: str = "full") -> np.ndarray:
+              covariance_type: str = "full", min_length: float = 0.0) -> np.ndarray:
     """The plane's covariance after the axis handle at ``handle`` is dragged to ``point``.
 
     A handle sits at the tip of a principal axis, ``mean ± radius·σ_a·u_a`` (on the drawn
@@ -92,6 +92,8 @@ def drag_axis(mean2: np.ndarray, cov2: np.ndarray, handle: np.ndarray, point: np
     handle : where the handle was at the start of the drag, in data coordinates.
     point : the pointer, in data coordinates.
     radius : the Mahalanobis radius of the ellipse the handles sit on.
+    min_length : the shortest σ the dragged axis takes (a view passes a pixel, so a handle
+        dropped on the mean leaves a thin ellipse, not a point).
     """
     mean2 = np.asarray(mean2, dtype=np.float64).reshape(2)
     lengths, directions = principal_axes(cov2)
@@ -105,7 +107,7 @@ def drag_axis(mean2: np.ndarray, cov2: np.ndarray, handle: np.ndarray, point: np
             directions[other] = (-directions[axis][1], directions[axis][0])
     elif covariance_type == "diag":
         distance = abs(float(offset @ directions[axis]))
-    lengths[axis] = distance / float(radius)
+    lengths[axis] = max(distance / float(radius), float(min_length))
     if covariance_type == "spherical":
         lengths[other] = lengths[axis]
     return covariance_from_axes(lengths, directions)

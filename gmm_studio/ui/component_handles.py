@@ -19,7 +19,7 @@ from superqt.utils import QSignalThrottler
 
 from gmm_studio.core.editing import drag_axis, principal_axes
 
-__all__ = ["ComponentHandles", "EDIT_TIPS", "THROTTLE_MS"]
+__all__ = ["ComponentHandles", "DraggableScatter", "EDIT_TIPS", "EditSession", "THROTTLE_MS"]
 
 #: ``component_dragged`` is emitted at most every this many ms (about 30 a second): the window
 #: recomputes responsibilities, the density and the log-likelihood on each.
@@ -35,7 +35,7 @@ EDIT_TIPS = {
 _MEAN_TIP = "Drag to move this component's mean."
 
 
-class _DraggableScatter(pg.ScatterPlotItem):
+class DraggableScatter(pg.ScatterPlotItem):
     """A scatter whose spots can be dragged; presses beside every spot are left to the plot.
 
     ``on_drag(phase, index, press, pos)`` is called with phase 'start', 'move' or 'finish',
@@ -70,34 +70,82 @@ class _DraggableScatter(pg.ScatterPlotItem):
         self._on_drag(phase, index, np.array([press.x(), press.y()]), np.array([pos.x(), pos.y()]))
 
 
-class ComponentHandles(QObject):
-    """Mean markers and axis handles of the components, and the drags on them.
+class EditSession(QObject):
+    """The signals of a drag on one component at a time (2-D plane or 1-D line alike).
 
     Signals
     -------
     edit_started(int)
         A drag on component k began.
-    moved(int, object, object)
-        Every pointer move of a drag: k, the mean (2,) and covariance (2, 2) in the plane.
-        The data view redraws k's outline from it.
     dragged(int, object, object)
-        The same, throttled to one per :data:`THROTTLE_MS`.
+        k, the mean ``(p,)`` and covariance ``(p, p)`` while dragging, at most one per
+        :data:`THROTTLE_MS` (the first at once, the last pending one when the timer runs out).
     edit_finished(int, object, object)
-        The drag ended; the final mean and covariance in the plane.
+        The drag ended; the final mean and covariance.  No ``dragged`` follows it.
     """
 
     edit_started = Signal(int)
-    moved = Signal(int, object, object)
     dragged = Signal(int, object, object)
     edit_finished = Signal(int, object, object)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._component: int | None = None
+        self._latest: tuple[np.ndarray, np.ndarray] | None = None
+        self._throttler = QSignalThrottler(parent=self)
+        self._throttler.setTimeout(THROTTLE_MS)
+        self._throttler.triggered.connect(self._on_throttler_triggered)
+
+    @property
+    def dragging(self) -> int | None:
+        """The component being dragged, or None."""
+        return self._component
+
+    def dragged_geometry(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The mean and covariance of the component being dragged, as last moved (None: no drag)."""
+        return None if self._component is None else self._latest
+
+    def begin(self, k: int) -> None:
+        self._component, self._latest = int(k), None
+        self.edit_started.emit(int(k))
+
+    def update(self, mean: np.ndarray, cov: np.ndarray) -> None:
+        """The dragged component's new geometry; ``dragged`` follows, throttled."""
+        self._latest = (np.array(mean, dtype=np.float64), np.array(cov, dtype=np.float64))
+        self._throttler.throttle()
+
+    def finish(self) -> None:
+        """End the drag: ``edit_finished`` with the last geometry (nothing if it never moved)."""
+        self._throttler.cancel()  # no late 'dragged' after 'finished'
+        k, latest = self._component, self._latest
+        self._component = self._latest = None
+        if k is not None and latest is not None:
+            self.edit_finished.emit(k, latest[0].copy(), latest[1].copy())
+
+    @Slot()
+    def _on_throttler_triggered(self) -> None:
+        if self._component is not None and self._latest is not None:
+            self.dragged.emit(self._component, self._latest[0].copy(), self._latest[1].copy())
+
+
+class ComponentHandles(EditSession):
+    """Mean markers and axis handles of the components in the plane, and the drags on them.
+
+    Signals (besides :class:`EditSession`'s, with a mean ``(2,)`` and covariance ``(2, 2)``)
+    -------
+    moved(int, object, object)
+        Every pointer move of a drag, unthrottled: the data view redraws k's outline from it.
+    """
+
+    moved = Signal(int, object, object)
+
     def __init__(self, plot_item: pg.PlotItem) -> None:
         super().__init__(plot_item)
-        self.means_item = _DraggableScatter(self._on_means_drag, size=13, pxMode=True,
+        self.means_item = DraggableScatter(self._on_means_drag, size=13, pxMode=True,
                                             hoverable=True, tip=None)
         self.means_item.setZValue(20)
         plot_item.addItem(self.means_item)
-        self.axis_item = _DraggableScatter(self._on_axis_drag, size=9, pxMode=True, symbol="s",
+        self.axis_item = DraggableScatter(self._on_axis_drag, size=9, pxMode=True, symbol="s",
                                            pen=pg.mkPen(40, 40, 40, width=1.2),
                                            brush=pg.mkBrush(255, 255, 255, 230), hoverable=True)
         self.axis_item.setZValue(22)
@@ -110,10 +158,6 @@ class ComponentHandles(QObject):
         self._handles = np.zeros((0, 2, 2))
         # (k, 'mean' or the handle's start position, start mean, start covariance, grab offset)
         self._drag: tuple[int, object, np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._latest: tuple[int, np.ndarray, np.ndarray] | None = None
-        self._throttler = QSignalThrottler(parent=self)
-        self._throttler.setTimeout(THROTTLE_MS)
-        self._throttler.triggered.connect(self._on_throttler_triggered)
         self.set_editing(None)
 
     # ------------------------------------------------------------------ state
@@ -121,17 +165,6 @@ class ComponentHandles(QObject):
     def covariance_type(self) -> str | None:
         """The covariance type whose constraints drags obey; None when editing is off."""
         return self._covariance_type
-
-    @property
-    def dragging(self) -> int | None:
-        """The component being dragged, or None."""
-        return None if self._drag is None else self._drag[0]
-
-    def dragged_geometry(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The mean and covariance of the component being dragged, as last moved (None: no drag)."""
-        if self._drag is None or self._latest is None:
-            return None
-        return self._latest[1], self._latest[2]
 
     def set_editing(self, covariance_type: str | None) -> None:
         """Allow drags under ``covariance_type``'s constraints, or none (None: markers only)."""
@@ -146,7 +179,8 @@ class ComponentHandles(QObject):
         self.axis_item.opts["tip"] = (lambda **_: tip) if editable else None
         self.axis_item.setVisible(editable)
         if not editable and self._drag is not None:
-            self._end_drag()
+            self._drag = None
+            self.finish()
 
     def set_components(self, means2: np.ndarray, covs2: np.ndarray, radius: float) -> None:
         """The components as drawn; the handles sit on their ``radius``-σ ellipses."""
@@ -201,35 +235,21 @@ class ComponentHandles(QObject):
         if self._drag is None:
             return
         _, handle, mean, cov, grab = self._drag
-        self._move(phase, mean, drag_axis(mean, cov, handle, pos - grab, self._radius, self._covariance_type))
+        pixel = max(self.axis_item.pixelWidth(), self.axis_item.pixelHeight())
+        self._move(phase, mean, drag_axis(mean, cov, handle, pos - grab, self._radius, self._covariance_type, pixel))
 
     def _begin(self, k: int, what, grab: np.ndarray) -> None:
         if not 0 <= k < len(self._means2):
             return
         self._drag = (k, what, self._means2[k].copy(), self._covs2[k].copy(), np.asarray(grab))
-        self._latest = None
-        self.edit_started.emit(k)
+        self.begin(k)
 
     def _move(self, phase: str, mean: np.ndarray, cov: np.ndarray) -> None:
         k = self._drag[0]
-        self._latest = (k, mean, cov)
         self._means2[k], self._covs2[k] = mean, cov
         self._place_handles()
+        self.update(mean, cov)
         self.moved.emit(k, mean.copy(), cov.copy())
         if phase == "finish":
-            self._end_drag()
-        else:
-            self._throttler.throttle()
-
-    def _end_drag(self) -> None:
-        self._throttler.cancel()  # no late 'dragged' after 'finished'
-        latest, self._drag = self._latest, None
-        if latest is not None:
-            k, mean, cov = latest
-            self.edit_finished.emit(k, mean.copy(), cov.copy())
-
-    @Slot()
-    def _on_throttler_triggered(self) -> None:
-        if self._drag is not None and self._latest is not None:
-            k, mean, cov = self._latest
-            self.dragged.emit(k, mean.copy(), cov.copy())
+            self._drag = None
+            self.finish()

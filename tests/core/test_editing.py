@@ -152,3 +152,11 @@ def test_random_edits_keep_every_covariance_spd_and_the_plane_exact(kind, d, see
     if kind in ("full", "tied") and stretch < 1e5:
         plane = matrix @ edited.full_covariances()[1] @ matrix.T
         assert np.allclose(plane, cov2, rtol=1e-6, atol=1e-9 * scale * max(stretch, 1.0))
+
+
+def test_a_round_handle_dropped_on_the_mean_keeps_the_shortest_length():
+    cov = drag_axis([0.0, 0.0], np.eye(2), [1.0, 0.0], [0.0, 0.0], radius=1.0,
+                    covariance_type="spherical", min_length=0.01)
+    assert np.allclose(cov, 1e-4 * np.eye(2))
+    edited = edit_component(_params("spherical", 1, 2), 0, [0.0, 0.0], cov)
+    assert edited.covariances[0] > 0
