@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF
 
 from gmm_studio.core.editing import edit_component, principal_axes
 from gmm_studio.core.geometry import Projection, ellipse_outline
@@ -17,16 +14,6 @@ from gmm_studio.ui.data_view import DataView
 
 MEANS = np.array([[-2.0, 0.0], [2.0, 1.0]])
 COVS = np.array([np.eye(2), np.diag([1.0, 0.25])])
-LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-
-
-@pytest.fixture(autouse=True)
-def no_mouse_rate_limit():
-    """pyqtgraph drops moves closer than 10 ms apart; synthetic moves come faster."""
-    old = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=old)
 
 
 @pytest.fixture
@@ -65,29 +52,16 @@ def _data_at(view: DataView, pos: QPointF) -> np.ndarray:
     return np.array([p.x(), p.y()])
 
 
-def _send(view: DataView, kind, pos: QPointF, button, buttons) -> None:
-    event = QMouseEvent(kind, pos, view.viewport().mapToGlobal(pos), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view.viewport(), event)
-
-
-def _press_and_move(view: DataView, start, end, steps: int = 6) -> tuple[QPointF, QPointF]:
+def _press_and_move(mouse, start, end, steps: int = 6) -> tuple[QPointF, QPointF]:
     """Press the left button at data point ``start`` and move to ``end``; returns both widget positions."""
-    p0, p1 = _widget_pos(view, start), _widget_pos(view, end)
-    _send(view, QEvent.Type.MouseMove, p0, NONE, NONE)
-    _send(view, QEvent.Type.MouseButtonPress, p0, LEFT, LEFT)
-    for t in np.linspace(0.0, 1.0, steps + 1)[1:]:
-        _send(view, QEvent.Type.MouseMove, QPointF((p0 + (p1 - p0) * t).toPoint()), NONE, LEFT)
+    p0, p1 = _widget_pos(mouse.view, start), _widget_pos(mouse.view, end)
+    mouse.press_and_move(p0, p1, steps)
     return p0, p1
 
 
-def _release(view: DataView, pos: QPointF) -> None:
-    _send(view, QEvent.Type.MouseButtonRelease, pos, LEFT, NONE)
-
-
-def _drag(view: DataView, start, end, steps: int = 6) -> tuple[QPointF, QPointF]:
-    p0, p1 = _press_and_move(view, start, end, steps)
-    _release(view, p1)
+def _drag(mouse, start, end, steps: int = 6) -> tuple[QPointF, QPointF]:
+    p0, p1 = _press_and_move(mouse, start, end, steps)
+    mouse.release(p1)
     return p0, p1
 
 
@@ -96,11 +70,11 @@ def _outline(view: DataView, k: int, radius_index: int = 0) -> np.ndarray:
     return np.column_stack([item.xData, item.yData])
 
 
-def test_dragging_a_mean_moves_its_ellipses_and_emits_the_edit(view, qtbot):
+def test_dragging_a_mean_moves_its_ellipses_and_emits_the_edit(view, qtbot, mouse):
     record = Recorder(view)
     other_before = _outline(view, 0).copy()
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000):
-        p0, p1 = _drag(view, MEANS[1], (3.0, 2.5), steps=20)
+        p0, p1 = _drag(mouse(view), MEANS[1], (3.0, 2.5), steps=20)
     moved = _data_at(view, p1) - _data_at(view, p0)
     expected = MEANS[1] + moved
     assert record.events[0] == ("started", 1)
@@ -116,22 +90,22 @@ def test_dragging_a_mean_moves_its_ellipses_and_emits_the_edit(view, qtbot):
     assert np.array_equal(_outline(view, 0), other_before)
 
 
-def test_no_dragged_signal_arrives_after_the_edit_finished(view, qtbot):
+def test_no_dragged_signal_arrives_after_the_edit_finished(view, qtbot, mouse):
     record = Recorder(view)
-    p0, p1 = _drag(view, MEANS[0], (-1.0, 1.0))
+    p0, p1 = _drag(mouse(view), MEANS[0], (-1.0, 1.0))
     # let the throttle's timer run out: a pending emission must have been cancelled
     with qtbot.assertNotEmitted(view.component_dragged, wait=100):
         pass
     assert record.events[-1][0] == "finished"
 
 
-def test_dragging_an_axis_handle_sets_that_axis_length_and_angle(view, qtbot):
+def test_dragging_an_axis_handle_sets_that_axis_length_and_angle(view, qtbot, mouse):
     record = Recorder(view)
     handle = view.handles.handle_positions()[1, 0]  # the long axis: (3, 1)
     assert np.allclose(handle, MEANS[1] + [1.0, 0.0])
     target = MEANS[1] + [0.0, 2.0]  # turn it upright and double it
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000):
-        p0, p1 = _drag(view, handle, target)
+        p0, p1 = _drag(mouse(view), handle, target)
     pointer = _data_at(view, p1) + (handle - _data_at(view, p0))  # the grab offset is kept
     _, k, mean, cov = record.of("finished")[0]
     lengths, directions = principal_axes(cov)
@@ -146,12 +120,12 @@ def test_dragging_an_axis_handle_sets_that_axis_length_and_angle(view, qtbot):
     assert np.allclose(view.handles.handle_positions()[1, 0], pointer)
 
 
-def test_a_diag_component_stretches_but_cannot_be_rotated(view, qtbot):
+def test_a_diag_component_stretches_but_cannot_be_rotated(view, qtbot, mouse):
     view.set_editing("diag")
     record = Recorder(view)
     handle = view.handles.handle_positions()[1, 0]
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000):
-        p0, p1 = _drag(view, handle, MEANS[1] + [2.0, 1.5])
+        p0, p1 = _drag(mouse(view), handle, MEANS[1] + [2.0, 1.5])
     _, _, _, cov = record.of("finished")[0]
     pointer = _data_at(view, p1) + (handle - _data_at(view, p0))
     assert cov[0, 1] == 0.0 and cov[1, 0] == 0.0
@@ -161,48 +135,48 @@ def test_a_diag_component_stretches_but_cannot_be_rotated(view, qtbot):
     assert np.isclose(outline[:, 1].max() - MEANS[1][1], 0.5)  # still upright: y reach unchanged
 
 
-def test_a_spherical_component_stays_round(view, qtbot):
+def test_a_spherical_component_stays_round(view, qtbot, mouse):
     view.show_components(MEANS, np.array([np.eye(2), 0.25 * np.eye(2)]))
     view.set_editing("spherical")
     record = Recorder(view)
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000):
-        _drag(view, view.handles.handle_positions()[1, 0], MEANS[1] + [1.5, 0.5])
+        _drag(mouse(view), view.handles.handle_positions()[1, 0], MEANS[1] + [1.5, 0.5])
     cov = record.of("finished")[0][3]
     assert np.isclose(cov[0, 0], cov[1, 1]) and np.isclose(cov[0, 1], 0.0) and cov[0, 0] > 1.0
 
 
-def test_hovering_a_tied_handle_says_every_component_changes(view, qtbot):
+def test_hovering_a_tied_handle_says_every_component_changes(view, qtbot, mouse):
     view.set_editing("tied")
     vb = view.plot_item.getViewBox()
     pos = _widget_pos(view, view.handles.handle_positions()[0, 0])
-    _send(view, QEvent.Type.MouseMove, pos, NONE, NONE)
+    mouse(view).move(pos)
     qtbot.waitUntil(lambda: "reshapes them all" in vb.toolTip(), timeout=2000)
 
 
-def test_with_editing_off_a_drag_on_a_mean_pans_and_edits_nothing(view, qtbot):
+def test_with_editing_off_a_drag_on_a_mean_pans_and_edits_nothing(view, qtbot, mouse):
     view.set_editing(None)
     record = Recorder(view)
     before = view.plot_item.getViewBox().viewRange()
-    _drag(view, MEANS[1], (3.0, 2.0))
+    _drag(mouse(view), MEANS[1], (3.0, 2.0))
     assert record.events == []
     assert view.plot_item.getViewBox().viewRange() != before
     assert not view.handles.axis_item.isVisible()
     assert np.allclose(_outline(view, 1), ellipse_outline(MEANS[1], COVS[1], 1.0, 100))
 
 
-def test_a_redraw_of_the_old_model_mid_drag_does_not_snap_the_component_back(view):
+def test_a_redraw_of_the_old_model_mid_drag_does_not_snap_the_component_back(view, mouse):
     record = Recorder(view)
-    p0, p1 = _press_and_move(view, MEANS[1], (3.0, 2.0))
+    p0, p1 = _press_and_move(mouse(view), MEANS[1], (3.0, 2.0))
     dragged_outline = _outline(view, 1).copy()
     view.show_components(MEANS, COVS)  # the window's timer drawing the model from before the drag
     assert np.array_equal(_outline(view, 1), dragged_outline)
-    _release(view, p1)
+    mouse(view).release(p1)
     view.show_components(MEANS, COVS)  # after the drag the model is drawn again
     assert np.allclose(_outline(view, 1), ellipse_outline(MEANS[1], COVS[1], 1.0, 100))
     assert record.of("finished")
 
 
-def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qtbot):
+def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qtbot, mouse):
     """What the window does with the signals: edit_component through the view's projection."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 3)) * [3.0, 1.0, 0.5]
@@ -227,7 +201,7 @@ def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qt
 
     view.component_edit_finished.connect(on_finished)
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000) as blocker:
-        _drag(view, means2[0], means2[0] + [1.0, 1.0])
+        _drag(mouse(view), means2[0], means2[0] + [1.0, 1.0])
     k, mean2, cov2 = blocker.args
     new_means2, new_covs2 = projection.project_params(edited["params"])
     assert np.allclose(new_means2[0], mean2) and np.allclose(new_covs2[0], cov2)

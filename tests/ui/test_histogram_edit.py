@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF
 
 from gmm_studio.core.density import density_1d
 from gmm_studio.core.editing import edit_component
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui.histogram_view import HistogramView
 
-LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 PARAMS = MixtureParams("full", np.array([0.4, 0.6]), np.array([[2.0], [4.5]]),
                        np.array([[[0.09]], [[0.16]]]))
-
-
-@pytest.fixture(autouse=True)
-def no_mouse_rate_limit():
-    old = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=old)
 
 
 @pytest.fixture
@@ -50,25 +38,12 @@ def _x_at(view, pos: QPointF) -> float:
     return view.getPlotItem().getViewBox().mapSceneToView(view.mapToScene(pos.toPoint())).x()
 
 
-def _send(view, kind, pos, button, buttons) -> None:
-    event = QMouseEvent(kind, pos, view.viewport().mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view.viewport(), event)
-
-
-def _drag(view, p0: QPointF, p1: QPointF, steps: int = 6) -> None:
-    _send(view, QEvent.Type.MouseMove, p0, NONE, NONE)
-    _send(view, QEvent.Type.MouseButtonPress, p0, LEFT, LEFT)
-    for t in np.linspace(0.0, 1.0, steps + 1)[1:]:
-        _send(view, QEvent.Type.MouseMove, QPointF((p0 + (p1 - p0) * t).toPoint()), NONE, LEFT)
-    _send(view, QEvent.Type.MouseButtonRelease, p1, LEFT, NONE)
-
-
 def _marker(view, k: int):
     item = view.components[k].mean
     return float(item.data["x"][0]), float(item.data["y"][0])
 
 
-def test_dragging_a_mean_marker_moves_the_component_and_its_curves(view, qtbot):
+def test_dragging_a_mean_marker_moves_the_component_and_its_curves(view, qtbot, mouse):
     started, finished = [], []
     view.component_edit_started.connect(started.append)
     view.component_edit_finished.connect(lambda k, m, v: finished.append((k, m, v)))
@@ -76,7 +51,7 @@ def test_dragging_a_mean_marker_moves_the_component_and_its_curves(view, qtbot):
     p0 = _widget_pos(view, x, y)
     p1 = p0 + QPointF(60, 0)
     with qtbot.waitSignal(view.component_dragged, timeout=2000):
-        _drag(view, p0, p1)
+        mouse(view).drag(p0, p1)
     expected = 2.0 + _x_at(view, p1) - _x_at(view, p0)
     assert started == [0]
     k, mean, var = finished[0]
@@ -90,12 +65,12 @@ def test_dragging_a_mean_marker_moves_the_component_and_its_curves(view, qtbot):
     assert np.allclose(curve.yData, density_1d(edited, curve.xData).weighted[0])
 
 
-def test_dragging_an_interval_end_changes_sigma(view, qtbot):
+def test_dragging_an_interval_end_changes_sigma(view, qtbot, mouse):
     y = _marker(view, 1)[1]
     p0 = _widget_pos(view, 4.5 + 0.4, y)  # the upper end of the ±1σ interval
     p1 = p0 + QPointF(40, 0)
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000) as blocker:
-        _drag(view, p0, p1)
+        mouse(view).drag(p0, p1)
     k, mean, var = blocker.args
     sigma = 0.4 + _x_at(view, p1) - _x_at(view, p0)
     assert k == 1 and mean[0] == pytest.approx(4.5)
@@ -103,25 +78,25 @@ def test_dragging_an_interval_end_changes_sigma(view, qtbot):
     assert np.allclose(view.components[1].one_sigma.xData, [4.5 - sigma, 4.5 + sigma])
 
 
-def test_tied_interval_ends_say_every_component_changes_and_all_widen(view, qtbot):
+def test_tied_interval_ends_say_every_component_changes_and_all_widen(view, qtbot, mouse):
     tied = MixtureParams("tied", PARAMS.weights, PARAMS.means, np.array([[0.09]]))
     view.show_params(tied)
     view.set_editing("tied")
     y = _marker(view, 0)[1]
     pos = _widget_pos(view, 2.0 - 0.3, y)
-    _send(view, QEvent.Type.MouseMove, pos, NONE, NONE)
+    mouse(view).move(pos)
     vb = view.getPlotItem().getViewBox()
     qtbot.waitUntil(lambda: "widens them all" in vb.toolTip(), timeout=2000)
     with qtbot.waitSignal(view.component_edit_finished, timeout=2000):
-        _drag(view, pos, pos - QPointF(30, 0))
+        mouse(view).drag(pos, pos - QPointF(30, 0))
     widths = [np.diff(c.one_sigma.xData)[0] for c in view.components]
     assert widths[0] == pytest.approx(widths[1]) and widths[0] > 0.6
 
 
-def test_with_editing_off_nothing_can_be_dragged(view, qtbot):
+def test_with_editing_off_nothing_can_be_dragged(view, qtbot, mouse):
     view.set_editing(None)
     x, y = _marker(view, 0)
     with qtbot.assertNotEmitted(view.component_edit_started):
-        _drag(view, _widget_pos(view, x, y), _widget_pos(view, x, y) + QPointF(60, 0))
+        mouse(view).drag(_widget_pos(view, x, y), _widget_pos(view, x, y) + QPointF(60, 0))
     assert not view.components[0].ends.isVisible()
     assert np.allclose(view.components[0].one_sigma.xData, [1.7, 2.3])
