@@ -85,3 +85,15 @@ class Mouse:
 def mouse(no_mouse_rate_limit):
     """``mouse(view)``: a :class:`Mouse` for that view, with pyqtgraph's move rate limit off."""
     return Mouse
+
+
+@pytest.fixture
+def shown(qtbot):
+    """``shown(widget, width, height)``: the widget resized, shown and exposed (closed after the test)."""
+    def show(widget, width: int = 640, height: int = 520):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+    return show

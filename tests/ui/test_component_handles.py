@@ -17,12 +17,8 @@ COVS = np.array([np.eye(2), np.diag([1.0, 0.25])])
 
 
 @pytest.fixture
-def view(qtbot):
-    view = DataView()
-    qtbot.addWidget(view)
-    view.resize(640, 520)
-    view.show()
-    qtbot.waitExposed(view)
+def view(shown):
+    view = shown(DataView())
     rng = np.random.default_rng(0)
     view.set_points(rng.normal(size=(200, 2)) * 2.5, ("x", "y"))
     view.set_palette(component_palette(2))
@@ -176,18 +172,14 @@ def test_a_redraw_of_the_old_model_mid_drag_does_not_snap_the_component_back(vie
     assert record.of("finished")
 
 
-def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qtbot, mouse):
+def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qtbot, mouse, shown):
     """What the window does with the signals: edit_component through the view's projection."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 3)) * [3.0, 1.0, 0.5]
     projection = Projection.pca(x)
     params = MixtureParams("full", np.array([0.5, 0.5]), np.array([[-3.0, 0.0, 0.0], [3.0, 0.5, 0.2]]),
                            np.array([np.eye(3), np.diag([1.0, 0.5, 0.3])]))
-    view = DataView()
-    qtbot.addWidget(view)
-    view.resize(640, 520)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(DataView())
     view.set_points(projection.project_points(x), projection.axis_titles)
     view.set_palette(component_palette(2))
     means2, covs2 = projection.project_params(params)

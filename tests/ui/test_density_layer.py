@@ -18,12 +18,8 @@ def _params(shift: float = 0.0) -> MixtureParams:
 
 
 @pytest.fixture
-def view(qtbot):
-    view = DataView()
-    qtbot.addWidget(view)
-    view.resize(640, 520)
-    view.show()
-    qtbot.waitExposed(view)
+def view(shown):
+    view = shown(DataView())
     rng = np.random.default_rng(0)
     view.set_points(rng.normal(size=(300, 2)) * 2.0, ("x", "y"))
     view.set_palette(component_palette(2))

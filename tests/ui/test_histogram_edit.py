@@ -16,12 +16,8 @@ PARAMS = MixtureParams("full", np.array([0.4, 0.6]), np.array([[2.0], [4.5]]),
 
 
 @pytest.fixture
-def view(qtbot):
-    view = HistogramView()
-    qtbot.addWidget(view)
-    view.resize(700, 420)
-    view.show()
-    qtbot.waitExposed(view)
+def view(shown):
+    view = shown(HistogramView(), 700, 420)
     rng = np.random.default_rng(0)
     view.set_data(np.concatenate([rng.normal(2.0, 0.3, 200), rng.normal(4.5, 0.4, 300)]), "minutes")
     view.show_params(PARAMS)
