@@ -237,9 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=_column_list,
                         help="comma-separated columns to use (default: every numeric column "
-                             "except the label column)")
+                             "except row indexes, constant columns and the label column; a "
+                             "note on stderr names what was left out)")
     parser.add_argument("--label-column", metavar="NAME",
-                        help="column of known classes: excluded from the fit, compared by ARI")
+                        help="column of known classes: excluded from the fit, compared by ARI "
+                             "(default: a column named label, class, species, ... or a lone "
+                             "text column)")
     parser.add_argument("--standardize", action="store_true",
                         help="scale every column to mean 0 and standard deviation 1 first")
     parser.add_argument("--missing", choices=("drop", "impute"), default="drop",
@@ -276,20 +279,27 @@ class _Warnings:
                 print(f"warning: {text}", file=self.stream)
 
 
-def _load(args: argparse.Namespace):
-    from gmm_studio.core.dataio import ImportOptions, load_dataset
+def _load(args: argparse.Namespace, err: TextIO):
+    """Read the data as the import dialog would by default; say on ``err`` what was left out."""
+    from gmm_studio.core.dataio import ImportOptions, prepare_dataset, read_table, scale_warning, suggest_import
 
     if not os.path.exists(args.data):
         raise UsageError(f"{args.data}: no such file")
+    table = read_table(args.data)
     options = ImportOptions(
         columns=args.columns, label_column=args.label_column, missing=args.missing,
         standardize=args.standardize,
     )
-    return load_dataset(args.data, options)
-
-
-#: Column names that usually hold classes rather than measurements.
-_LABEL_NAMES = frozenset({"label", "labels", "class", "cluster", "target", "species"})
+    suggestion = suggest_import(table, args.label_column)
+    suggested = args.columns is None and bool(suggestion.features)  # (with none, prepare_dataset says why)
+    if suggested:
+        options = suggestion.options(args.missing, args.standardize)
+    dataset = prepare_dataset(table, options)
+    if suggested and suggestion.excluded:
+        print(f"note: {suggestion.notice()}; choose with --columns and --label-column", file=err)
+    if not args.standardize and (warning := scale_warning(table, dataset.columns)):
+        print(f"warning: {warning} Pass --standardize.", file=err)
+    return dataset
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -312,6 +322,7 @@ def _vector(values: np.ndarray) -> str:
 
 
 def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from gmm_studio.core.dataio import LABEL_NAMES
     from gmm_studio.core.export import (
         save_model_json,
         write_assignments_csv,
@@ -321,10 +332,10 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from gmm_studio.core.mixture import GaussianMixture
 
     _check_outputs(args.out, args.assignments, args.history)
-    dataset = _load(args)
+    dataset = _load(args, err)
     x = dataset.values
-    if args.label_column is None:
-        suspects = [c for c in dataset.columns if c.strip().lower() in _LABEL_NAMES]
+    if dataset.label_column is None:
+        suspects = [c for c in dataset.columns if c.strip().lower() in LABEL_NAMES]
         for name in suspects:
             print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
                   f"pass --label-column {name} to compare with it instead", file=err)
@@ -361,14 +372,14 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ari = None
     if dataset.labels is not None:
         ari = adjusted_rand_index(dataset.labels, labels)
-        print(f"ARI vs {args.label_column}: {ari:.4f}", file=out)
+        print(f"ARI vs {dataset.label_column}: {ari:.4f}", file=out)
 
     if args.out:
         settings = {
             "data": os.path.abspath(args.data), "n_components": args.k,
             "covariance_type": args.covariance, "tol": args.tol, "reg_covar": args.reg_covar,
             "max_iter": args.max_iter, "n_init": args.n_init, "init_params": args.init_params,
-            "seed": args.seed, "label_column": args.label_column, "standardize": args.standardize,
+            "seed": args.seed, "label_column": dataset.label_column, "standardize": args.standardize,
             "missing": args.missing,
         }
         if ari is not None:
@@ -509,7 +520,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         validation_fraction=args.validation, seed=args.seed, tol=args.tol,
         reg_covar=args.reg_covar, max_iter=args.max_iter,
     )
-    dataset = _load(args)
+    dataset = _load(args, err)
     n, d = dataset.values.shape
     with _Warnings(err):
         result = run_sweep(dataset.values, settings, max_workers=args.jobs)

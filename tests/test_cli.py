@@ -161,7 +161,7 @@ def test_fit_standardized_exports_preprocessing(tmp_path, data_csv, capsys):
 
 
 def test_fit_warns_about_a_label_like_feature(data_csv, capsys):
-    assert main(["fit", str(data_csv), "-k", "2"]) == 0
+    assert main(["fit", str(data_csv), "-k", "2", "--columns", "x1,x2,label"]) == 0
     lines = capsys.readouterr().err.strip().splitlines()
     # (fitting a discrete column usually collapses components too: more warning lines)
     assert lines[0].startswith("warning: column 'label' is fitted as a feature")
