@@ -187,6 +187,9 @@ class ComponentHandles(EditSession):
         self._means2 = np.array(means2, dtype=np.float64).reshape(-1, 2)
         self._covs2 = np.array(covs2, dtype=np.float64).reshape(-1, 2, 2)
         self._radius = float(radius)
+        if self._drag is not None and self._drag[0] >= len(self._means2):
+            self._drag = None  # a model without the dragged component ends the drag
+            self.finish()
         self._place_handles()
 
     def handle_positions(self) -> np.ndarray:

@@ -160,6 +160,9 @@ class HistogramView(pg.PlotWidget):
             raise ValueError(f"The histogram view draws 1-D mixtures; got {params.n_features}-D.")
         self._params, self._resp = params, responsibilities
         k = 0 if params is None else params.n_components
+        if self._drag is not None and self._drag[0] >= k:
+            self._drag = None  # a model without the dragged component ends the drag
+            self.edits.finish()
         if len(self.components) != k:
             plot = self.getPlotItem()
             for component in self.components:

@@ -199,3 +199,15 @@ def test_an_edit_in_a_pca_plane_reaches_the_3d_model_as_the_window_applies_it(qt
     assert np.allclose(new_means2[0], mean2) and np.allclose(new_covs2[0], cov2)
     assert np.allclose(edited["params"].means[1], params.means[1])
     assert np.allclose(_outline(view, 0), ellipse_outline(mean2, cov2, 1.0, 100))
+
+
+def test_a_model_without_the_dragged_component_ends_the_drag(view, mouse):
+    record = Recorder(view)
+    p0, p1 = _press_and_move(mouse(view), MEANS[1], (3.0, 2.0))
+    view.set_palette(component_palette(1))
+    view.show_components(MEANS[:1], COVS[:1])  # e.g. a new run with K = 1 arrived
+    assert view.handles.dragging is None and record.of("finished")[0][1] == 1
+    mouse(view).move(p1 + QPointF(5, 5), pressed=True)
+    mouse(view).release(p1)
+    assert len(record.of("finished")) == 1
+    assert np.allclose(_outline(view, 0), ellipse_outline(MEANS[0], COVS[0], 1.0, 100))
