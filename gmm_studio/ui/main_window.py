@@ -33,11 +33,14 @@ from gmm_studio.session import CommandRefused, RunState, Session
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel
 from gmm_studio.ui.data_view import DataView
+from gmm_studio.ui.editing_binder import EditingBinder
 from gmm_studio.ui.file_actions import DataFiles, pass_drops_up
 from gmm_studio.ui.fit_controls import SHORTCUTS, FitControls
 from gmm_studio.ui.generator_panel import GeneratorPanel
+from gmm_studio.ui.histogram_view import HistogramPanel
 from gmm_studio.ui.likelihood_view import LikelihoodView
 from gmm_studio.ui.model_files import ModelFiles
+from gmm_studio.ui.one_d import DataStack, HistogramDrawing
 from gmm_studio.ui.scrub_bar import ScrubBar
 from gmm_studio.ui.session_files import SessionFiles
 from gmm_studio.ui.session_view import SessionDrawing
@@ -97,6 +100,10 @@ class MainWindow(QMainWindow):
             component_table=self.component_table, panel=self.panel, slider=self.iteration_slider,
             history_label=self.history_label, live_button=self.live_button,
             status_label=self.status_label, parent=self)
+        self.histogram_drawing = HistogramDrawing(self.session, self.data_stack, self)
+        self.editing = EditingBinder(self.session, self.data_view, self.histogram_panel.view, self)
+        for drawing in (self.drawing, self.histogram_drawing):
+            self.editing.preview_changed.connect(drawing.set_preview)
         self.file_actions = DataFiles(self, self.runner, self.set_dataset, self.statusBar())
         self.model_files = ModelFiles(self)
         self.session_files = SessionFiles(self.session, self, self.statusBar())
@@ -115,6 +122,8 @@ class MainWindow(QMainWindow):
     # ================================================================== construction
     def _build_views(self) -> None:
         self.data_view = DataView()
+        self.histogram_panel = HistogramPanel()  # the central view for 1-D data
+        self.data_stack = DataStack(self.data_view, self.histogram_panel)
         self.likelihood_view = LikelihoodView()
         self.component_table = ComponentTable()
         self.banner = DegeneracyBanner(self.session)
@@ -139,7 +148,7 @@ class MainWindow(QMainWindow):
         self.live_button = self.scrub_bar.live_button
         bl.addWidget(self.scrub_bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.data_view)
+        splitter.addWidget(self.data_stack)
         splitter.addWidget(bottom)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
@@ -424,6 +433,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Stop and join every task before the window goes away."""
         self.drawing.stop()
+        self.histogram_drawing.stop()
+        self.editing.disconnect_session()
         self.controls.disconnect_session()
         self.file_actions.close()
         self.runner.join_all()

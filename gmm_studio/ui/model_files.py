@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gmm_studio.core import selection
 from gmm_studio.core.dataio import Dataset
@@ -346,10 +346,7 @@ class ModelFiles(QObject):
         return self._export(path, write)
 
     def _plot_item(self):
-        view = self.window.findChild(QWidget, "dataView")
-        if view is None:
-            raise ValueError("The window has no data view to export.")
-        return view.getPlotItem()
+        return self.window.data_stack.plot_widget().getPlotItem()  # the histogram for 1-D data
 
     @Slot()
     def _on_export_png_triggered(self) -> None:

@@ -73,6 +73,7 @@ class SessionDrawing(QObject):
         self._ready: tuple | None = None
         self._pending_key: tuple | None = None
         self._dirty = True
+        self.preview = None  # an EditPreview drawn instead of the shown state (a drag by hand)
         for signal, slot in self._connections():
             signal.connect(slot)
         panel.color_mode_changed.connect(self._on_panel_color_mode_changed)
@@ -177,6 +178,12 @@ class SessionDrawing(QObject):
             lines.append(f"  component {k + 1}: {gamma[k]:.3f}")
         return "\n".join(lines)
 
+    def set_preview(self, preview) -> None:
+        """Draw ``preview`` (an :class:`~gmm_studio.ui.editing_binder.EditPreview`) instead of
+        the shown state; None: the shown state again."""
+        self.preview = preview
+        self._dirty = True
+
     @Slot()
     def _on_timer_timeout(self) -> None:
         if self._dirty:
@@ -206,7 +213,11 @@ class SessionDrawing(QObject):
         if snap is not None and len(self.palette) != snap.params.n_components:
             self.palette = colors_mod.component_palette(snap.params.n_components)
             self.data_view.set_palette(self.palette)
-        self._draw_colors(shown.responsibilities)
+        preview = self.preview
+        gamma = shown.responsibilities
+        if preview is not None and preview.responsibilities is not None:
+            gamma = preview.responsibilities
+        self._draw_colors(gamma)
         self.likelihood_view.set_cursor(
             None if s.history.cursor is None or snap is None else half_step_x(snap))
         self.likelihood_view.refresh()
@@ -215,13 +226,15 @@ class SessionDrawing(QObject):
             self.component_table.set_model(None, None, self.palette)
             self.status_label.setText("No model yet." if s.dataset is not None else "No data yet.")
             return
-        params = snap.params
+        params = snap.params if preview is None else preview.params
         means2, covs2 = s.projection.project_params(params)
         flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
         self.data_view.show_components(means2, covs2, flagged)
         self.data_view.set_highlight(s.selected)
-        self.component_table.set_model(params, snap.diagnostics.effective_counts, self.palette)
-        self.status_label.setText(self.status_text(snap))
+        counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
+            else preview.responsibilities.sum(axis=0)
+        self.component_table.set_model(params, counts, self.palette)
+        self.status_label.setText(self.status_text(snap) if preview is None else preview.status_text())
 
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
         mode = self.panel.color_mode()

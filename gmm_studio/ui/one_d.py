@@ -1,0 +1,117 @@
+"""1-D data in the window: the central view becomes a histogram of the one feature.
+
+:class:`DataStack` holds the 2-D data view and the :class:`~gmm_studio.ui.histogram_view.HistogramPanel`
+and shows the one that fits the session's data (D = 1: the histogram).  :class:`HistogramDrawing`
+draws the session's shown model into the histogram — each component's weighted density, the
+mixture density, the ±1σ/±2σ intervals, and the bins split by the shown responsibilities — or
+an :class:`~gmm_studio.ui.editing_binder.EditPreview` while a component is dragged.  Like
+:class:`~gmm_studio.ui.session_view.SessionDrawing` it only marks what is stale on the
+session's signals and draws from a ~30 Hz timer.  GUI thread only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+from gmm_studio.session import Session
+from gmm_studio.ui.data_view import DataView
+from gmm_studio.ui.histogram_view import HistogramPanel
+
+__all__ = ["DataStack", "HistogramDrawing"]
+
+_REDRAW_MS = 33
+
+
+class DataStack(QStackedWidget):
+    """The central plot: the data view for D ≥ 2, the histogram panel for D = 1."""
+
+    def __init__(self, data_view: DataView, histogram_panel: HistogramPanel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dataStack")
+        self.data_view, self.histogram_panel = data_view, histogram_panel
+        self.addWidget(data_view)
+        self.addWidget(histogram_panel)
+
+    def show_histogram(self, histogram: bool) -> None:
+        self.setCurrentWidget(self.histogram_panel if histogram else self.data_view)
+
+    def showing_histogram(self) -> bool:
+        return self.currentWidget() is self.histogram_panel
+
+    def plot_widget(self) -> pg.PlotWidget:
+        """The plot shown (what a figure export draws)."""
+        return self.histogram_panel.view if self.showing_histogram() else self.data_view
+
+
+class HistogramDrawing(QObject):
+    """Draws a session with 1-D data into the histogram; see the module docstring.  GUI thread."""
+
+    def __init__(self, session: Session, stack: DataStack, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.stack = session, stack
+        self.panel = stack.histogram_panel
+        self.preview = None
+        self._dirty = False
+        session.dataset_changed.connect(self._on_session_dataset_changed)
+        for signal in self._marking():
+            signal.connect(self._on_session_changed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(_REDRAW_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+
+    def _marking(self):
+        s = self.session
+        return (s.shown_changed, s.responsibilities_changed, s.history_changed, s.state_changed)
+
+    def stop(self) -> None:
+        """Stop drawing (the window is closing)."""
+        self._timer.stop()
+        self.session.dataset_changed.disconnect(self._on_session_dataset_changed)
+        for signal in self._marking():
+            signal.disconnect(self._on_session_changed)
+
+    def set_preview(self, preview) -> None:
+        """Draw this EditPreview instead of the shown state (None: the shown state)."""
+        self.preview = preview
+        self._dirty = True
+
+    def _on_session_dataset_changed(self, dataset) -> None:
+        one_d = self.session.x.shape[1] == 1
+        if one_d:
+            self.panel.set_data(self.session.x[:, 0], str(dataset.columns[0]))
+        self.stack.show_histogram(one_d)
+        self._dirty = one_d
+
+    def _on_session_changed(self, *_) -> None:
+        self._dirty = True
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the shown state (or the preview) now, if the data are 1-D."""
+        self._dirty = False
+        if not self.stack.showing_histogram():
+            return
+        shown = self.session.shown
+        snap = shown.snapshot
+        preview = self.preview
+        params = None if snap is None else snap.params
+        gamma = shown.responsibilities
+        if preview is not None:
+            params = preview.params
+            if preview.responsibilities is not None:
+                gamma = preview.responsibilities
+        if params is None or params.n_features != 1:
+            self.panel.show_params(None)
+            return
+        if gamma is not None and gamma.shape != (self.session.x.shape[0], params.n_components):
+            gamma = None  # γ of another model: grey bins until the shown one's arrives
+        self.panel.show_params(params, None if gamma is None else np.asarray(gamma))
