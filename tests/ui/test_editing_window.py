@@ -1,0 +1,161 @@
+"""Journeys of direct manipulation in the window: drag a component, watch γ and the likelihood
+answer, keep the edit as one history entry, and let EM continue from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from gmm_studio.core.dataio import dataset_from_array
+from gmm_studio.core.density import density_1d
+from gmm_studio.core.em import EMData
+from gmm_studio.core.geometry import ellipse_outline
+from gmm_studio.core.settings import FitSettings
+from gmm_studio.session import RunState
+
+TIMEOUT = 30_000
+SETTINGS = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=60)
+
+
+def click(qtbot, button) -> None:
+    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def step(qtbot, window) -> None:
+    click(qtbot, window.panel.step_button)
+    qtbot.waitUntil(lambda: window.session.state is RunState.PAUSED, timeout=TIMEOUT)
+
+
+def widget_pos(view, xy) -> QPointF:
+    vb = view.getPlotItem().getViewBox()
+    return QPointF(view.mapFromScene(vb.mapViewToScene(QPointF(*xy))))
+
+
+def data_at(view, pos: QPointF) -> np.ndarray:
+    p = view.getPlotItem().getViewBox().mapSceneToView(view.mapToScene(pos.toPoint()))
+    return np.array([p.x(), p.y()])
+
+
+def mean_log_likelihood(window, params) -> float:
+    return EMData(window.session.x, params.covariance_type).mean_log_likelihood(params)
+
+
+def test_dragging_a_mean_while_paused_edits_the_model_and_step_continues_from_it(
+        make_window, blobs, qtbot, mouse):
+    w = make_window(dataset=blobs(), settings=SETTINGS)
+    for _ in range(3):
+        step(qtbot, w)
+    qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
+    w.redraw()
+    before = w.current_snapshot().params
+    status_before = w.status_label.text()
+    n_before = len(w.history())
+    view = w.data_view
+    means2, covs2 = w.session.projection.project_params(before)
+    outline_before = np.column_stack(view.ellipse_items(0)[0].getData())
+
+    # drag component 1's mean marker 80 pixels to the right, live updates first
+    start = widget_pos(view, means2[0])
+    end = start + QPointF(80, 0)
+    with qtbot.waitSignal(w.editing.preview_changed, timeout=TIMEOUT):
+        mouse(view).press_and_move(start, end)
+    qtbot.waitUntil(lambda: w.editing.preview is not None
+                    and np.isfinite(w.editing.preview.log_likelihood), timeout=TIMEOUT)
+    w.redraw()
+    live = w.editing.preview
+    assert live.component == 0 and not live.settled
+    assert w.status_label.text().startswith("editing component 1 · log-likelihood")
+    assert live.log_likelihood == pytest.approx(mean_log_likelihood(w, live.params))
+    assert len(w.history()) == n_before  # nothing kept until the release
+    mouse(view).release(end)
+
+    # released: one new history entry, the edited model, drawn and read out
+    assert len(w.history()) == n_before + 1
+    edited = w.current_snapshot().params
+    moved = data_at(view, end) - data_at(view, start)
+    np.testing.assert_allclose(edited.means[0], before.means[0] + moved, atol=1e-9)
+    np.testing.assert_allclose(edited.means[1:], before.means[1:])
+    np.testing.assert_allclose(edited.covariances, before.covariances)
+    qtbot.waitUntil(lambda: w.editing.preview is not None and w.editing.preview.settled
+                    and w.editing.preview.params is edited
+                    and np.isfinite(w.editing.preview.log_likelihood), timeout=TIMEOUT)
+    w.redraw()
+    outline = np.column_stack(view.ellipse_items(0)[0].getData())
+    np.testing.assert_allclose(outline, ellipse_outline(edited.means[0], edited.covariances[0], 1.0, 100),
+                               atol=1e-9)
+    assert not np.allclose(outline, outline_before)
+    text = w.status_label.text()
+    assert text != status_before and text.startswith("edited component 1 · log-likelihood")
+    assert f"{mean_log_likelihood(w, edited):.5f}" in text
+    # the points' responsibilities are the edited model's
+    np.testing.assert_allclose(w.editing.preview.responsibilities,
+                               EMData(w.session.x, "full").responsibilities(edited), atol=1e-12)
+
+    # Step: EM continues from the edited model (its E-step uses exactly those parameters)
+    step(qtbot, w)
+    after = w.history()[n_before + 1:]
+    assert [s.half_step for s in after] == ["E", "M"]
+    np.testing.assert_array_equal(after[0].params.means, edited.means)
+    np.testing.assert_array_equal(after[0].params.covariances, edited.covariances)
+    assert after[0].log_likelihood == pytest.approx(mean_log_likelihood(w, edited))
+    assert w.editing.preview is None  # the drawing shows the session's state again
+    w.redraw()
+    assert w.status_label.text().startswith("iteration")
+
+
+def test_editing_is_off_while_running_and_on_when_finished(make_window, blobs, qtbot):
+    w = make_window(dataset=blobs(), settings=SETTINGS, speed=0)
+    handles = w.data_view.handles
+    assert handles.covariance_type is None  # no model yet
+    click(qtbot, w.panel.run_button)
+    qtbot.waitUntil(lambda: len(w.history()) >= 2, timeout=TIMEOUT)
+    assert w.session.state.busy and handles.covariance_type is None
+    click(qtbot, w.panel.pause_button)
+    qtbot.waitUntil(lambda: w.session.state is RunState.PAUSED, timeout=TIMEOUT)
+    assert handles.covariance_type == "full"
+    w.panel.speed_slider.setValue(w.panel.speed_slider.maximum())
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.pause_button)  # Resume
+    assert handles.covariance_type == "full"
+    w.iteration_slider.setValue(2)  # scrubbed back: still editable
+    assert handles.covariance_type == "full"
+
+
+def test_dragging_an_interval_end_in_one_d_widens_the_component(make_window, qtbot, mouse):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(2.0, 0.3, 250), rng.normal(4.5, 0.5, 350)])[:, None]
+    w = make_window(dataset=dataset_from_array(x, columns=("minutes",), source="test"),
+                    settings=FitSettings(n_components=2, init_params="kmeans", seed=0))
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.run_button)
+    qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
+    w.histogram_drawing.redraw()
+    before = w.current_snapshot().params
+    n_before = len(w.history())
+    view = w.histogram_panel.view
+    k = int(np.argmin(before.means[:, 0]))
+    ends = view.components[k].ends
+    right = (float(ends.data["x"][1]), float(ends.data["y"][1]))
+    start = widget_pos(view, right)
+    end = start + QPointF(40, 0)
+    with qtbot.waitSignal(w.editing.preview_changed, timeout=TIMEOUT):
+        mouse(view).drag(start, end)
+    assert len(w.history()) == n_before + 1
+    edited = w.current_snapshot().params
+    sigma_before = float(np.sqrt(before.covariances[k, 0, 0]))
+    sigma = float(np.sqrt(edited.covariances[k, 0, 0]))
+    assert sigma == pytest.approx(sigma_before + data_at(view, end)[0] - data_at(view, start)[0], rel=1e-6)
+    np.testing.assert_allclose(edited.means, before.means)
+    qtbot.waitUntil(lambda: w.editing.preview is not None and w.editing.preview.responsibilities is not None
+                    and w.editing.preview.params is edited, timeout=TIMEOUT)
+    w.histogram_drawing.redraw()
+    curve = view.components[k].curve
+    np.testing.assert_allclose(curve.yData, density_1d(edited, curve.xData).weighted[k], rtol=1e-9)
+    np.testing.assert_allclose(view.components[k].one_sigma.xData,
+                               [edited.means[k, 0] - sigma, edited.means[k, 0] + sigma])
+    # Run continues EM from the edit
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.pause_button)  # paused after the edit: Resume
+    np.testing.assert_array_equal(w.history()[n_before + 1].params.covariances, edited.covariances)
