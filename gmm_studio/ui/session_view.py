@@ -157,7 +157,8 @@ class SessionDrawing(QObject):
     @Slot(int)
     def _on_data_view_point_hovered(self, index: int) -> None:
         snap = self.session.shown.snapshot
-        if index < 0 or snap is None:
+        dragging = self.preview is not None and not self.preview.settled  # the read-out would hide the hand
+        if index < 0 or snap is None or dragging:
             self.hover_text = ""
             self.data_view.show_point_readout("")
             return
