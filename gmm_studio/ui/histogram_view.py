@@ -123,6 +123,8 @@ class HistogramView(pg.PlotWidget):
         self.edges = np.zeros(0)
         self._params: MixtureParams | None = None
         self._resp: np.ndarray | None = None
+        self._bin_parts: tuple[np.ndarray, np.ndarray] | None = None  # (edges, (K, B) parts) given
+        self._heights = np.zeros(0)  # the plain histogram of the current bins
         self._covariance_type: str | None = None
         # (k, 'mean' or 'end', start mean, start σ, grab offset) of the drag under way
         self._drag: tuple[int, str, float, float, float] | None = None
@@ -145,20 +147,28 @@ class HistogramView(pg.PlotWidget):
         self.x = values
         self.getPlotItem().setLabel("bottom", name)
         self.edges = histogram_edges(self.x, bins)
+        self._heights = stacked_histogram(self.x, self.edges)[0]
         self.show_params(None)  # the previous data's model does not describe these
         self._frame()
 
     def set_bins(self, bins: int | None) -> None:
         """Rebin (None: Freedman–Diaconis) and redraw the bars."""
         self.edges = histogram_edges(self.x, bins)
+        self._heights = stacked_histogram(self.x, self.edges)[0]
         self._draw_bars()
         self._frame()
 
-    def show_params(self, params: MixtureParams | None, responsibilities: np.ndarray | None = None) -> None:
-        """Draw this 1-D mixture over the histogram; γ (N, K) splits each bin (None: grey bins)."""
+    def show_params(self, params: MixtureParams | None, responsibilities: np.ndarray | None = None,
+                    bin_parts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Draw this 1-D mixture over the histogram; γ (N, K) splits each bin (None: grey bins).
+
+        ``bin_parts`` = (edges, parts) instead of γ: the split already made (off the GUI thread,
+        :func:`~gmm_studio.core.density.stacked_histogram`'s parts); used while ``edges`` are
+        the view's bins and K matches, else the bins are grey.
+        """
         if params is not None and params.n_features != 1:
             raise ValueError(f"The histogram view draws 1-D mixtures; got {params.n_features}-D.")
-        self._params, self._resp = params, responsibilities
+        self._params, self._resp, self._bin_parts = params, responsibilities, bin_parts
         k = 0 if params is None else params.n_components
         if self._drag is not None and self._drag[0] >= k:
             self._drag = None  # a model without the dragged component ends the drag
@@ -246,7 +256,12 @@ class HistogramView(pg.PlotWidget):
         if not len(self.x):
             return
         x0, widths = self.edges[:-1], np.diff(self.edges)
-        heights, parts = stacked_histogram(self.x, self.edges, self._resp)
+        heights, parts = stacked_histogram(self.x, self.edges, self._resp) if self._resp is not None \
+            else (self._heights, None)
+        given = self._bin_parts
+        if self._resp is None and given is not None and given[0] is self.edges \
+                and given[1].shape == (len(self.components), len(widths)):
+            parts = given[1]
         self.histogram.setOpts(x0=x0, width=widths, height=heights)
         bottom = np.zeros_like(heights)
         for j, component in enumerate(self.components):
@@ -276,8 +291,7 @@ class HistogramView(pg.PlotWidget):
             component.ends.setData([m - s, m + s], [y, y])
 
     def _bar_top(self) -> float:
-        heights, _ = stacked_histogram(self.x, self.edges)
-        return float(heights.max()) if len(heights) else 1.0
+        return float(self._heights.max()) if len(self._heights) else 1.0
 
     def _top(self) -> float:
         """The highest bar or density curve."""

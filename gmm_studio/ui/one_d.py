@@ -6,7 +6,9 @@ draws the session's shown model into the histogram — each component's weighted
 mixture density, the ±1σ/±2σ intervals, and the bins split by the shown responsibilities — or
 an :class:`~gmm_studio.ui.editing_binder.EditPreview` while a component is dragged.  Like
 :class:`~gmm_studio.ui.session_view.SessionDrawing` it only marks what is stale on the
-session's signals and draws from a ~30 Hz timer.  GUI thread only.
+session's signals and draws from a ~30 Hz timer.  The split of the bins by γ is made on the
+runner (kind "histogram", the newest replacing the old; ~0.16 s at 1e6 points and K = 4), and
+the bars keep the previous split until it arrives.  GUI thread only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
+from gmm_studio.core.density import stacked_histogram
 from gmm_studio.session import Session
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.histogram_view import HistogramPanel
@@ -56,6 +59,10 @@ class HistogramDrawing(QObject):
         self.panel = stack.histogram_panel
         self.preview = None
         self._dirty = False
+        self._parts: tuple | None = None  # (γ, edges, parts): the latest split made
+        self._pending: tuple | None = None  # (γ, edges) of the split being made
+        self.panel.bins_spin.valueChanged.connect(self._on_session_changed)
+        self.panel.auto_button.clicked.connect(self._on_session_changed)
         session.dataset_changed.connect(self._on_session_dataset_changed)
         for signal in self._marking():
             signal.connect(self._on_session_changed)
@@ -114,4 +121,29 @@ class HistogramDrawing(QObject):
             return
         if gamma is not None and gamma.shape != (self.session.x.shape[0], params.n_components):
             gamma = None  # γ of another model: grey bins until the shown one's arrives
-        self.panel.show_params(params, None if gamma is None else np.asarray(gamma))
+        edges = self.panel.view.edges
+        if gamma is not None and (self._parts is None or self._parts[0] is not gamma
+                                  or self._parts[1] is not edges):
+            self._split(gamma, edges)
+        parts = None if self._parts is None or gamma is None else (self._parts[1], self._parts[2])
+        self.panel.view.show_params(params, bin_parts=parts)
+
+    def _split(self, gamma: np.ndarray, edges: np.ndarray) -> None:
+        if self._pending is not None and self._pending[0] is gamma and self._pending[1] is edges:
+            return
+        self._pending = (gamma, edges)
+        x = self.session.x[:, 0]
+        self.session.runner.start("histogram", lambda cancel: stacked_histogram(x, edges, gamma)[1],
+                                  on_finished=lambda parts: self._on_split(gamma, edges, parts),
+                                  on_failed=lambda exc: self._on_split(gamma, edges, None))
+
+    def _on_split(self, gamma: np.ndarray, edges: np.ndarray, parts: np.ndarray | None) -> None:
+        if parts is not None:
+            self._parts = (gamma, edges, parts)
+        if self._pending is not None and self._pending[0] is gamma:
+            self._pending = None
+        self._dirty = True
+
+    def up_to_date(self) -> bool:
+        """Whether no split of the bins is being made (the bars show the latest γ once redrawn)."""
+        return self._pending is None

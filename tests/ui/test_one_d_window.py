@@ -24,6 +24,8 @@ def settle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
     window.redraw()
     window.histogram_drawing.redraw()
+    qtbot.waitUntil(window.histogram_drawing.up_to_date, timeout=TIMEOUT)  # bins split on the runner
+    window.histogram_drawing.redraw()
 
 
 def open_file(qtbot, window, path) -> None:
@@ -88,6 +90,12 @@ def test_a_one_column_file_fits_steps_scrubs_and_exports_as_a_histogram(
     np.testing.assert_allclose(gamma, EMData(w.session.x, "full").responsibilities(final), atol=1e-3)
     assert_histogram_draws(w, final, gamma)
     assert "log-likelihood" in w.status_label.text()
+
+    # rebinning splits the new bins by the same γ
+    w.histogram_panel.bins_spin.setValue(25)
+    settle(qtbot, w)
+    assert len(view.edges) == 26
+    assert_histogram_draws(w, final, gamma)
 
     # scrub back to the start and forth again: the histogram follows the slider
     n = len(w.history())
@@ -155,6 +163,5 @@ def test_the_sweep_runs_on_one_column(make_window, qtbot):
     rect = panel.table.visualItemRect(panel.table.item(1, 0))
     with qtbot.waitSignal(panel.model_chosen, timeout=TIMEOUT) as chosen:
         qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
-    w.histogram_drawing.redraw()
+    settle(qtbot, w)
     assert len(w.histogram_panel.view.components) == chosen.args[0].n_components == 2
