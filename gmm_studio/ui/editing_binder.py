@@ -90,9 +90,12 @@ class EditingBinder(QObject):
     -------
     preview_changed(object)
         The :class:`EditPreview` to draw instead of the shown state, or None.
+    edit_kept(int)
+        A drag of component k ended and the edit is the shown history entry.
     """
 
     preview_changed = Signal(object)
+    edit_kept = Signal(int)
 
     def __init__(self, session: Session, data_view, histogram_view, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -159,6 +162,8 @@ class EditingBinder(QObject):
         self._compute(edited)
 
     def _on_view_edit_finished(self, k: int, mean, cov) -> None:
+        if self._base is None:  # a finish without a start (sent by a script): edit the shown model
+            self._on_view_edit_started(k)
         edited = self._edited(k, mean, cov)
         self._base = None
         if edited is None:
@@ -177,6 +182,7 @@ class EditingBinder(QObject):
         self._compute(edited)
         # show_model announced the new state before the preview was settled: editing follows it
         self._on_session_changed()
+        self.edit_kept.emit(k)
 
     def _compute(self, params: MixtureParams) -> None:
         data = self.session.emdata(params.covariance_type)
