@@ -245,7 +245,7 @@ def test_rasteriser_last_point_wins_and_rows_run_top_down():
 
 def _painted(xy, packed, x_range, y_range, width, height, radius):
     """Reference: paint each point's footprint in index order, one point at a time."""
-    from gmm_studio.ui.point_cloud import _footprint
+    from gmm_studio.ui.raster import footprint as _footprint
 
     img = np.zeros((height, width), dtype=np.uint32)
     sx, sy = width / (x_range[1] - x_range[0]), height / (y_range[1] - y_range[0])
