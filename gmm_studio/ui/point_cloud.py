@@ -41,9 +41,9 @@ __all__ = ["PointCloud", "Rasteriser", "VisibleOwners", "dot_radius_for", "pack_
 #: Up to this many points they are drawn as round dots 5 device pixels across; above, 3x3 dots.
 SMALL_N = 20_000
 #: Above this many points a new view is mapped a slice of this many points per event-loop
-#: turn (about 15-30 ms each), the previous image moving with the view meanwhile: a pan or
+#: turn (about 10-20 ms each), the previous image moving with the view meanwhile: a pan or
 #: zoom at 1e7 points never holds the GUI thread for the whole mapping.
-SLICE_POINTS = 1_000_000
+SLICE_POINTS = 500_000
 
 
 def dot_radius_for(n: int, device_pixel_ratio: float = 1.0) -> int:
@@ -218,8 +218,9 @@ class PointCloud:
     def set_points(self, xy: np.ndarray) -> None:
         """Set the positions, ``(N, 2)`` finite floats in data coordinates. GUI thread.
 
-        Call once per dataset: O(N) copies and bounds (no index is built; hovering reads the
-        view's own pixel map). Colours reset to dark grey until the next :meth:`set_colors`.
+        Call once per dataset: O(N) bounds, no copy of a float64 array (it is kept: do not
+        modify it afterwards) and no index (hovering reads the view's own pixel map). Colours
+        reset to dark grey until the next :meth:`set_colors`.
 
         Raises
         ------
