@@ -264,7 +264,7 @@ def engine_alone(path: Path, initial, iters: int) -> float:
 
 def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> tuple:
     """Press Left/Right on the iteration slider, one key every ``every_ms``; probe figures."""
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QSlider
 
@@ -276,18 +276,29 @@ def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> t
 
 
 def hover(app, window, probe: Probe, moves: int = 120, every_ms: int = 16) -> tuple:
-    """Synthetic mouse moves across the data view (a diagonal, then back); probe figures."""
-    from PySide6.QtCore import QPoint
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QWidget
+    """Synthetic mouse moves across the data view (a diagonal, then back); probe figures and
+    how many moves landed on a point (the view's ``point_hovered`` signal)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication, QWidget
 
     view = _child(window, QWidget, "dataView")
     target = getattr(view, "viewport", lambda: view)()
+    hits: list[int] = []
+    if hasattr(view, "point_hovered"):
+        view.point_hovered.connect(lambda index: hits.append(index) if index >= 0 else None)
     w, h = target.width(), target.height()
     path = [(0.1 + 0.8 * t / moves, 0.15 + 0.7 * t / moves) for t in range(moves)]
     path += path[::-1]
-    actions = [lambda p=p: QTest.mouseMove(target, QPoint(int(p[0] * w), int(p[1] * h))) for p in path]
-    return _drive(app, probe, actions, every_ms)
+
+    def move(p) -> None:
+        local = QPointF(p[0] * w, p[1] * h)
+        event = QMouseEvent(QEvent.Type.MouseMove, local, target.mapToGlobal(local),
+                            Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(target, event)
+
+    figures = _drive(app, probe, [lambda p=p: move(p) for p in path], every_ms)
+    return figures, f"  {len(hits)} of {len(path)} moves on a point"
 
 
 def _drive(app, probe: Probe, actions, every_ms: int) -> tuple:
@@ -371,8 +382,11 @@ def main(argv=None) -> int:
                 _row(f"fit, {label}", figures, TARGETS_MS[label], f"  fit {wall:.2f} s ({how})")
                 if large and run == runs[0]:
                     _row("scrub by keys", scrub(app, window, probe), TARGETS_MS[label] * 2)
-                    _row("hover", hover(app, window, probe), TARGETS_MS[label] * 2)
-                    print(f"peak RSS after fit, scrub, hover: {_rss_mb()[1]:.0f} MB")
+                    figures, hits = hover(app, window, probe)
+                    _row("hover", figures, TARGETS_MS[label] * 2, hits)
+                    peak = _rss_mb()[1]
+                    print(f"peak RSS after fit, scrub, hover: {peak:.0f} MB, budget {budget:.0f} MB "
+                          + ("ok" if peak <= budget else "OVER"))
             close_window(app, window)
         if initial is None:
             print("engine alone: the window's history has no initial snapshot; not measured")
