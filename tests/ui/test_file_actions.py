@@ -115,8 +115,8 @@ def test_npy_opens_too(qtbot, window, tmp_path):
     assert ds.columns == ("x1", "x2", "x3") and ds.n_samples == 50
 
 
-@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"a,b,c\n", b"a,name\n1,x\n2,y\n3,z\n"],
-                         ids=["binary", "header-only", "one-numeric-column"])
+@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"a,b,c\n", b"a,name\nu,x\nv,y\nw,z\n"],
+                         ids=["binary", "header-only", "no-numeric-column"])
 def test_bad_file_shows_a_message_and_keeps_the_data(qtbot, window, tmp_path, messages, content):
     before = dataset_from_array(np.random.default_rng(1).normal(size=(30, 2)), source="before")
     window.set_dataset(before)
@@ -130,13 +130,13 @@ def test_bad_file_shows_a_message_and_keeps_the_data(qtbot, window, tmp_path, me
     assert str(path) not in window.file_actions.recent_files()
 
 
-def test_one_numeric_column_keeps_ok_disabled_in_the_dialog(qtbot, window, tmp_path):
-    path = tmp_path / "one.csv"
-    path.write_text("a,name\n1,x\n2,y\n3,z\n")
+def test_no_numeric_column_keeps_ok_disabled_in_the_dialog(qtbot, window, tmp_path):
+    path = tmp_path / "none.csv"
+    path.write_text("a,name\nu,x\nv,y\nw,z\n")
     with qtbot.waitSignal(window.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
         window.file_actions.open_path(str(path))
     dialog = opened.args[0]
-    assert not dialog.ok_button.isEnabled() and "at least 2" in dialog.error_text()
+    assert not dialog.ok_button.isEnabled() and "at least one" in dialog.error_text()
     dialog.reject()
     assert window.dataset is None
     qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
