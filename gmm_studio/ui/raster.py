@@ -95,7 +95,8 @@ def view_steps(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float],
     interrupted by a yield, so one scratch may serve one sliced mapping and any number of
     mappings run at once in between. Row 0 of the ``(height, width)`` image is the top of the view (``y_range[1]``), column 0
     its left (``x_range[0]``); points up to ``radius`` pixels outside still show their rim.
-    Reads ``x`` and ``y`` only (and ``scratch``), so a caller may drop an unfinished generator.
+    Reads ``x`` and ``y`` only (and ``scratch``), so a caller may drop an unfinished generator;
+    any thread, given a scratch of its own.
     """
     width, height, r = max(int(width), 0), max(int(height), 0), max(int(radius), 0)
     key = (float(x_range[0]), float(x_range[1]), float(y_range[0]), float(y_range[1]), width, height, r)
@@ -181,7 +182,7 @@ class Rasteriser:
     """Points, the current view's pixel mapping, and the owners' colours. Not thread-safe.
 
     The :class:`~gmm_studio.ui.point_cloud.PointCloud` that owns one calls it on the GUI
-    thread only; :func:`view_steps` may be driven a slice at a time and :meth:`install` ed.
+    thread only; what :meth:`steps` returns may be driven a slice at a time, then installed.
     """
 
     def __init__(self) -> None:
