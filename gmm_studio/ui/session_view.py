@@ -224,6 +224,7 @@ class SessionDrawing(QObject):
         self.likelihood_view.refresh()
         if snap is None or s.projection is None:
             self.data_view.clear_components()
+            self.data_view.set_density_params(None)
             self.component_table.set_model(None, None, self.palette)
             self.status_label.setText("No model yet." if s.dataset is not None else "No data yet.")
             return
@@ -231,6 +232,7 @@ class SessionDrawing(QObject):
         means2, covs2 = s.projection.project_params(params)
         flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
         self.data_view.show_components(means2, covs2, flagged)
+        self.data_view.set_density_params(params, s.projection)  # recomputed only if shown and changed
         self.data_view.set_highlight(s.selected)
         counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
             else preview.responsibilities.sum(axis=0)

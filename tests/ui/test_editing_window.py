@@ -48,7 +48,9 @@ def test_dragging_a_mean_while_paused_edits_the_model_and_step_continues_from_it
     for _ in range(3):
         step(qtbot, w)
     qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
+    w.data_view.set_density_visible(True)
     w.redraw()
+    density_before = w.data_view.density_revision
     before = w.current_snapshot().params
     status_before = w.status_label.text()
     n_before = len(w.history())
@@ -69,6 +71,7 @@ def test_dragging_a_mean_while_paused_edits_the_model_and_step_continues_from_it
     assert w.status_label.text().startswith("editing component 1 · log-likelihood")
     assert live.log_likelihood == pytest.approx(mean_log_likelihood(w, live.params))
     assert len(w.history()) == n_before  # nothing kept until the release
+    assert w.data_view.density_revision > density_before  # the density follows the hand
     mouse(view).release(end)
 
     # released: one new history entry, the edited model, drawn and read out
