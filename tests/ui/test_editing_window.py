@@ -162,3 +162,47 @@ def test_dragging_an_interval_end_in_one_d_widens_the_component(make_window, qtb
     with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
         click(qtbot, w.panel.pause_button)  # paused after the edit: Resume
     np.testing.assert_array_equal(w.history()[n_before + 1].params.covariances, edited.covariances)
+
+
+def test_a_drag_in_a_projection_of_3d_data_moves_the_component_within_the_plane(
+        make_window, qtbot, mouse):
+    rng = np.random.default_rng(4)
+    centres = np.array([[0.0, 0.0, 0.0], [6.0, 1.0, -2.0], [0.0, 6.0, 3.0]])
+    x = np.vstack([rng.normal(c, 0.7, size=(100, 3)) for c in centres])
+    w = make_window(dataset=dataset_from_array(x, source="test"), settings=SETTINGS)
+    step(qtbot, w)
+    w.redraw()
+    projection = w.session.projection
+    assert projection.kind == "pca"
+    before = w.current_snapshot().params
+    means2, _ = projection.project_params(before)
+    view = w.data_view
+    start = widget_pos(view, means2[1])
+    end = start + QPointF(0, -60)
+    with qtbot.waitSignal(w.editing.edit_kept, timeout=TIMEOUT):
+        mouse(view).drag(start, end)
+    edited = w.current_snapshot().params
+    moved = data_at(view, end) - data_at(view, start)
+    np.testing.assert_allclose(projection.project_params(edited)[0][1], means2[1] + moved, atol=1e-9)
+    # the mean moved only within the plotted plane: its part off the plane is unchanged
+    off_plane = np.eye(3) - projection.matrix.T @ projection.matrix
+    np.testing.assert_allclose(off_plane @ edited.means[1], off_plane @ before.means[1], atol=1e-9)
+
+
+def test_an_edit_of_a_scrubbed_state_replaces_what_followed_it(make_window, blobs, qtbot, mouse):
+    w = make_window(dataset=blobs(), settings=SETTINGS)
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.run_button)
+    assert len(w.history()) > 6
+    w.iteration_slider.setValue(2)
+    qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
+    w.redraw()
+    scrubbed = w.current_snapshot().params
+    means2, _ = w.session.projection.project_params(scrubbed)
+    start = widget_pos(w.data_view, means2[2])
+    with qtbot.waitSignal(w.editing.edit_kept, timeout=TIMEOUT):
+        mouse(w.data_view).drag(start, start + QPointF(-50, 30))
+    assert len(w.history()) == 4 and w.session.history.cursor is None
+    assert w.session.state is RunState.PAUSED
+    assert not np.allclose(w.current_snapshot().params.means[2], scrubbed.means[2])
+    np.testing.assert_allclose(w.current_snapshot().params.means[:2], scrubbed.means[:2])
