@@ -157,9 +157,10 @@ def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
     window.run_fit()
     if window.is_fitting():
         loop.exec()
-    # the points' colours are packed on the runner: wait for the last ones before the picture
+    # the points' colours (and a histogram's split) are made on the runner: wait for the last ones
     window.redraw()
-    while not window.drawing.colors_up_to_date() and timer.isActive():
+    while not (window.drawing.colors_up_to_date() and window.histogram_drawing.up_to_date()) \
+            and timer.isActive():
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     window.redraw()
     window.data_view.cloud.refresh()

@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
     def redraw(self) -> None:
         """Draw the shown state now (the timer does it at most ~30 times a second)."""
         self.drawing.redraw()
+        self.histogram_drawing.redraw()
 
     # ================================================================== mouse
     @Slot(int)

@@ -134,7 +134,7 @@ def test_dragging_an_interval_end_in_one_d_widens_the_component(make_window, qtb
     with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
         click(qtbot, w.panel.run_button)
     qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
-    w.histogram_drawing.redraw()
+    w.redraw()
     before = w.current_snapshot().params
     n_before = len(w.history())
     view = w.histogram_panel.view
@@ -153,7 +153,7 @@ def test_dragging_an_interval_end_in_one_d_widens_the_component(make_window, qtb
     np.testing.assert_allclose(edited.means, before.means)
     qtbot.waitUntil(lambda: w.editing.preview is not None and w.editing.preview.responsibilities is not None
                     and w.editing.preview.params is edited, timeout=TIMEOUT)
-    w.histogram_drawing.redraw()
+    w.redraw()
     curve = view.components[k].curve
     np.testing.assert_allclose(curve.yData, density_1d(edited, curve.xData).weighted[k], rtol=1e-9)
     np.testing.assert_allclose(view.components[k].one_sigma.xData,

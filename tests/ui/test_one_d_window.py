@@ -23,9 +23,8 @@ def settle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.session.state.busy, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
     window.redraw()
-    window.histogram_drawing.redraw()
     qtbot.waitUntil(window.histogram_drawing.up_to_date, timeout=TIMEOUT)  # bins split on the runner
-    window.histogram_drawing.redraw()
+    window.redraw()
 
 
 def open_file(qtbot, window, path) -> None:
@@ -119,7 +118,7 @@ def test_a_one_column_file_fits_steps_scrubs_and_exports_as_a_histogram(
 
     # reset: no model drawn, grey bins; then a step, and run again
     click(qtbot, w.panel.reset_button)
-    w.histogram_drawing.redraw()
+    w.redraw()
     assert view.components == [] and not view.mixture_curve.isVisible()
     click(qtbot, w.panel.step_button)
     settle(qtbot, w)
