@@ -25,7 +25,8 @@ def _imported_after(code: str) -> set[str]:
 def test_the_demo_data_and_the_session_need_neither_scipy_stats_nor_optimize():
     code = (
         "from gmm_studio.core.generate import GeneratorSettings, generate, adjusted_rand_index\n"
-        "import gmm_studio.core.compare, gmm_studio.core.demos, gmm_studio.core.kmeans, gmm_studio.session\n"
+        "import gmm_studio.core.bound, gmm_studio.core.compare, gmm_studio.core.demos\n"
+        "import gmm_studio.core.kmeans, gmm_studio.session\n"
         "data = generate(GeneratorSettings(n_components=4, n_samples=3000, shape='rotated', seed=7))\n"
         "assert adjusted_rand_index(data.labels, data.labels) == 1.0"
     )
