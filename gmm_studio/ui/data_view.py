@@ -14,7 +14,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 
-from gmm_studio.core.geometry import coverage_of_radius, ellipse_outline
+from gmm_studio.core.geometry import Projection, coverage_of_radius, ellipse_outline
+from gmm_studio.core.params import MixtureParams
+from gmm_studio.ui.component_handles import ComponentHandles
+from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
 
@@ -55,10 +58,22 @@ class DataView(pg.PlotWidget):
         Index of the data point under the mouse (-1 when none).
     clicked(float, float)
         A left click, in data coordinates.
+    component_edit_started(int)
+        The person began dragging component k's mean marker or an axis handle
+        (only after :meth:`set_editing` with a covariance type).
+    component_dragged(int, object, object)
+        While dragging, at most ~30 times a second: k, the mean ``(2,)`` and covariance
+        ``(2, 2)`` in data coordinates of the plotted plane
+        (:func:`gmm_studio.core.editing.edit_component` turns them into a model).
+    component_edit_finished(int, object, object)
+        The drag ended, with the final mean and covariance in the plane.
     """
 
     point_hovered = Signal(int)
     clicked = Signal(float, float)
+    component_edit_started = Signal(int)
+    component_dragged = Signal(int, object, object)
+    component_edit_finished = Signal(int, object, object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="w")
@@ -77,9 +92,13 @@ class DataView(pg.PlotWidget):
         self._flagged: set[int] = set()
         self._n_points = 0
         self._points2 = np.zeros((0, 2))
-        self.means_item = pg.ScatterPlotItem(size=13, pxMode=True)
-        self.means_item.setZValue(20)
-        self.plot_item.addItem(self.means_item)
+        self.density = DensityLayer(self.plot_item)
+        self.handles = ComponentHandles(self.plot_item)
+        self.means_item = self.handles.means_item
+        self.handles.edit_started.connect(self.component_edit_started)
+        self.handles.dragged.connect(self.component_dragged)
+        self.handles.edit_finished.connect(self.component_edit_finished)
+        self.handles.moved.connect(self._on_handles_moved)
         self.placed_item = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("k", width=2),
                                               brush=pg.mkBrush(0, 0, 0))
         self.placed_item.setZValue(21)
@@ -213,16 +232,16 @@ class DataView(pg.PlotWidget):
             raise ValueError(f"{k} components but a palette of {len(self._palette)}; call set_palette first.")
         restyle = set(flagged) != self._flagged
         self._flagged = set(flagged)
-        self._means2 = np.asarray(means2, dtype=np.float64)
-        for r, radius in enumerate(self._radii):
-            for j in range(k):
-                outline = ellipse_outline(means2[j], covs2[j], radius, _N_OUTLINE)
-                item = self._ellipses[r][j]
-                if np.all(np.isfinite(outline)):
-                    item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
-                    item.setVisible(True)
-                else:
-                    item.setVisible(False)
+        means2 = np.array(means2, dtype=np.float64)
+        covs2 = np.array(covs2, dtype=np.float64)
+        dragged = self.handles.dragging
+        geometry = self.handles.dragged_geometry()
+        if dragged is not None and geometry is not None and dragged < k:
+            # The component under the pointer follows the hand, not a model a frame behind it.
+            means2[dragged], covs2[dragged] = geometry
+        self._means2 = means2
+        for j in range(k):
+            self._draw_outline(j, means2[j], covs2[j])
         for j, label in enumerate(self._labels):
             if j in flagged and np.all(np.isfinite(means2[j])):
                 label.setText(f"⚠ {j + 1}: {flagged[j]}")
@@ -238,6 +257,35 @@ class DataView(pg.PlotWidget):
                 for j, item in enumerate(row):
                     item.setPen(self._pen_for(j, r))
         self._restyle_means()
+        self.handles.set_components(means2, covs2, self._radii[0])
+
+    def _draw_outline(self, j: int, mean2: np.ndarray, cov2: np.ndarray) -> None:
+        for r, radius in enumerate(self._radii):
+            outline = ellipse_outline(mean2, cov2, radius, _N_OUTLINE)
+            item = self._ellipses[r][j]
+            if np.all(np.isfinite(outline)):
+                item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
+                item.setVisible(True)
+            else:
+                item.setVisible(False)
+
+    @Slot(int, object, object)
+    def _on_handles_moved(self, k: int, mean2: np.ndarray, cov2: np.ndarray) -> None:
+        if k >= len(self._means2) or k >= len(self._palette):
+            return
+        self._means2[k] = mean2
+        self._draw_outline(k, mean2, cov2)
+        self._labels[k].setPos(float(mean2[0]), float(mean2[1]))
+        self._restyle_means()
+
+    def set_editing(self, covariance_type: str | None) -> None:
+        """Let the person drag means and axis handles under this covariance type's rules.
+
+        None turns editing off (the markers stay, drags pan the plot).  'diag' handles stretch
+        without turning, 'spherical' ones keep a circle, 'tied' ones say in their tooltip that
+        every component changes with the one dragged.
+        """
+        self.handles.set_editing(covariance_type)
 
     def _restyle_means(self) -> None:
         brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
@@ -255,6 +303,7 @@ class DataView(pg.PlotWidget):
             label.setVisible(False)
         self._means2 = np.zeros((0, 2))
         self.means_item.setData(pos=np.zeros((0, 2)))
+        self.handles.set_components(np.zeros((0, 2)), np.zeros((0, 2, 2)), self._radii[0])
         self._flagged = set()
 
     def set_highlight(self, k: int | None) -> None:
@@ -305,6 +354,29 @@ class DataView(pg.PlotWidget):
     def set_placed_means(self, points2: np.ndarray) -> None:
         self.placed_item.setData(pos=np.asarray(points2, dtype=np.float64).reshape(-1, 2))
 
+    # ------------------------------------------------------------------ density
+    def set_density_visible(self, visible: bool) -> None:
+        """Show log p(x) of the mixture given to :meth:`set_density_params` under the points."""
+        if bool(visible) != self.density.visible:
+            self.density.set_visible(visible)
+            self._rebuild_legend()
+
+    def set_density_params(self, params: MixtureParams | None, projection: Projection | None = None) -> None:
+        """The mixture whose density the layer shades (None: none); ``projection`` for D > 2.
+
+        Call it with every shown model: it recomputes only when the parameters (compared by
+        value) or the view's range changed, and only while the layer is visible.
+        """
+        message = self.density.legend_text()
+        self.density.set_params(params, projection)
+        if self.density.visible and self.density.legend_text() != message:
+            self._rebuild_legend()
+
+    @property
+    def density_revision(self) -> int:
+        """How many density grids have been computed: unchanged by a call that changes nothing."""
+        return self.density.revision
+
     # ------------------------------------------------------------------ legend
     def set_class_legend(self, names: Sequence[str] | None, rgb: np.ndarray | None = None) -> None:
         """Name the colours of the points in the legend: one dot per label class (None: none).
@@ -330,6 +402,9 @@ class DataView(pg.PlotWidget):
             entries.append((sample, "true mixture (dotted)"))
         warn = pg.PlotDataItem(pen=pg.mkPen(_WARNING, width=2, style=Qt.PenStyle.DashLine))
         entries.append((warn, "collapsed / empty"))
+        if self.density.visible:
+            swatch = pg.ScatterPlotItem(symbol="s", size=11, pen=None, brush=pg.mkBrush(self.density.sample_colour()))
+            entries.append((swatch, self.density.legend_text()))
         self.legend_strip.set_groups([entries, self._class_entries])
 
     def legend_texts(self) -> list[str]:

@@ -5,14 +5,19 @@ bins, adjustable), each component's weighted density π_k N(x | μ_k, σ_k²) an
 component colours, each bin split by the responsibilities of its points (stacked colours), and
 beneath the axis every component's mean with its ±1σ (thick) and ±2σ (thin) interval, the 1-D
 counterpart of the ellipses.  The numbers come from :mod:`gmm_studio.core.density`.
+After :meth:`HistogramView.set_editing` the person drags a mean marker to move the component
+and an end of its ±1σ interval to change σ; the curves follow the pointer and the view emits the
+same edit signals as the 2-D data view, with a mean ``(1,)`` and variance ``(1, 1)``.
 GUI thread only.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
@@ -23,13 +28,20 @@ from gmm_studio.core.density import (
     histogram_edges,
     stacked_histogram,
 )
+from gmm_studio.core.editing import edit_component
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui.colors import component_palette
+from gmm_studio.ui.component_handles import DraggableScatter, EditSession
 
 __all__ = ["HistogramPanel", "HistogramView"]
 
 _CURVE_POINTS = 400
 _GREY = QColor(120, 120, 120)
+_MEAN_TIP = "Drag to move this component's mean."
+_END_TIPS = {
+    "tied": "Tied variance: every component shares it, so widening this interval widens them all.",
+}
+_END_TIP = "Drag to widen or narrow the ±1σ interval (σ is its half-width)."
 
 
 def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
@@ -39,7 +51,7 @@ def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
 class _Component:
     """The items of one component: its stacked bars, density curve, intervals and mean."""
 
-    def __init__(self, plot: pg.PlotItem, k: int, colour: np.ndarray) -> None:
+    def __init__(self, plot: pg.PlotItem, k: int, colour: np.ndarray, on_mean_drag, on_end_drag) -> None:
         rgb = _rgb(colour)
         self.bars = pg.BarGraphItem(x0=[], width=[], y0=[], height=[], pen=None,
                                     brush=pg.mkBrush(*rgb, 110))
@@ -47,13 +59,26 @@ class _Component:
                                      antialias=True)
         self.two_sigma = pg.PlotDataItem(pen=pg.mkPen(rgb, width=1.5))
         self.one_sigma = pg.PlotDataItem(pen=pg.mkPen(rgb, width=5))
-        self.mean = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush(*rgb), pen=pg.mkPen("w"))
+        self.mean = DraggableScatter(on_mean_drag, symbol="o", size=11, brush=pg.mkBrush(*rgb),
+                                     pen=pg.mkPen("w"), hoverable=True)
+        self.ends = DraggableScatter(on_end_drag, symbol="|", size=16, pen=pg.mkPen(40, 40, 40, width=2.5),
+                                     hoverable=True)
+        self.mean.setZValue(20)
+        self.ends.setZValue(19)
         for item in self.items:
             plot.addItem(item)
 
     @property
     def items(self):
-        return (self.bars, self.curve, self.two_sigma, self.one_sigma, self.mean)
+        return (self.bars, self.curve, self.two_sigma, self.one_sigma, self.mean, self.ends)
+
+    def set_editing(self, end_tip: str | None) -> None:
+        """Draggable with these tooltips, or not (None)."""
+        editable = end_tip is not None
+        self.mean.draggable = self.ends.draggable = editable
+        self.mean.opts["tip"] = (lambda **_: _MEAN_TIP) if editable else None
+        self.ends.opts["tip"] = (lambda **_: end_tip) if editable else None
+        self.ends.setVisible(editable)
 
     def remove(self, plot: pg.PlotItem) -> None:
         for item in self.items:
@@ -61,7 +86,19 @@ class _Component:
 
 
 class HistogramView(pg.PlotWidget):
-    """The plot.  Items are made once per dataset and per K, then updated with setData."""
+    """The plot.  Items are made once per dataset and per K, then updated with setData.
+
+    Signals
+    -------
+    component_edit_started(int), component_dragged(int, object, object),
+    component_edit_finished(int, object, object)
+        As the 2-D data view's, with the mean ``(1,)`` and the variance ``(1, 1)``: a drag of
+        component k's mean marker or of an end of its ±1σ interval (``dragged`` throttled).
+    """
+
+    component_edit_started = Signal(int)
+    component_dragged = Signal(int, object, object)
+    component_edit_finished = Signal(int, object, object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="w")
@@ -86,6 +123,13 @@ class HistogramView(pg.PlotWidget):
         self.edges = np.zeros(0)
         self._params: MixtureParams | None = None
         self._resp: np.ndarray | None = None
+        self._covariance_type: str | None = None
+        # (k, 'mean' or 'end', start mean, start σ, grab offset) of the drag under way
+        self._drag: tuple[int, str, float, float, float] | None = None
+        self.edits = EditSession(self)
+        self.edits.edit_started.connect(self.component_edit_started)
+        self.edits.dragged.connect(self.component_dragged)
+        self.edits.edit_finished.connect(self.component_edit_finished)
 
     # ------------------------------------------------------------------ data
     def set_data(self, values: np.ndarray, name: str = "x", bins: int | None = None) -> None:
@@ -116,23 +160,86 @@ class HistogramView(pg.PlotWidget):
             raise ValueError(f"The histogram view draws 1-D mixtures; got {params.n_features}-D.")
         self._params, self._resp = params, responsibilities
         k = 0 if params is None else params.n_components
+        if self._drag is not None and self._drag[0] >= k:
+            self._drag = None  # a model without the dragged component ends the drag
+            self.edits.finish()
         if len(self.components) != k:
             plot = self.getPlotItem()
             for component in self.components:
                 component.remove(plot)
                 self.legend.removeItem(component.curve)
             palette = component_palette(k)
-            self.components = [_Component(plot, j, palette[j]) for j in range(k)]
+            self.components = [_Component(plot, j, palette[j], partial(self._on_mean_drag, j),
+                                          partial(self._on_end_drag, j)) for j in range(k)]
+            for component in self.components:
+                component.set_editing(self._end_tip())
             changed = True
         else:
             changed = False
         self.mixture_curve.setVisible(params is not None)
         if params is not None:
-            self._draw_curves(params)
+            self._draw_curves(self._shown_params())
         self._draw_bars()
         view_top = self.getPlotItem().getViewBox().viewRange()[1][1]
         if len(self.x) and (changed or self._top() > view_top):
             self._frame()
+
+    # ------------------------------------------------------------------ editing
+    def set_editing(self, covariance_type: str | None) -> None:
+        """Let the person drag means and interval ends (None: not).  'tied' says in the ends'
+        tooltip that every component's σ changes with the one dragged."""
+        self._covariance_type = covariance_type
+        for component in self.components:
+            component.set_editing(self._end_tip())
+        if covariance_type is None and self._drag is not None:
+            self._drag = None
+            self.edits.finish()
+
+    def _end_tip(self) -> str | None:
+        kind = self._covariance_type
+        return None if kind is None else _END_TIPS.get(kind, _END_TIP)
+
+    def _shown_params(self) -> MixtureParams:
+        """The model as drawn: the one shown, with the dragged component where the pointer has it."""
+        geometry = self.edits.dragged_geometry()
+        k = self.edits.dragging
+        if geometry is None or k is None or k >= self._params.n_components:
+            return self._params
+        return edit_component(self._params, k, *geometry)
+
+    def _on_mean_drag(self, k: int, phase: str, _index: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start":
+            self._begin(k, "mean", 0.0)
+        if self._drag is not None:
+            _, _, mean, sigma, _ = self._drag
+            self._move(phase, mean + float(pos[0] - press[0]), sigma)
+
+    def _on_end_drag(self, k: int, phase: str, index: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start" and self._params is not None:
+            mean, sigma = self._geometry(k)
+            end = mean + (sigma if index == 1 else -sigma)
+            self._begin(k, "end", float(press[0]) - end)
+        if self._drag is not None:
+            _, _, mean, _, grab = self._drag
+            pixel = self.components[k].ends.pixelWidth()  # σ of at least a pixel: never a spike
+            self._move(phase, mean, max(abs(float(pos[0]) - grab - mean), pixel))
+
+    def _geometry(self, k: int) -> tuple[float, float]:
+        params = self._shown_params()
+        return float(params.means[k, 0]), float(np.sqrt(params.full_covariances()[k, 0, 0]))
+
+    def _begin(self, k: int, what: str, grab: float) -> None:
+        if self._params is None or k >= self._params.n_components:
+            return
+        self._drag = (k, what, *self._geometry(k), grab)
+        self.edits.begin(k)
+
+    def _move(self, phase: str, mean: float, sigma: float) -> None:
+        self.edits.update(np.array([mean]), np.array([[sigma**2]]))
+        self._draw_curves(self._shown_params())
+        if phase == "finish":
+            self._drag = None
+            self.edits.finish()
 
     # ------------------------------------------------------------------ drawing
     def _draw_bars(self) -> None:
@@ -166,6 +273,7 @@ class HistogramView(pg.PlotWidget):
             component.two_sigma.setData([m - 2 * s, m + 2 * s], [y, y])
             component.one_sigma.setData([m - s, m + s], [y, y])
             component.mean.setData([m], [y])
+            component.ends.setData([m - s, m + s], [y, y])
 
     def _bar_top(self) -> float:
         heights, _ = stacked_histogram(self.x, self.edges)
