@@ -63,15 +63,18 @@ class Teaching(QObject):
                                            Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(window.components_dock, self.bound_dock)
         window.components_dock.raise_()
+        # isVisible() stays true for a dock behind another's tab; visibilityChanged does not.
+        self._bound_seen = False
         self.bound_dock.visibilityChanged.connect(self._on_bound_dock_visibility_changed)
 
         self.demo_label = QLabel(objectName="demoExplanation")
         self.demo_label.setWordWrap(True)
         self.demo_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.demo_label.setMargin(6)
+        # Above the views, the width of the window: two or three sentences fit in a few lines.
         self.demo_dock = window.add_panel(self.demo_label, "About this demo",
-                                          Qt.DockWidgetArea.RightDockWidgetArea)
-        window.splitDockWidget(window.components_dock, self.demo_dock, Qt.Orientation.Vertical)
+                                          Qt.DockWidgetArea.TopDockWidgetArea)
+        self.demo_label.setMaximumHeight(5 * self.demo_label.fontMetrics().lineSpacing() + 12)
         self.demo_dock.hide()
 
         self.density_action = QAction("Density log p(x) under the points", window, checkable=True)
@@ -152,12 +155,13 @@ class Teaching(QObject):
 
     @Slot(bool)
     def _on_bound_dock_visibility_changed(self, visible: bool) -> None:
+        self._bound_seen = visible
         if visible:
             self._draw_bound()
 
     def _draw_bound(self) -> None:
         """Give the panel the E-step of the shown iteration and the M-step after it (if any)."""
-        if not self.bound_panel.isVisible():
+        if not self._bound_seen:
             return
         s = self.session
         h, snap, index = s.history, s.shown.snapshot, s.shown.index
