@@ -205,7 +205,8 @@ class FitControl:
                       "(e.g. random responsibilities average every mean to the data mean), not a "
                       "fit. Try the 'random data points' or 'kmeans' initialisation.")
         self._finish(FitOutcome(reason, final, best, n,
-                                f"EM {words} after {final.iteration} iterations.{extra}"))
+                                f"{_algorithm_name(final)} {words} after {final.iteration} "
+                                f"iterations.{extra}"))
 
     def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
         session = self._session
@@ -213,3 +214,7 @@ class FitControl:
         session._set_state(state)
         session.shown.refresh()
         session.fit_ended.emit(outcome)
+
+
+def _algorithm_name(snapshot: Snapshot) -> str:
+    return "K-means" if isinstance(snapshot, KMeansSnapshot) else "EM"

@@ -289,7 +289,8 @@ class SessionDrawing(QObject):
         if snap.restart > 0 or s.fit_restarts > 1:
             parts.append(f"restart {snap.restart + 1}")
         if math.isfinite(snap.log_likelihood):
-            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
+            figure = "−WCSS/N" if isinstance(snap, KMeansSnapshot) else "log-likelihood"
+            parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
             if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
                 parts.append(f"bound {snap.lower_bound:.5f}")
             delta = self._delta(snap)

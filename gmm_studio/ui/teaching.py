@@ -33,7 +33,7 @@ from gmm_studio.ui.window_menus import _action  # the menus' one way to make a k
 __all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "Teaching"]
 
 EM_AXIS_TITLE = "mean log-likelihood"
-KMEANS_AXIS_TITLE = "−WCSS / N (K-means objective: minus the mean squared distance to the centre)"
+KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
 
 
 class Teaching(QObject):

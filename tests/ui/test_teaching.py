@@ -151,7 +151,7 @@ def test_kmeans_through_the_window_is_core_kmeans(make_window, blobs, qtbot):
     press(qtbot, window, Qt.Key.Key_M)
     wait_paused(qtbot, window)
     qtbot.waitUntil(lambda: "after update-step" in window.status_label.text(), timeout=TIMEOUT)
-    assert "bound" not in window.status_label.text()
+    assert "bound" not in window.status_label.text() and "−WCSS/N" in window.status_label.text()
     window.teaching.show_bound()
     qtbot.waitUntil(lambda: "K-means has no bound" in window.teaching.bound_panel.status.text())
 
@@ -159,6 +159,7 @@ def test_kmeans_through_the_window_is_core_kmeans(make_window, blobs, qtbot):
         click(qtbot, window.panel.pause_button)  # reads Resume: K-means continues to the end
     qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
     gamma = window.session.shown.responsibilities
+    assert window.info_label.text().startswith("K-means converged")
     np.testing.assert_array_equal(np.sort(np.unique(gamma)), [0.0, 1.0])  # hard r_nk
 
     x = window.session.x
