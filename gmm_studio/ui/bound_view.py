@@ -122,6 +122,7 @@ class BoundPanel(QWidget):
         self._specs: list[SliceSpec] = []
         self._state: tuple | None = None
         self._runner = None
+        self._waiting = False  # a newer state waits for the slice being computed
         self.result: BoundSlice | None = None
         self.slice_combo.currentIndexChanged.connect(self._on_slice_combo_changed)
         self.show_state(None, None)
@@ -187,13 +188,22 @@ class BoundPanel(QWidget):
 
         if self._runner is None:
             self._show_result(state, spec, work())
+        elif self._runner.is_running("bound"):
+            # One slice at a time (bound_slice cannot be interrupted): while a fit runs, the
+            # newest request waits for the one in flight and replaces any older waiting one.
+            self._waiting = True
         else:
             self._runner.start("bound", work,
                                on_finished=lambda result: self._show_result(state, spec, result))
 
     def _show_result(self, state: tuple, spec: SliceSpec, result) -> None:
-        if state is not self._state:
-            return  # a slice of a state no longer shown
+        if self._waiting:
+            self._waiting = False
+            if self._state is not None:
+                self._redraw()
+        current = self._specs[max(self.slice_combo.currentIndex(), 0)] if self._specs else None
+        if state is not self._state or spec != current:
+            return  # a slice of a state (or a slice choice) no longer shown
         data, snapshot, next_params, after, reg_covar, names = state
         if isinstance(result, ValueError):
             self.result = None

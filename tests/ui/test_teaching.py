@@ -214,3 +214,15 @@ def test_every_demo_loads_explains_and_fits(make_window, qtbot, key):
     if key == "singularity":
         qtbot.waitUntil(lambda: "without bound" in window.banner_label.text(), timeout=TIMEOUT)
         assert window.banner_label.isVisible()
+
+
+def test_the_bound_follows_a_live_run_to_its_last_iteration(make_window, blobs, qtbot):
+    window = make_window(dataset=blobs(3000), settings=SLOW.replace(max_iter=15))
+    window.teaching.show_bound()
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        click(qtbot, window.panel.run_button)
+    final = window.current_snapshot()
+    status = window.teaching.bound_panel.status
+    qtbot.waitUntil(lambda: status.text().startswith(f"Iteration {final.iteration}:"), timeout=TIMEOUT)
+    assert_bound_below_touching_at_zero(curves(window))
+    assert "L rose" in window.teaching.bound_panel.view.getPlotItem().titleLabel.text
