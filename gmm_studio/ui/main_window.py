@@ -221,6 +221,9 @@ class MainWindow(QMainWindow):
         self.iteration_slider.valueChanged.connect(self._on_iteration_slider_changed)
         self.live_button.clicked.connect(self.go_live)
         self.data_view.clicked.connect(self._on_data_view_clicked)
+        self.data_view.component_edit_finished.connect(self._on_data_view_component_edit_finished)
+        s.state_changed.connect(self._update_editing)
+        s.shown_changed.connect(self._update_editing)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
 
@@ -380,6 +383,30 @@ class MainWindow(QMainWindow):
                                     "Run to start EM from them, Reset to clear.")
             return
         self.select_component(self.data_view.nearest_component(x, y))
+
+    def _update_editing(self, *_) -> None:
+        """Means and ellipse axes can be dragged while no fit task runs and a model is shown."""
+        shown = self.current_snapshot()
+        editable = shown is not None and not self.session.state.busy and self.session.can("show_model")
+        self.data_view.set_editing(shown.params.covariance_type if editable else None)
+
+    @Slot(int, object, object)
+    def _on_data_view_component_edit_finished(self, k: int, mean2, cov2) -> None:
+        """A dragged component becomes the shown state; Step and Resume continue EM from it."""
+        from gmm_studio.core.editing import edit_component
+
+        shown = self.current_snapshot()
+        if shown is None or self.session.state.busy:
+            return
+        s = self.session
+        try:
+            params = edit_component(shown.params, k, mean2, cov2, s.projection)
+            s.show_model(params, keep_history=True)
+        except (ValueError, CommandRefused) as exc:
+            self.info_label.setText(str(exc))
+            return
+        self.info_label.setText(f"Component {k + 1} edited by hand. Step (S) shows what EM makes "
+                                "of it; Resume (Space) runs on.")
 
     def select_component(self, k: int | None) -> None:
         try:

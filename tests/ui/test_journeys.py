@@ -368,3 +368,23 @@ def test_every_disabled_button_says_why(make_window, qtbot):
         click(qtbot, sweep.run_button)
         check()
     check()
+
+
+def test_a_dragged_component_becomes_the_shown_state_and_step_continues(make_window, blobs, qtbot):
+    w = make_window(dataset=blobs(), settings=LONG)
+    click(qtbot, w.panel.step_button)
+    settle(qtbot, w)
+    before = len(w.history())
+    params = w.current_snapshot().params
+    mean2, cov2 = w.session.projection.project_params(params)
+    target = mean2[0] + [0.5, -0.25]
+    w.data_view.component_edit_finished.emit(0, target, cov2[0])  # what releasing a drag sends
+    w.redraw()
+    shown = w.current_snapshot()
+    np.testing.assert_allclose(w.session.projection.project_params(shown.params)[0][0], target, atol=1e-9)
+    assert len(w.history()) == before + 1 and w.session.state is RunState.PAUSED
+    assert_ellipses_are(w, shown.params)
+    click(qtbot, w.panel.step_e_button)
+    settle(qtbot, w)
+    assert w.history()[-1].half_step == "E"
+    np.testing.assert_allclose(w.history()[-1].params.means, shown.params.means)
