@@ -24,6 +24,8 @@ __all__ = [
     "hard_label_colors",
     "uncertainty_shading",
     "pack_argb32_premultiplied",
+    "packed_colors",
+    "COLOR_MODES",
 ]
 
 # Okabe & Ito's colour-blind-safe set without its yellow (invisible on white) and black (kept for
@@ -321,3 +323,47 @@ def pack_argb32_premultiplied(rgba: np.ndarray) -> np.ndarray:
     else:
         a = np.full(n, 255, dtype=np.uint32)
     return (a << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+
+
+#: The responsibility colourings :func:`packed_colors` makes.
+COLOR_MODES = ("blend", "hard", "uncertainty")
+
+
+def packed_colors(resp: np.ndarray, palette: np.ndarray, mode: str = "blend",
+                  rows: np.ndarray | None = None) -> np.ndarray:
+    """Packed colours from responsibilities, for every point or only for ``rows``.  Any thread.
+
+    'blend' mixes component colours by γ (:func:`blend_colors`); 'hard' takes the most
+    responsible component's colour (:func:`hard_label_colors`); 'uncertainty' shades by
+    1 − max_k γ, dark = contested (:func:`uncertainty_shading`, grey).  Every mode colours a
+    point from its own row alone, so ``packed_colors(resp, p, m, rows)`` equals
+    ``packed_colors(resp, p, m)[rows]`` exactly while reading only those rows: with the
+    point cloud's visible owners as ``rows`` (``PointCloud.visible_owners().indices``) a fit
+    worker colours a few hundred thousand points instead of 1e7.
+
+    Parameters
+    ----------
+    resp : numpy.ndarray
+        ``(N, K)`` responsibilities.
+    palette : numpy.ndarray
+        ``(K, 3)`` RGB in ``[0, 1]``.
+    mode : {"blend", "hard", "uncertainty"}
+    rows : numpy.ndarray, optional
+        Indices of the points to colour, in the order wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N,)`` or ``(len(rows),)`` uint32 ARGB32-premultiplied, ready for ``PointCloud``.
+    """
+    if rows is not None:
+        resp = np.asarray(resp)[rows]
+    if mode == "hard":
+        rgba = hard_label_colors(resp, palette)
+    elif mode == "uncertainty":
+        rgba = uncertainty_shading(resp, palette, mode="grey")
+    elif mode == "blend":
+        rgba = blend_colors(resp, palette)
+    else:
+        raise ValueError(f"mode must be one of {COLOR_MODES}, got {mode!r}")
+    return pack_argb32_premultiplied(rgba)
