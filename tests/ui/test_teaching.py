@@ -226,3 +226,18 @@ def test_the_bound_follows_a_live_run_to_its_last_iteration(make_window, blobs, 
     qtbot.waitUntil(lambda: status.text().startswith(f"Iteration {final.iteration}:"), timeout=TIMEOUT)
     assert_bound_below_touching_at_zero(curves(window))
     assert "L rose" in window.teaching.bound_panel.view.getPlotItem().titleLabel.text
+
+
+def test_density_of_higher_dimensional_data_is_the_projected_mixture(make_window, qtbot):
+    from gmm_studio.core.dataio import dataset_from_array
+
+    rng = np.random.default_rng(3)
+    x = np.vstack([rng.normal(c, 0.6, size=(200, 3)) for c in ([0, 0, 0], [5, 0, 2], [0, 5, -2])])
+    window = make_window(dataset=dataset_from_array(x, columns=("a", "b", "c"), source="3-D"),
+                         settings=SLOW)
+    window.teaching.density_action.trigger()
+    assert not window.data_view.density.image.isVisible()  # no model yet: nothing to shade
+    click(qtbot, window.panel.step_button)
+    wait_paused(qtbot, window)
+    qtbot.waitUntil(window.data_view.density.image.isVisible, timeout=TIMEOUT)
+    assert any("projected mixture" in text for text in window.data_view.legend_texts())
