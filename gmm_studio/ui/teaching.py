@@ -233,6 +233,8 @@ class Teaching(QObject):
             hint = "The sweep (Tools › Choose K) scores every K; Run fits the K set here."
             w.sweep_dock.show()
             w.sweep_dock.raise_()
+            w.sweep_panel.k_min_spin.setValue(min(demo.k_values))
+            w.sweep_panel.k_max_spin.setValue(max(demo.k_values))
         w.info_label.setText(f"Demo: {demo.title}. {hint}")
 
 

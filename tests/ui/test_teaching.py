@@ -209,6 +209,9 @@ def test_every_demo_loads_explains_and_fits(make_window, qtbot, key):
         qtbot.waitUntil(lambda: dialog.result is not None, timeout=TIMEOUT)
         assert "ARI" in dialog.kmeans_label.text() and "ARI" in dialog.em_label.text()
         dialog.close()
+    if demo.k_values is not None:
+        sweep = window.sweep_panel
+        assert (sweep.k_min_spin.value(), sweep.k_max_spin.value()) == (min(demo.k_values), max(demo.k_values))
     with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
         click(qtbot, window.panel.run_button)
     if key == "singularity":
