@@ -22,7 +22,6 @@ from gmm_studio.core.params import MixtureParams
 from gmm_studio.session.fitting import restart_rng
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.data_view import DataView
-from gmm_studio.ui.session_view import point_colors
 
 __all__ = ["CompareDialog", "ComparisonResult", "comparison_work", "initial_for_comparison"]
 
@@ -56,8 +55,8 @@ def comparison_work(x: np.ndarray, initial: MixtureParams, labels, settings):
                                      reg_covar=settings.reg_covar, max_iter=settings.max_iter)
         palette = colors_mod.component_palette(initial.n_components)
         return ComparisonResult(comparison,
-                                point_colors(comparison.kmeans.responsibilities, palette, "hard"),
-                                point_colors(comparison.em.responsibilities, palette, "hard"))
+                                colors_mod.packed_colors(comparison.kmeans.responsibilities, palette, "hard"),
+                                colors_mod.packed_colors(comparison.em.responsibilities, palette, "hard"))
     return work
 
 

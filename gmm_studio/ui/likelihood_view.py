@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 
 from gmm_studio.core.em import Snapshot
 from gmm_studio.ui.legend_strip import LegendStrip
+from gmm_studio.ui.plot_items import cache_axes
 
 __all__ = ["LikelihoodView", "half_step_x"]
 
@@ -72,6 +73,7 @@ class LikelihoodView(pg.PlotWidget):
         self.setObjectName("likelihoodView")
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        cache_axes(self.plot_item)
         self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
         self.plot_item.setLabel("left", "mean log-likelihood")
         self.setToolTip("EM raises a lower bound on the log-likelihood: the E-step makes it "

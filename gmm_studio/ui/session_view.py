@@ -12,6 +12,7 @@ timer draws the latest state once (the likelihood curve still takes every value)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -27,7 +28,7 @@ from gmm_studio.ui.control_panel import ControlPanel
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
 
-__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name", "point_colors"]
+__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
@@ -39,24 +40,6 @@ def half_step_name(snap: Snapshot) -> str:
     if isinstance(snap, KMeansSnapshot):
         return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
     return snap.half_step
-
-
-def point_colors(resp: np.ndarray | None, palette: np.ndarray, mode: str) -> np.ndarray | None:
-    """Per-point colours for responsibilities under a colour mode.  Any thread.
-
-    'blend' mixes component colours by γ; 'hard' takes the most responsible component's colour;
-    'uncertainty' shades by 1 − max_k γ (dark = contested).  Returned packed, ``(N,)`` uint32
-    ARGB32-premultiplied, ready for ``PointCloud.set_colors``.
-    """
-    if resp is None:
-        return None
-    if mode == "hard":
-        rgba = colors_mod.hard_label_colors(resp, palette)
-    elif mode == "uncertainty":
-        rgba = colors_mod.uncertainty_shading(resp, palette, mode="grey")
-    else:
-        rgba = colors_mod.blend_colors(resp, palette)
-    return colors_mod.pack_argb32_premultiplied(rgba)
 
 
 class SessionDrawing(QObject):
@@ -245,16 +228,21 @@ class SessionDrawing(QObject):
             self._set_colors(("none",), None, None, None)
             return
         else:
+            # Only the points on top of a pixel are coloured, on the runner: O(pixels), not O(N)
+            # (PointCloud.visible_owners); the cloud colours any others it needs from `source`.
             mode = "blend" if mode == "truth" else mode
-            key = ("gamma", id(gamma), mode, id(palette))
-            work = lambda cancel: point_colors(gamma, palette, mode)  # noqa: E731
+            owners = self.data_view.cloud.visible_owners()
+            key = ("gamma", id(gamma), mode, id(palette), owners.revision)
+            source = functools.partial(colors_mod.packed_colors, gamma, palette, mode)
+            work = lambda cancel: (owners.revision, source(rows=owners.indices))  # noqa: E731
         if self._ready is not None and self._ready[0] == key:
             self._set_colors(*self._ready)
         elif key != self._pending_key:
             self._pending_key = key
+            sources = (gamma, palette) if mode == "truth" else (gamma, palette, source)
             self.session.runner.start(
                 "colors", work,
-                on_finished=lambda colors: self._on_colors_packed(key, (gamma, palette), colors))
+                on_finished=lambda colors: self._on_colors_packed(key, sources, colors))
 
     def _on_colors_packed(self, key: tuple, sources: tuple, colors) -> None:
         legend = None
@@ -269,10 +257,13 @@ class SessionDrawing(QObject):
         """Whether the points show the colours of the shown state (none being packed)."""
         return self._pending_key is None
 
-    def _set_colors(self, key: tuple, sources: object, colors: np.ndarray | None, legend) -> None:
+    def _set_colors(self, key: tuple, sources: object, colors, legend) -> None:
         if key != self._drawn_colors_key:
             self._drawn_colors_key, self._drawn_colors = key, sources
-            self.data_view.set_colors(colors)
+            if isinstance(colors, tuple):  # (owners' revision, their colours)
+                self.data_view.cloud.set_owner_colors(colors[0], colors[1], sources[2])
+            else:
+                self.data_view.set_colors(colors)
             if legend is None:
                 self.data_view.set_class_legend(None)
             else:
