@@ -44,6 +44,7 @@ from gmm_studio.ui.session_view import SessionDrawing
 from gmm_studio.ui.status_widgets import ComparisonLabel, DegeneracyBanner
 from gmm_studio.ui import window_settings
 from gmm_studio.ui.tasks import QtRunner
+from gmm_studio.ui.teaching import Teaching
 from gmm_studio.ui.window_menus import build_menus, shortcuts_text
 
 __all__ = ["MainWindow", "SHORTCUTS", "demo_dataset"]
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.session_files = SessionFiles(self.session, self, self.statusBar())
         self._build_status_bar()
         build_menus(self)
+        self.teaching = Teaching(self)
         self._bind()
         self.setAcceptDrops(True)
         for view in self.findChildren(QGraphicsView):
@@ -451,6 +453,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Stop and join every task before the window goes away."""
         self.drawing.stop()
+        self.teaching.stop()
         self.controls.disconnect_session()
         self.file_actions.close()
         self.runner.join_all()

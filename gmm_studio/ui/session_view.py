@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import RunState, Session
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
@@ -27,11 +28,18 @@ from gmm_studio.ui.control_panel import ControlPanel
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
 
-__all__ = ["COLOR_MODES", "SessionDrawing"]
+__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
 _UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
+
+
+def half_step_name(snap: Snapshot) -> str:
+    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
+    if isinstance(snap, KMeansSnapshot):
+        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
+    return snap.half_step
 
 
 class SessionDrawing(QObject):
@@ -267,13 +275,14 @@ class SessionDrawing(QObject):
         if snap.half_step == "init":
             where = f"iteration {snap.iteration}: initial parameters"
         else:
-            where = f"iteration {snap.iteration}, after {snap.half_step}-step"
+            where = f"iteration {snap.iteration}, after {half_step_name(snap)}-step"
         parts = [where]
         if snap.restart > 0 or s.fit_restarts > 1:
             parts.append(f"restart {snap.restart + 1}")
         if math.isfinite(snap.log_likelihood):
-            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M":
+            figure = "−WCSS/N" if isinstance(snap, KMeansSnapshot) else "log-likelihood"
+            parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
                 parts.append(f"bound {snap.lower_bound:.5f}")
             delta = self._delta(snap)
             if delta is not None:

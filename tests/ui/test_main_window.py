@@ -315,7 +315,7 @@ def test_shortcuts_are_listed(window):
     for key in ("Space", "Right", "E", "M", "Ctrl+R", "Ctrl+S"):
         assert key in text
     assert "(Space)" in window.panel.run_button.toolTip()
-    assert [a.text() for a in window.help_menu.actions()] == ["Keyboard shortcuts", "About GMM Studio"]
+    assert [a.text() for a in window.help_menu.actions()] == ["Demos", "Keyboard shortcuts", "About GMM Studio"]
 
 
 def test_stable_object_names(window):
