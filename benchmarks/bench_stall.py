@@ -42,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 K = 10
 CLUSTERS = 10
 PROBE_MS = 5

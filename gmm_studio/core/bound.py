@@ -27,6 +27,9 @@ O(K·D²) per sample.  L needs every point at every s: one matrix product per ca
 of rows, then exp, a sum over K and a log, split over the cores.  The exponentials are taken
 without a per-point max shift (half the passes); the rare rows where that under- or overflows
 are recomputed with a proper log-sum-exp.
+
+scipy (``scipy.optimize`` about 0.3 s, ``scipy.special`` about 0.2 s) is imported where a slice is
+first computed, not with this module: a bound view may be built at start-up.
 """
 
 from __future__ import annotations
@@ -35,8 +38,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import logsumexp, xlogy
 
 # The feature map, the data's centred columns, the statistics pass and the E-pass thread pool
 # are the engine's own (EMData's internals and em.py's private helpers): the bound must be
@@ -289,6 +290,8 @@ class _Evaluator:
     """L and B for stacks of parameters, given the data and q.  Any thread."""
 
     def __init__(self, data: EMData, responsibilities: np.ndarray):
+        from scipy.special import xlogy
+
         self.inner = data._data
         self.n = data.n_samples
         self.k = responsibilities.shape[1]
@@ -343,6 +346,8 @@ class _Evaluator:
                 chunk_total = p.sum(axis=0)
                 # An overflow shows as inf in the sums; an underflow (or subnormal p) as a small log.
                 if not (np.isfinite(chunk_total).all() and p.min() > -_SAFE_LOG):
+                    from scipy.special import logsumexp
+
                     bad = np.flatnonzero(~((p > -_SAFE_LOG) & (p < _SAFE_LOG)).all(axis=1))
                     exact = (f[:, bad].T @ flat).reshape(len(bad), k, s)
                     p[bad] = logsumexp(exact, axis=1)
@@ -402,6 +407,8 @@ def bound_slice(
                          f"{params.n_features}-D: choose one of slice_choices(params).")
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2; got {n_points}.")
+    from scipy.optimize import minimize_scalar
+
     try:
         if responsibilities is None:
             responsibilities = data.responsibilities(params)

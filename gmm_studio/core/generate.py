@@ -15,6 +15,10 @@ but no Gaussian truth.
 
 Everything is deterministic in ``GeneratorSettings.seed``: one generator is created
 from the seed and every random draw comes from it, in a fixed order.
+
+Nothing of scipy is imported with this module, which the window needs at start-up for its
+demo: ``scipy.stats`` (about 0.6 s to import) only where a rotation in three or more
+dimensions or a Wishart draw is needed, ``scipy.optimize`` where components are matched.
 """
 
 from __future__ import annotations
@@ -27,8 +31,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import linalg, optimize, special, stats
-from scipy.spatial.distance import pdist
 
 from gmm_studio.core.params import MixtureParams
 
@@ -342,11 +344,18 @@ def _matrix_square_roots(covariances: np.ndarray) -> np.ndarray:
     Cholesky where it works; a positive semi-definite matrix (a collapsed fitted
     component, say) falls back to the symmetric square root from ``eigh``.
     """
+    if not np.isfinite(covariances).all():
+        bad = int(np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))[0])
+        raise ValueError(f"covariance {bad} has a NaN or infinite entry; cannot sample from it.")
     factors = np.empty_like(covariances)
     for k, cov in enumerate(covariances):
         try:
-            factors[k] = linalg.cholesky(cov, lower=True)
-        except linalg.LinAlgError:
+            # numpy's Cholesky is the same LAPACK potrf on the lower triangle as scipy's,
+            # without importing scipy.linalg at start-up.
+            factors[k] = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            from scipy import linalg  # the rare semi-definite case only
+
             eigvals, eigvecs = linalg.eigh(cov)
             if eigvals.min() < -1e-8 * max(abs(eigvals.max()), 1.0):
                 raise ValueError(
@@ -424,6 +433,8 @@ def _random_rotation(d: int, rng: np.random.Generator) -> np.ndarray:
         angle = rng.uniform(0.0, np.pi)
         c, s = np.cos(angle), np.sin(angle)
         return np.array([[c, -s], [s, c]])
+    from scipy import stats  # ~0.6 s to import: only for rotations in 3 or more dimensions
+
     return stats.special_ortho_group.rvs(dim=d, random_state=rng)
 
 
@@ -440,6 +451,8 @@ def _rotated_covariances(k: int, d: int, rng: np.random.Generator) -> np.ndarray
 
 
 def _random_covariances(k: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy import stats  # ~0.6 s to import: only for this shape
+
     df = d + 2
     wishart = stats.wishart(df=df, scale=np.eye(d) / df)
     covs = np.empty((k, d, d))
@@ -492,7 +505,21 @@ def _place_means(k: int, d: int, min_distance: float, rng: np.random.Generator) 
         side *= 1.25
     means = np.asarray(accepted)
     means = means - means.mean(axis=0)
-    return means * (min_distance / pdist(means).min())
+    return means * (min_distance / _closest_pair_distance(means))
+
+
+def _closest_pair_distance(points: np.ndarray) -> float:
+    """The smallest Euclidean distance between two of ``points`` (M >= 2, D).
+
+    The same float as ``scipy.spatial.distance.pdist(points).min()``: squared differences
+    summed one coordinate after another, as pdist does, and sqrt is monotone.  Written out to
+    spare start-up the import of scipy.spatial (~0.1 s).
+    """
+    rows, cols = np.triu_indices(points.shape[0], k=1)
+    squared = np.zeros(rows.size)
+    for j in range(points.shape[1]):
+        squared += (points[rows, j] - points[cols, j]) ** 2
+    return float(np.sqrt(squared.min()))
 
 
 def _gaussian_truth(settings: GeneratorSettings, rng: np.random.Generator) -> MixtureParams:
@@ -732,8 +759,10 @@ def match_components(true_means: np.ndarray, fitted_means: np.ndarray) -> np.nda
             f"true_means and fitted_means must be (K, D) arrays with the same D; got "
             f"{true_means.shape} and {fitted_means.shape}."
         )
+    from scipy.optimize import linear_sum_assignment  # ~0.3 s to import; not at start-up
+
     cost = np.sum((true_means[:, None, :] - fitted_means[None, :, :]) ** 2, axis=2)
-    rows, cols = optimize.linear_sum_assignment(cost)
+    rows, cols = linear_sum_assignment(cost)
     result = np.full(true_means.shape[0], -1, dtype=np.int64)
     result[rows] = cols
     return result
@@ -741,11 +770,12 @@ def match_components(true_means: np.ndarray, fitted_means: np.ndarray) -> np.nda
 
 def _pairs(counts: np.ndarray) -> int:
     """Σ C(n, 2) over ``counts``, as an exact Python int."""
-    # comb(n, 2) is an exact float64 for n < 2**26; sum it as integers so the total is
-    # exact too. Beyond that (never in practice) fall back to Python integers.
+    # n (n - 1) / 2 in int64 is exact for n < 2**26 (the product stays below 2**52, the sum
+    # of up to N of them far below 2**63). Beyond that (never in practice) Python integers.
+    counts = np.asarray(counts, dtype=np.int64)
     if counts.size == 0 or counts.max() < 2**26:
-        return int(special.comb(counts, 2).astype(np.int64).sum())
-    return sum(special.comb(int(c), 2, exact=True) for c in counts)
+        return int((counts * (counts - 1) // 2).sum())
+    return sum(int(c) * (int(c) - 1) // 2 for c in counts)
 
 
 def adjusted_rand_index(labels_a, labels_b) -> float:

@@ -38,7 +38,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.vq import vq
 
 from gmm_studio.core.em import (
     ComponentDiagnostics,
@@ -186,6 +185,8 @@ def kmeans_steps(
         )
     if not np.all(np.isfinite(centres)):
         raise ValueError("Initial centres contain NaN or infinite values: place them in the data.")
+    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
+
     state = _State(x, keep_responsibilities)
     threshold = tol * float(np.var(x, axis=0).mean())
     yield state.snapshot(restart, 0, "init", centres, None, None)
@@ -272,6 +273,8 @@ def kmeans_fit(
     random_state: int | np.random.Generator | None = 0,
 ) -> KMeansResult:
     """Fit K-means ``n_init`` times (from given centres, or from ``init``'s method) and keep the best."""
+    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
+
     x = check_data(x, n_clusters)
     rng = check_random_state(random_state)
     runs = []

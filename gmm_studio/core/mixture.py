@@ -9,6 +9,7 @@ components instead of failing with a ``LinAlgError``, and offers ``icl``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import warnings
@@ -16,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.special import logsumexp
 
 from gmm_studio.core.em import (
     DegenerateMixtureError,
@@ -60,7 +59,10 @@ _ILL_DEFINED = (
 
 
 def _refuse_sparse(X: object) -> None:
-    if sparse.issparse(X):
+    # A scipy sparse matrix can only exist once scipy.sparse is imported: no need to import
+    # it (at start-up) to recognise one.
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
         raise TypeError(
             "Sparse data was passed, but GaussianMixture needs a dense array: pass "
             "X.toarray() (a mixture's covariances are dense whatever the data)."
@@ -322,11 +324,15 @@ class GaussianMixture:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Responsibilities γ_nk, shape (N, K)."""
+        from scipy.special import logsumexp  # ~0.2 s to import: when first asked, not at start-up
+
         wlp, dtype = self._weighted_log_prob(X)
         return np.exp(wlp - logsumexp(wlp, axis=1, keepdims=True)).astype(dtype, copy=False)
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """log p(x_n) under the mixture, per sample."""
+        from scipy.special import logsumexp  # ~0.2 s to import: when first asked, not at start-up
+
         wlp, dtype = self._weighted_log_prob(X)
         return logsumexp(wlp, axis=1).astype(dtype, copy=False)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gmm_studio.core.em import Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.settings import CLICK_INIT
 from gmm_studio.session.fitting import FitPlan, best_restart, fit_work
 from gmm_studio.session.state import RunState
@@ -61,8 +62,10 @@ class FitControl:
         """Whether Step/Resume would continue the shown state (same K and covariance type)."""
         shown = self._session.history.shown
         s = self._session.settings
-        return (shown is not None and shown.params.covariance_type == s.covariance_type
-                and shown.params.n_components == s.n_components)
+        # K-means states are spherical whatever the covariance type: they continue K-means.
+        same_kind = (isinstance(shown, KMeansSnapshot) if s.algorithm == "kmeans"
+                     else shown is not None and shown.params.covariance_type == s.covariance_type)
+        return same_kind and shown.params.n_components == s.n_components
 
     def restart_ended(self) -> bool:
         """Whether the live entry ends its restart: converged, degenerate, or at max_iter."""
@@ -202,7 +205,8 @@ class FitControl:
                       "(e.g. random responsibilities average every mean to the data mean), not a "
                       "fit. Try the 'random data points' or 'kmeans' initialisation.")
         self._finish(FitOutcome(reason, final, best, n,
-                                f"EM {words} after {final.iteration} iterations.{extra}"))
+                                f"{_algorithm_name(final)} {words} after {final.iteration} "
+                                f"iterations.{extra}"))
 
     def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
         session = self._session
@@ -210,3 +214,7 @@ class FitControl:
         session._set_state(state)
         session.shown.refresh()
         session.fit_ended.emit(outcome)
+
+
+def _algorithm_name(snapshot: Snapshot) -> str:
+    return "K-means" if isinstance(snapshot, KMeansSnapshot) else "EM"

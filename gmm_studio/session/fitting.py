@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from gmm_studio.core.em import EMData, Snapshot, em_steps
 from gmm_studio.core import restarts
 from gmm_studio.core.geometry import match_colors, permute_params
+from gmm_studio.core.kmeans import EM_HALF_STEP, initial_centres, kmeans_steps
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
 
@@ -106,6 +107,24 @@ def _initial(plan: FitPlan, restart: int, reference: np.ndarray | None) -> Mixtu
                                    index, restart_rng(s.seed, restart), start, arrange)
 
 
+def _kmeans_steps(plan: FitPlan, restart: int, reference: np.ndarray | None, cancel,
+                  max_iter: int, start_iteration: int) -> Iterator[Snapshot]:
+    """Lloyd's K-means for ``plan``, its half-steps named as EM's ('assign' → 'E', 'update' →
+    'M') so the history, stepping and scrubbing treat them alike; the snapshots stay
+    :class:`~gmm_studio.core.kmeans.KMeansSnapshot` s, which the views label assign/update."""
+    s = plan.settings
+    if restart == plan.restart and plan.start != "fresh":  # continued, placed or re-seeded
+        centres = _initial(plan, restart, reference).means
+    else:  # a fresh start seeds centres (running K-means to start K-means would show nothing)
+        centres = initial_centres(plan.x, s.n_components, s.init_params, restart_rng(s.seed, restart))
+        if reference is not None and reference.shape[1:] == centres.shape[1:]:
+            centres = centres[match_colors(reference, centres)]
+    for snapshot in kmeans_steps(plan.x, centres, max_iter=max_iter, tol=s.tol, stop=cancel,
+                                 restart=restart):
+        yield replace(snapshot, half_step=EM_HALF_STEP[snapshot.half_step],
+                      iteration=snapshot.iteration + start_iteration)
+
+
 def fit_work(plan: FitPlan) -> Callable[[threading.Event], Iterator[Snapshot]]:
     """The runner work for ``plan``: yields each new snapshot (with γ), in order.
 
@@ -118,13 +137,17 @@ def fit_work(plan: FitPlan) -> Callable[[threading.Event], Iterator[Snapshot]]:
         reference = plan.reference_means
         for restart in range(plan.restart, max(plan.restart, s.n_init - 1) + 1):
             first = restart == plan.restart
-            steps = em_steps(
-                plan.data, _initial(plan, restart, reference), tol=s.tol, reg_covar=s.reg_covar,
-                max_iter=plan.first_max_iter if first and plan.first_max_iter is not None else s.max_iter,
-                stop=cancel, restart=restart,
-                start_iteration=plan.start_iteration if first else 0,
-                previous_log_likelihood=plan.previous_log_likelihood if first else -np.inf,
-            )
+            max_iter = plan.first_max_iter if first and plan.first_max_iter is not None else s.max_iter
+            if s.algorithm == "kmeans":
+                steps = _kmeans_steps(plan, restart, reference, cancel, max_iter,
+                                      plan.start_iteration if first else 0)
+            else:
+                steps = em_steps(
+                    plan.data, _initial(plan, restart, reference), tol=s.tol, reg_covar=s.reg_covar,
+                    max_iter=max_iter, stop=cancel, restart=restart,
+                    start_iteration=plan.start_iteration if first else 0,
+                    previous_log_likelihood=plan.previous_log_likelihood if first else -np.inf,
+                )
             skip = plan.skip if first else 0
             last = None
             for snapshot in steps:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.cluster.vq import vq
 
 from gmm_studio.core.compare import ModelComparison, compare_model, label_codes
 from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 
 if TYPE_CHECKING:
@@ -53,7 +55,10 @@ def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
     return " ".join(sentences)
 
 
-def _gamma_work(data: EMData, params: MixtureParams):
+def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
+    """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""
+    if hard_x is not None:
+        return lambda cancel: np.eye(params.n_components)[vq(hard_x, params.means, check_finite=False)[0]]
     return lambda cancel: data.responsibilities(params)
 
 
@@ -119,7 +124,8 @@ class ShownModel:
         # colours until the new γ arrives; that is its choice).
         self._set_gamma(None)
         self._set_comparison(None, None)
-        s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params),
+        s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params,
+                                            s.x if isinstance(snap, KMeansSnapshot) else None),
                        on_finished=lambda g: self._on_gamma(key, live, g),
                        on_failed=lambda exc: self._on_gamma(key, live, None))
 

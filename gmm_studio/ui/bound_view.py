@@ -121,6 +121,8 @@ class BoundPanel(QWidget):
         layout.addWidget(self.status)
         self._specs: list[SliceSpec] = []
         self._state: tuple | None = None
+        self._runner = None
+        self._waiting = False  # a newer state waits for the slice being computed
         self.result: BoundSlice | None = None
         self.slice_combo.currentIndexChanged.connect(self._on_slice_combo_changed)
         self.show_state(None, None)
@@ -166,17 +168,47 @@ class BoundPanel(QWidget):
         if self._state is not None and index >= 0:
             self._redraw()
 
+    def set_runner(self, runner) -> None:
+        """Compute slices as "bound" tasks on ``runner`` (newest replaces older) instead of on
+        the GUI thread; :attr:`result` and the curves change when a task finishes."""
+        self._runner = runner
+
     def _redraw(self) -> None:
-        data, snapshot, next_params, after, reg_covar, names = self._state
+        state = self._state
+        data, snapshot, next_params, after, reg_covar, names = state
         spec = self._specs[max(self.slice_combo.currentIndex(), 0)]
-        try:
-            result = bound_slice(data, snapshot.params, next_params,
-                                 responsibilities=snapshot.responsibilities, reg_covar=reg_covar,
-                                 spec=spec)
-        except ValueError as exc:
+
+        def work(cancel=None):
+            try:
+                return bound_slice(data, snapshot.params, next_params,
+                                   responsibilities=snapshot.responsibilities, reg_covar=reg_covar,
+                                   spec=spec)
+            except ValueError as exc:
+                return exc
+
+        if self._runner is None:
+            self._show_result(state, spec, work())
+        elif self._runner.is_running("bound"):
+            # One slice at a time (bound_slice cannot be interrupted): while a fit runs, the
+            # newest request waits for the one in flight and replaces any older waiting one.
+            self._waiting = True
+        else:
+            self._runner.start("bound", work,
+                               on_finished=lambda result: self._show_result(state, spec, result))
+
+    def _show_result(self, state: tuple, spec: SliceSpec, result) -> None:
+        if self._waiting:
+            self._waiting = False
+            if self._state is not None:
+                self._redraw()
+        current = self._specs[max(self.slice_combo.currentIndex(), 0)] if self._specs else None
+        if state is not self._state or spec != current:
+            return  # a slice of a state (or a slice choice) no longer shown
+        data, snapshot, next_params, after, reg_covar, names = state
+        if isinstance(result, ValueError):
             self.result = None
             self.view.show_slice(None)
-            self.status.setText(str(exc))
+            self.status.setText(str(result))
             return
         self.result = result
         self.view.show_slice(result, after, spec.label(names, snapshot.params.covariance_type))

@@ -178,6 +178,8 @@ class ComponentHandles(EditSession):
         tip = EDIT_TIPS.get(covariance_type or "")
         self.axis_item.opts["tip"] = (lambda **_: tip) if editable else None
         self.axis_item.setVisible(editable)
+        if editable:
+            self._place_handles()
         if not editable and self._drag is not None:
             self._drag = None
             self.finish()
@@ -190,7 +192,8 @@ class ComponentHandles(EditSession):
         if self._drag is not None and self._drag[0] >= len(self._means2):
             self._drag = None  # a model without the dragged component ends the drag
             self.finish()
-        self._place_handles()
+        if self._covariance_type is not None:  # hidden handles are placed when editing starts
+            self._place_handles()
 
     def handle_positions(self) -> np.ndarray:
         """``(K, 2, 2)``: the two axis handles of each component (NaN where it has no ellipse)."""

@@ -20,6 +20,7 @@ from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
+from gmm_studio.ui.plot_items import cache_axes
 
 __all__ = ["DataView", "DEFAULT_RADII"]
 
@@ -81,6 +82,7 @@ class DataView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.plot_item.setMenuEnabled(True)
+        cache_axes(self.plot_item)
         self.cloud = PointCloud(self.plot_item)
         self._radii: tuple[float, ...] = DEFAULT_RADII
         self._palette = np.zeros((0, 3))
@@ -106,6 +108,8 @@ class DataView(pg.PlotWidget):
         # Above the data area, never over the points (a floating legend hid a corner of them).
         self.legend_strip = LegendStrip(self.plot_item, labelTextSize="9pt", labelTextColor=(30, 30, 30))
         self._class_entries: list[tuple[pg.ScatterPlotItem, str]] = []
+        self._class_key: tuple = ((), b"")
+        self._means_style: tuple = (None, [], [], [])
         self._with_truth = False
         self._rebuild_legend()
         # The hover read-out: an item in the view, so it stays while the pointer rests on a
@@ -288,10 +292,15 @@ class DataView(pg.PlotWidget):
         self.handles.set_editing(covariance_type)
 
     def _restyle_means(self) -> None:
-        brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
-        pens = [pg.mkPen(_WARNING if k in self._flagged else "w", width=3 if k == self._highlight else 1.5)
-                for k in range(len(self._palette))]
-        sizes = [19 if k == self._highlight else 13 for k in range(len(self._palette))]
+        key = (self._palette.tobytes(), frozenset(self._flagged), self._highlight)
+        if key != self._means_style[0]:  # brushes and pens only when the style changed
+            brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
+            pens = [pg.mkPen(_WARNING if k in self._flagged else "w",
+                             width=3 if k == self._highlight else 1.5)
+                    for k in range(len(self._palette))]
+            sizes = [19 if k == self._highlight else 13 for k in range(len(self._palette))]
+            self._means_style = (key, brushes, pens, sizes)
+        _, brushes, pens, sizes = self._means_style
         self.means_item.setData(pos=self._means2, brush=brushes, pen=pens, size=sizes, symbol="o")
 
     def clear_components(self) -> None:
@@ -384,6 +393,10 @@ class DataView(pg.PlotWidget):
         ``names`` and ``rgb`` (``(C, 3)`` in [0, 1]) come from
         :func:`gmm_studio.ui.colors.true_label_colours`, whose colours the points are drawn in.
         """
+        key = (tuple(map(str, names or ())), np.asarray(rgb if rgb is not None else [], dtype=float).tobytes())
+        if key == self._class_key:
+            return  # called at every recolour during a fit: rebuilding the legend costs ~20 ms
+        self._class_key = key
         self._class_entries = []
         for name, colour in zip(names or (), np.asarray(rgb if rgb is not None else [], dtype=float)):
             sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(_qcolor(colour)))

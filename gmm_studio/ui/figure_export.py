@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem
 
 from gmm_studio.core.export import atomic_write_bytes
 
@@ -54,13 +55,21 @@ def _screen_dpi(plot_item: pg.PlotItem) -> int:
 @contextmanager
 def _export_mode(plot_item: pg.PlotItem, opts: dict):
     items = [i for i in plot_item.scene().items() if hasattr(i, "setExportMode")]
+    # Items cached as screen pixmaps (the axes, see plot_items.cache_axes) are drawn afresh,
+    # at the output's resolution and as vectors in SVG.
+    cached = [(i, i.cacheMode()) for i in plot_item.scene().items()
+              if i.cacheMode() != QGraphicsItem.CacheMode.NoCache]
     for item in items:
         item.setExportMode(True, opts)
+    for item, _ in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     try:
         yield
     finally:
         for item in items:
             item.setExportMode(False)
+        for item, mode in cached:
+            item.setCacheMode(mode)
 
 
 def _render(plot_item: pg.PlotItem, painter: QPainter, size: QSize, opts: dict) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 
 from gmm_studio.core.em import Snapshot
 from gmm_studio.ui.legend_strip import LegendStrip
+from gmm_studio.ui.plot_items import cache_axes
 
 __all__ = ["LikelihoodView", "half_step_x"]
 
@@ -72,6 +73,7 @@ class LikelihoodView(pg.PlotWidget):
         self.setObjectName("likelihoodView")
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        cache_axes(self.plot_item)
         self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
         self.plot_item.setLabel("left", "mean log-likelihood")
         self.setToolTip("EM raises a lower bound on the log-likelihood: the E-step makes it "
@@ -214,8 +216,18 @@ class LikelihoodView(pg.PlotWidget):
         lo = min(float(t.min()) for t in tails)
         hi = max(float(y.max()) for y in ys)
         span = hi - lo if hi > lo else max(1e-3, abs(hi) * 1e-3)
-        self.plot_item.getViewBox().setRange(xRange=(0, max(2.0, x_max + 0.5)),
-                                              yRange=(lo - 0.08 * span, hi + 0.12 * span), padding=0)
+        # The range moves in steps, not at every half-step: each move redraws both axes and
+        # their tick labels, the most expensive paint of the window during a fit.  x doubles;
+        # y keeps its range while the curve fits in it and fills at least a third of it.
+        x_hi = 2.0
+        while x_hi < x_max + 0.5:
+            x_hi *= 2
+        view = self.plot_item.getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        y_fits = y0 <= lo - 0.02 * span and hi + 0.02 * span <= y1 and (y1 - y0) <= 3 * span
+        y_range = (y0, y1) if y_fits else (lo - 0.08 * span, hi + 0.25 * span)
+        if (x0, x1) != (0.0, x_hi) or not y_fits:
+            view.setRange(xRange=(0.0, x_hi), yRange=y_range, padding=0)
 
 
 def _place(line: pg.InfiniteLine, x: float | None) -> None:

@@ -47,6 +47,7 @@ from gmm_studio.ui.session_view import SessionDrawing
 from gmm_studio.ui.status_widgets import ComparisonLabel, DegeneracyBanner
 from gmm_studio.ui import window_settings
 from gmm_studio.ui.tasks import QtRunner
+from gmm_studio.ui.teaching import Teaching
 from gmm_studio.ui.window_menus import build_menus, shortcuts_text
 
 __all__ = ["MainWindow", "SHORTCUTS", "demo_dataset"]
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.session_files = SessionFiles(self.session, self, self.statusBar())
         self._build_status_bar()
         build_menus(self)
+        self.teaching = Teaching(self)
         self._bind()
         self.setAcceptDrops(True)
         for view in self.findChildren(QGraphicsView):
@@ -442,6 +444,7 @@ class MainWindow(QMainWindow):
         self.drawing.stop()
         self.histogram_drawing.stop()
         self.editing.disconnect_session()
+        self.teaching.stop()
         self.controls.disconnect_session()
         self.file_actions.close()
         self.runner.join_all()

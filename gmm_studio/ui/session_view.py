@@ -12,6 +12,7 @@ timer draws the latest state once (the likelihood curve still takes every value)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import RunState, Session
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
@@ -26,29 +28,18 @@ from gmm_studio.ui.control_panel import ControlPanel
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
 
-__all__ = ["COLOR_MODES", "SessionDrawing", "point_colors"]
+__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
 _UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
 
 
-def point_colors(resp: np.ndarray | None, palette: np.ndarray, mode: str) -> np.ndarray | None:
-    """Per-point colours for responsibilities under a colour mode.  Any thread.
-
-    'blend' mixes component colours by γ; 'hard' takes the most responsible component's colour;
-    'uncertainty' shades by 1 − max_k γ (dark = contested).  Returned packed, ``(N,)`` uint32
-    ARGB32-premultiplied, ready for ``PointCloud.set_colors``.
-    """
-    if resp is None:
-        return None
-    if mode == "hard":
-        rgba = colors_mod.hard_label_colors(resp, palette)
-    elif mode == "uncertainty":
-        rgba = colors_mod.uncertainty_shading(resp, palette, mode="grey")
-    else:
-        rgba = colors_mod.blend_colors(resp, palette)
-    return colors_mod.pack_argb32_premultiplied(rgba)
+def half_step_name(snap: Snapshot) -> str:
+    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
+    if isinstance(snap, KMeansSnapshot):
+        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
+    return snap.half_step
 
 
 class SessionDrawing(QObject):
@@ -224,7 +215,6 @@ class SessionDrawing(QObject):
         self.likelihood_view.refresh()
         if snap is None or s.projection is None:
             self.data_view.clear_components()
-            self.data_view.set_density_params(None)
             self.component_table.set_model(None, None, self.palette)
             self.status_label.setText("No model yet." if s.dataset is not None else "No data yet.")
             return
@@ -232,7 +222,6 @@ class SessionDrawing(QObject):
         means2, covs2 = s.projection.project_params(params)
         flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
         self.data_view.show_components(means2, covs2, flagged)
-        self.data_view.set_density_params(params, s.projection)  # recomputed only if shown and changed
         self.data_view.set_highlight(s.selected)
         counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
             else preview.responsibilities.sum(axis=0)
@@ -253,16 +242,21 @@ class SessionDrawing(QObject):
             self._set_colors(("none",), None, None, None)
             return
         else:
+            # Only the points on top of a pixel are coloured, on the runner: O(pixels), not O(N)
+            # (PointCloud.visible_owners); the cloud colours any others it needs from `source`.
             mode = "blend" if mode == "truth" else mode
-            key = ("gamma", id(gamma), mode, id(palette))
-            work = lambda cancel: point_colors(gamma, palette, mode)  # noqa: E731
+            owners = self.data_view.cloud.visible_owners()
+            key = ("gamma", id(gamma), mode, id(palette), owners.revision)
+            source = functools.partial(colors_mod.packed_colors, gamma, palette, mode)
+            work = lambda cancel: (owners.revision, source(rows=owners.indices))  # noqa: E731
         if self._ready is not None and self._ready[0] == key:
             self._set_colors(*self._ready)
         elif key != self._pending_key:
             self._pending_key = key
+            sources = (gamma, palette) if mode == "truth" else (gamma, palette, source)
             self.session.runner.start(
                 "colors", work,
-                on_finished=lambda colors: self._on_colors_packed(key, (gamma, palette), colors))
+                on_finished=lambda colors: self._on_colors_packed(key, sources, colors))
 
     def _on_colors_packed(self, key: tuple, sources: tuple, colors) -> None:
         legend = None
@@ -277,10 +271,13 @@ class SessionDrawing(QObject):
         """Whether the points show the colours of the shown state (none being packed)."""
         return self._pending_key is None
 
-    def _set_colors(self, key: tuple, sources: object, colors: np.ndarray | None, legend) -> None:
+    def _set_colors(self, key: tuple, sources: object, colors, legend) -> None:
         if key != self._drawn_colors_key:
             self._drawn_colors_key, self._drawn_colors = key, sources
-            self.data_view.set_colors(colors)
+            if isinstance(colors, tuple):  # (owners' revision, their colours)
+                self.data_view.cloud.set_owner_colors(colors[0], colors[1], sources[2])
+            else:
+                self.data_view.set_colors(colors)
             if legend is None:
                 self.data_view.set_class_legend(None)
             else:
@@ -292,13 +289,14 @@ class SessionDrawing(QObject):
         if snap.half_step == "init":
             where = f"iteration {snap.iteration}: initial parameters"
         else:
-            where = f"iteration {snap.iteration}, after {snap.half_step}-step"
+            where = f"iteration {snap.iteration}, after {half_step_name(snap)}-step"
         parts = [where]
         if snap.restart > 0 or s.fit_restarts > 1:
             parts.append(f"restart {snap.restart + 1}")
         if math.isfinite(snap.log_likelihood):
-            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M":
+            figure = "−WCSS/N" if isinstance(snap, KMeansSnapshot) else "log-likelihood"
+            parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
                 parts.append(f"bound {snap.lower_bound:.5f}")
             delta = self._delta(snap)
             if delta is not None:

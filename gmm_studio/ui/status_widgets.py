@@ -15,7 +15,10 @@ __all__ = ["ComparisonLabel", "DegeneracyBanner", "events_sentence"]
 _KIND_WORDS = {
     "collapsed": "collapsed onto a point or a line (its likelihood grows without bound)",
     "empty": "is empty (less than one point of weight)",
-    "singular": "has a covariance that is not positive definite (EM cannot continue)",
+    # Said as the singularity it is: a component on a point or a line, its variance gone, L → ∞.
+    "singular": "has a covariance that is not positive definite (EM cannot continue: its points "
+                "lie on a point or a line, so its variance shrank to zero and the likelihood "
+                "grows without bound)",
 }
 
 

@@ -48,7 +48,8 @@ def test_dragging_a_mean_while_paused_edits_the_model_and_step_continues_from_it
     for _ in range(3):
         step(qtbot, w)
     qtbot.waitUntil(lambda: w.session.shown.responsibilities is not None, timeout=TIMEOUT)
-    w.data_view.set_density_visible(True)
+    w.teaching.density_action.trigger()  # View › Density
+    assert w.data_view.density.visible
     w.redraw()
     density_before = w.data_view.density_revision
     before = w.current_snapshot().params

@@ -315,7 +315,7 @@ def test_shortcuts_are_listed(window):
     for key in ("Space", "Right", "E", "M", "Ctrl+R", "Ctrl+S"):
         assert key in text
     assert "(Space)" in window.panel.run_button.toolTip()
-    assert [a.text() for a in window.help_menu.actions()] == ["Keyboard shortcuts", "About GMM Studio"]
+    assert [a.text() for a in window.help_menu.actions()] == ["Demos", "Keyboard shortcuts", "About GMM Studio"]
 
 
 def test_stable_object_names(window):
@@ -340,22 +340,29 @@ def test_without_a_display_the_program_says_so_instead_of_aborting():
     assert "no display found" in out.stderr and "--screenshot" in out.stderr
 
 
-def test_the_drawn_colours_are_the_shown_responsibilities(window, qtbot, monkeypatch):
-    from gmm_studio.ui.colors import (blend_colors, component_palette, hard_label_colors,
-                                      pack_argb32_premultiplied)
+def test_the_drawn_colours_are_the_shown_responsibilities(window, qtbot):
+    from gmm_studio.ui.colors import component_palette, packed_colors
+    from gmm_studio.ui.point_cloud import dot_radius_for
+    from gmm_studio.ui.raster import Rasteriser
 
     final = run_to_end(qtbot, window)
-    given = []
-    monkeypatch.setattr(window.data_view, "set_colors", given.append)
     combo = window.panel.color_combo
     gamma = EMData(window.dataset.values, "full").responsibilities(final.params)
-    for mode, colours in (("hard", hard_label_colors), ("blend", blend_colors)):
+    session = window.session
+    reference = Rasteriser()
+    reference.set_points(session.projection.project_points(session.x))
+    cloud = window.data_view.cloud
+    (x0, x1), (y0, y1) = window.data_view.plot_item.getViewBox().viewRange()
+    for mode in ("hard", "blend", "uncertainty"):
         combo.setCurrentIndex(combo.findData(mode))
-        window.redraw()  # starts packing them on the runner
+        window.redraw()  # starts colouring the visible points on the runner
         qtbot.waitUntil(window.drawing.colors_up_to_date, timeout=TIMEOUT)
         window.redraw()
-        expected = pack_argb32_premultiplied(colours(gamma, component_palette(3)))
-        np.testing.assert_array_equal(given[-1], expected)
+        reference.set_colors(packed_colors(gamma, component_palette(3), mode))
+        drawn = cloud.render_export((x0, x1), (y0, y1), 400, 300, 1.0)
+        expected = reference.render_view((x0, x1), (y0, y1), 400, 300, dot_radius_for(len(gamma)))
+        assert np.count_nonzero(drawn) > 1000
+        np.testing.assert_array_equal(drawn, expected)
 
 
 def test_a_csv_on_the_command_line_opens_through_the_import_dialog(make_window, qtbot, tmp_path):
