@@ -2,7 +2,8 @@
 
 :class:`EditingBinder` connects the edit signals of the data view (2-D plane) and of the
 histogram view (1-D line) to the session.  While no fit runs (idle, paused, finished, failed,
-scrubbed) and a model is shown, the views allow drags under the shown model's covariance type.
+scrubbed) and a mixture (not K-means centres) is shown, the views allow drags under the shown
+model's covariance type.
 
 * A drag starts from the shown model; every (throttled) ``component_dragged`` applies the
   plane's geometry to *that* model (:func:`gmm_studio.core.editing.edit_component`, with the
@@ -27,6 +28,7 @@ from scipy.special import logsumexp
 
 from gmm_studio.core.editing import edit_component
 from gmm_studio.core.em import EMData
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.session import CommandRefused, Session
 
@@ -128,7 +130,9 @@ class EditingBinder(QObject):
         snap = s.shown.snapshot
         if self.preview is not None and self.preview.settled and snap is not self._edit_entry:
             self._set_preview(None)  # the session shows another state now
-        editable = snap is not None and not s.state.busy and s.can("show_model")
+        # K-means centres are not a mixture: an edit there would silently turn the run into EM
+        editable = snap is not None and not isinstance(snap, KMeansSnapshot) and not s.state.busy \
+            and s.can("show_model")
         kind = snap.params.covariance_type if editable else None
         self.data_view.set_editing(None if self.one_d else kind)
         self.histogram_view.set_editing(kind if self.one_d else None)

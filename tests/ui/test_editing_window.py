@@ -207,3 +207,16 @@ def test_an_edit_of_a_scrubbed_state_replaces_what_followed_it(make_window, blob
     assert w.session.state is RunState.PAUSED
     assert not np.allclose(w.current_snapshot().params.means[2], scrubbed.means[2])
     np.testing.assert_allclose(w.current_snapshot().params.means[:2], scrubbed.means[:2])
+
+
+def test_k_means_centres_cannot_be_dragged(make_window, blobs, qtbot):
+    w = make_window(dataset=blobs(), settings=SETTINGS)
+    combo = w.panel.algorithm_combo
+    combo.setCurrentIndex(combo.findData("kmeans"))
+    step(qtbot, w)
+    assert type(w.current_snapshot()).__name__ == "KMeansSnapshot"
+    assert w.data_view.handles.covariance_type is None
+    combo.setCurrentIndex(combo.findData("em"))
+    click(qtbot, w.panel.reset_button)
+    step(qtbot, w)
+    assert w.data_view.handles.covariance_type == "full"
