@@ -1160,8 +1160,14 @@ def _table_from_array(array: np.ndarray, path: str | None, name: str) -> Table:
         if kind in "biuf":
             numeric[c] = np.array(col, dtype=np.float64)
         elif kind in "US":
-            tokens = [t.decode("latin-1") if isinstance(t, bytes) else str(t) for t in col.tolist()]
-            values, _ = _convert_column(tokens, ".")
+            try:
+                tokens = [t.decode("latin-1") if isinstance(t, bytes) else str(t) for t in col.tolist()]
+                values, _ = _convert_column(tokens, ".")
+            except (SystemError, UnicodeError) as exc:  # numpy: code points beyond Unicode
+                raise DataError(
+                    f"Column {c!r} of {name} holds text that is not valid Unicode; "
+                    "save it again from the program that made it."
+                ) from exc
             if values is not None:
                 numeric[c] = values
             else:

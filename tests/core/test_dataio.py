@@ -758,3 +758,17 @@ def test_memory_error_while_loading_is_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "loadtxt", exhausted)
     with pytest.raises(DataError, match="not enough memory.*fewer rows or columns"):
         read_table(path)
+
+
+def test_npy_text_column_with_impossible_code_points_is_a_data_error(tmp_path):
+    # Found by the fuzz suite: a '<U2' field holding UTF-32 units beyond U+10FFFF made numpy
+    # raise SystemError while the loader read it.
+    good = np.zeros(2, dtype=[("x", "<f8"), ("t", "<U2")])
+    path = tmp_path / "bad.npy"
+    np.save(path, good)
+    raw = bytearray(path.read_bytes())
+    header_end = raw.index(b"\n") + 1
+    raw[header_end + 8: header_end + 12] = b"\x00\x00\x00\x40"  # first char of row 0: 0x40000000
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="not valid Unicode"):
+        read_table(path)
