@@ -361,6 +361,12 @@ def main(argv=None) -> int:
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication(["bench_stall"])
+        # The window remembers its settings (K, tol, speed...) on close: keep the benchmark's
+        # in a folder of its own, never in the person's.
+        from PySide6.QtCore import QSettings
+
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                          str(Path(tmp) / "settings"))
         probe = Probe()
         rss_before = _rss_mb()[0]
         print(f"\n{'':<26}{'longest':>9}{'p99':>9}{'gaps':>8}   {'target':>7}        (gaps in ms)")
