@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import scipy.linalg.blas
 from scipy.special import logsumexp
 
 from gmm_studio.core import parallel
@@ -302,14 +303,12 @@ class _Pass:
 class _MStep:
     """New parameters and what the collapse test needs.
 
-    ``scatter`` is each component's covariance less reg_covar ((K, D, D) for
-    'full' and 'tied', (K, D) per-feature variances otherwise); ``shift`` is
-    where the M-step expanded its quadratic forms, relative to the new means
-    (the data's mean on the quadratic path, 0 on the per-component one).
+    ``shift`` is where the M-step expanded its quadratic forms, relative to the
+    new means (the data's mean on the quadratic path, 0 on the per-component
+    one); each component's scatter is its covariance less reg_covar.
     """
 
     params: MixtureParams
-    scatter: np.ndarray
     shift: np.ndarray
     resp_sum: np.ndarray
 
@@ -545,31 +544,28 @@ class _Data:
         means = first / nk[:, None]
         weights = nk / nk.sum()
         second = statistics[:, :q]
-        if t in ("full", "tied"):
+        if t == "full":
             s2 = np.empty((len(nk), d, d))
             s2[:, feats.pair_rows, feats.pair_cols] = second
             s2[:, feats.pair_cols, feats.pair_rows] = second
-            if t == "full":
-                # Σ_n γ (x-μ)(x-μ)ᵀ expanded: S2 - μ S1ᵀ - S1 μᵀ + (Σγ) μμᵀ
-                outer_ms = means[:, :, None] * first[:, None, :]
-                scatter = (
-                    s2 - outer_ms - np.swapaxes(outer_ms, 1, 2)
-                    + resp_sum[:, None, None] * means[:, :, None] * means[:, None, :]
-                ) / nk[:, None, None]
-                covariances = scatter + reg_covar * np.eye(d)
-            else:
-                shared = (self.xtx - np.einsum("k,ki,kj->ij", nk, means, means)) / nk.sum()
-                scatter = shared[None]
-                covariances = shared + reg_covar * np.eye(d)
+            # Σ_n γ (x-μ)(x-μ)ᵀ expanded: S2 - μ S1ᵀ - S1 μᵀ + (Σγ) μμᵀ
+            outer_ms = means[:, :, None] * first[:, None, :]
+            scatter = (
+                s2 - outer_ms - np.swapaxes(outer_ms, 1, 2)
+                + resp_sum[:, None, None] * means[:, :, None] * means[:, None, :]
+            ) / nk[:, None, None]
+            covariances = scatter + reg_covar * np.eye(d)
+        elif t == "tied":
+            shared = (self.xtx - np.einsum("k,ki,kj->ij", nk, means, means)) / nk.sum()
+            covariances = shared + reg_covar * np.eye(d)
         else:
-            scatter = second / nk[:, None] - means**2
+            variances = second / nk[:, None] - means**2
             if t == "spherical":
-                scatter = scatter.mean(axis=1, keepdims=True) * np.ones((1, d))
-                covariances = scatter[:, 0] + reg_covar
+                covariances = variances.mean(axis=1) + reg_covar
             else:
-                covariances = scatter + reg_covar
+                covariances = variances + reg_covar
         params = MixtureParams(t, weights, means + self.center, covariances)
-        return _MStep(params, scatter, -means, resp_sum)
+        return _MStep(params, -means, resp_sum)
 
     def _m_step_components(self, resp: np.ndarray, reg_covar: float) -> _MStep:
         """scikit-learn's M-step: each component's scatter about its own new mean."""
@@ -580,26 +576,31 @@ class _Data:
         means = (resp.T @ self.x) / nk[:, None]
         blocks = parallel.row_blocks(n, k * d * (d if t in ("full", "tied") else 1),
                                      _PARALLEL_MIN_WORK)
+        if t in ("full", "tied") and n < len(blocks) * d:
+            # Each block sums its own K×D×D scatter: with fewer rows than features per
+            # block that costs more memory than the data; one block lets BLAS thread.
+            blocks = [(0, n)]
         parts = parallel.map_blocks(lambda b: self._scatter_block(resp, means, b[0], b[1]), blocks)
-        weighted = parts[0]
+        covariances = parts[0]
         for part in parts[1:]:
-            weighted += part
+            covariances += part
+        del parts
+        # In place: at D = 2000 every K×D×D temporary is 32 MB per component.
         if t == "full":
-            scatter = weighted / nk[:, None, None]
-            covariances = scatter + reg_covar * np.eye(d)
+            covariances /= nk[:, None, None]
+            np.einsum("kii->ki", covariances)[...] += reg_covar
         elif t == "tied":
-            scatter = weighted[None] / nk.sum()
-            covariances = scatter[0] + reg_covar * np.eye(d)
+            covariances /= nk.sum()
+            np.einsum("ii->i", covariances)[...] += reg_covar
         else:
-            scatter = weighted / nk[:, None]
+            covariances /= nk[:, None]
             if t == "spherical":
-                scatter = scatter.mean(axis=1, keepdims=True) * np.ones((1, d))
-                covariances = scatter[:, 0] + reg_covar
-            else:
-                covariances = scatter + reg_covar
+                covariances = covariances.mean(axis=1)
+            covariances += reg_covar
+        covariances.setflags(write=False)  # handed over to MixtureParams without a copy
         weights = nk / nk.sum()
         params = MixtureParams(t, weights, means, covariances)
-        return _MStep(params, scatter, np.zeros((k, d)), resp_sum)
+        return _MStep(params, np.zeros((k, d)), resp_sum)
 
     def _scatter_block(self, resp: np.ndarray, means: np.ndarray, first: int, last: int
                        ) -> np.ndarray:
@@ -618,7 +619,12 @@ class _Data:
                 gamma = resp[start:stop, j]
                 if t in ("full", "tied"):
                     target = out[j] if t == "full" else out
-                    target += (gamma[:, None] * diff).T @ diff
+                    # target += (γ·diff)ᵀ diff, accumulated in place by BLAS (no D×D
+                    # temporary): on the transposed, Fortran-ordered views it reads
+                    # targetᵀ += diffᵀ (γ·diff).
+                    weighted = gamma[:, None] * diff
+                    scipy.linalg.blas.dgemm(1.0, diff.T, weighted.T, beta=1.0, c=target.T,
+                                            trans_b=1, overwrite_c=1)
                 else:
                     out[j] += gamma @ (diff * diff)
         return out
@@ -633,32 +639,50 @@ class _Data:
         column every component, K = 1 included, has no scatter of its own.
         """
         if reg_covar not in self._resolved:
-            centred = self.x - self.center
-            covariance = centred.T @ centred / self.n_samples
-            del centred
+            n, d = self.n_samples, self.n_features
             floor = reg_covar + (_ROUNDING_ULPS * _EPS * self.magnitude) ** 2
             scale = 1.0 / np.sqrt(np.maximum(floor, np.finfo(np.float64).tiny))
-            whitened = covariance * scale[:, None] * scale[None, :]
-            if _positive_definite((whitened - np.eye(self.n_features))[None])[0]:
-                basis = None
+            # The data centred and in units of their floor: resolved where variance > 1.
+            z = (self.x - self.center) * scale
+            if n <= d:
+                # Fewer points than features: the data span at most n - 1 directions, found
+                # from the n×n Gram matrix (cheap) instead of the D×D covariance.
+                values, vectors = np.linalg.eigh(z @ z.T / n)
+                keep = values > 1.0
+                basis = (z.T @ vectors[:, keep]) / np.sqrt(n * values[keep])
+                self._resolved[reg_covar] = basis * scale[:, None]
             else:
-                values, vectors = np.linalg.eigh(whitened)
-                basis = vectors[:, values > 1.0] * scale[:, None]
-            self._resolved[reg_covar] = basis
+                whitened = z.T @ z / n
+                del z
+                diagonal = np.einsum("ii->i", whitened)
+                diagonal -= 1.0
+                if _positive_definite(whitened[None])[0]:
+                    self._resolved[reg_covar] = None
+                else:
+                    diagonal += 1.0
+                    values, vectors = np.linalg.eigh(whitened)
+                    self._resolved[reg_covar] = vectors[:, values > 1.0] * scale[:, None]
         return self._resolved[reg_covar]
 
     def collapsed(self, step: _MStep, reg_covar: float) -> np.ndarray:
         """Which components have collapsed, judged in their own units.
 
         A component has collapsed when, in some direction the data resolve, its
-        scatter is no larger than reg_covar plus the rounding of its
-        computation: about eps·(shift²) for the expansion, and the float
-        resolution (eps·|x|)² of the data near it — not when it is small beside
-        the whole data set.
+        scatter (covariance less reg_covar) is no larger than reg_covar plus the
+        rounding of its computation: about eps·shift² for the expansion, and the
+        float resolution (eps·|x|)² of the data near it — not when it is small
+        beside the whole data set.
         """
-        params, scatter = step.params, step.scatter
-        k, d = params.n_components, params.n_features
-        variances = (np.diagonal(scatter, axis1=1, axis2=2) if scatter.ndim == 3 else scatter)
+        params = step.params
+        k, t = params.n_components, params.covariance_type
+        c = params.covariances
+        if t == "full":
+            variances = np.einsum("kii->ki", c) - reg_covar
+        elif t == "tied":
+            variances = np.broadcast_to(np.diag(c) - reg_covar, step.shift.shape)
+        else:
+            variances = np.broadcast_to((c if t == "diag" else c[:, None]) - reg_covar,
+                                        step.shift.shape)
         near = np.minimum(np.abs(params.means) + np.sqrt(np.maximum(variances, 0.0)),
                           self.magnitude)
         floor = (reg_covar + _ROUNDING_ULPS * _EPS * step.shift**2
@@ -666,12 +690,15 @@ class _Data:
         basis = self.resolved_directions(reg_covar)
         if basis is not None and basis.shape[1] == 0:
             return np.zeros(k, dtype=bool)
-        if scatter.ndim == 2 and basis is None:
-            return ~np.all(scatter > floor, axis=1)
+        if t in ("diag", "spherical") and basis is None:
+            return ~np.all(variances > floor, axis=1)
         collapsed = np.empty(k, dtype=bool)
         for j in range(k):
-            s = scatter[min(j, len(scatter) - 1)]
-            excess = (s - np.diag(floor[j])) if s.ndim == 2 else np.diag(s - floor[j])
+            if t in ("full", "tied"):
+                excess = np.array(c[j] if t == "full" else c)  # one D×D temporary at a time
+                np.einsum("ii->i", excess)[...] -= reg_covar + floor[j]
+            else:
+                excess = np.diag(variances[j] - floor[j])
             if basis is not None:
                 excess = basis.T @ excess @ basis
             collapsed[j] = not _positive_definite(excess[None])[0]
@@ -718,8 +745,12 @@ def _spectrum(params: MixtureParams) -> tuple[np.ndarray, np.ndarray]:
         stack = c[None] if t == "tied" else c
         eig = np.full(stack.shape[:2], np.nan)
         finite = np.all(np.isfinite(stack), axis=(1, 2))
-        if finite.any():
-            eig[finite] = np.linalg.eigvalsh(stack[finite])
+        if stack.shape[1] <= _QUADRATIC_MAX_FEATURES:
+            if finite.any():
+                eig[finite] = np.linalg.eigvalsh(stack[finite])
+        else:  # one D×D workspace at a time on wide data
+            for j in np.flatnonzero(finite):
+                eig[j] = np.linalg.eigvalsh(stack[j])
         eig = np.broadcast_to(eig, (k, eig.shape[1]))
     with np.errstate(invalid="ignore"):
         min_eig, max_eig = eig.min(axis=1), eig.max(axis=1)
@@ -1002,6 +1033,7 @@ def _run(
         if stop is not None and stop.is_set():
             return
         step = inner.m_step(e, model, reg_covar)
+        model = None  # its factors are K×D×D: let them go before the new ones are made
         params = step.params
         diagnostics, events = _diagnose(params, step.resp_sum, None)
         new_model = None

@@ -14,6 +14,11 @@ Two facts shape :func:`single_threaded_blas`:
   would restore the multi-threaded BLAS under the others.  So the limit is
   reference-counted: the first to enter sets one thread, the last to leave
   restores the previous count.
+- threadpoolctl (3.8) lets only one "controlling" thread change a process-wide
+  OpenBLAS and silently ignores the others, so the thread that sets the limit
+  is not always the one that restores it.  Every change here is made under one
+  lock and then hands control back (``clear_controlling_thread(force=True)``),
+  so whichever thread comes next can make the next change.
 - ``threadpoolctl.threadpool_limits`` rescans the loaded libraries on every call
   (about 4 ms measured here, too much per pass); a ``ThreadpoolController``
   made once and reused costs about 20 µs per limit.
@@ -32,10 +37,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
-__all__ = ["available_cores", "map_blocks", "set_worker_count", "single_threaded_blas",
-           "worker_count"]
+__all__ = ["available_cores", "map_blocks", "row_blocks", "set_worker_count",
+           "single_threaded_blas", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -104,6 +109,7 @@ def single_threaded_blas() -> Iterator[None]:
                 # Made on first use, after numpy and scipy have loaded their BLAS copies.
                 _controller = ThreadpoolController()
             _blas_restore = _controller.limit(limits=1, user_api="blas")
+            OpenBLASController.clear_controlling_thread(force=True)
         _blas_users += 1
     try:
         yield
@@ -112,6 +118,7 @@ def single_threaded_blas() -> Iterator[None]:
             _blas_users -= 1
             if _blas_users == 0:
                 _blas_restore.restore_original_limits()
+                OpenBLASController.clear_controlling_thread(force=True)
                 _blas_restore = None
 
 

@@ -225,6 +225,8 @@ def test_engine_workers_run_a_single_threaded_blas():
         return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
 
     before = blas_threads(None)
+    with parallel.single_threaded_blas():  # set and restored by this thread first
+        assert blas_threads(None) == {1}
     try:
         parallel.set_worker_count(2)
         inside = parallel.map_blocks(blas_threads, [0, 1, 2])
