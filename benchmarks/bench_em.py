@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from sklearn.mixture import GaussianMixture as SklearnMixture  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from gmm_studio.core import GaussianMixture, parallel  # noqa: E402
 
@@ -61,14 +62,23 @@ def fit_seconds(estimator_cls, x, init, k, max_iter: int, tol: float = 0.0) -> f
         return time.perf_counter() - t0
 
 
-def per_iteration(x, init, k, iterations: int, repeats: int) -> tuple[float, float]:
-    """Seconds per EM iteration (ours, scikit-learn's), set-up excluded, median of repeats."""
-    ours, ref = [], []
+def per_iteration(x, init, k, iterations: int, repeats: int) -> tuple[float, float, float]:
+    """Seconds per EM iteration, set-up excluded, median of repeats: ours, scikit-learn's
+    as it comes (multi-threaded BLAS) and scikit-learn's with one BLAS thread (which is
+    faster on a busy machine, where OpenBLAS's threads wait for cores)."""
+    times: list[list[float]] = [[], [], []]
+
+    def seconds(cls) -> float:
+        long = fit_seconds(cls, x, init, k, 2 + iterations)
+        return (long - fit_seconds(cls, x, init, k, 2)) / iterations
+
     for _ in range(repeats):
-        for cls, out in ((GaussianMixture, ours), (SklearnMixture, ref)):
-            long = fit_seconds(cls, x, init, k, 2 + iterations)
-            out.append((long - fit_seconds(cls, x, init, k, 2)) / iterations)
-    return statistics.median(ours), statistics.median(ref)
+        times[0].append(seconds(GaussianMixture))
+        times[1].append(seconds(SklearnMixture))
+        with threadpool_limits(1, user_api="blas"):
+            times[2].append(seconds(SklearnMixture))
+    ours, ref, ref_single = (statistics.median(t) for t in times)
+    return ours, ref, ref_single
 
 
 def speed(quick: bool) -> None:
@@ -78,14 +88,14 @@ def speed(quick: bool) -> None:
     if quick:
         cases = [(100_000, 2), (100_000, 1), (100_000, 20), (100_000, 50)]
     print(f"speed, K = {k}, full covariances, {parallel.worker_count()} engine workers")
-    print(f"{'N':>9} {'D':>3} {'ours s/iter':>12} {'sklearn s/iter':>15} {'speed-up':>9}"
-          f" {'ours ns/pt':>11} {'sklearn ns/pt':>14}")
+    print(f"{'N':>9} {'D':>3} {'ours s/iter':>12} {'sklearn':>9} {'speed-up':>9}"
+          f" {'sklearn 1-BLAS':>15} {'speed-up':>9} {'ours ns/pt':>11}")
     for n, d in cases:
         x, init = problem(n, d, k)
         iterations = 5 if n * d >= 5_000_000 else 10
-        ours, ref = per_iteration(x, init, k, iterations, repeats=3)
-        print(f"{n:>9} {d:>3} {ours:>12.4f} {ref:>15.4f} {ref / ours:>8.2f}x"
-              f" {ours / n * 1e9:>11.1f} {ref / n * 1e9:>14.1f}", flush=True)
+        ours, ref, single = per_iteration(x, init, k, iterations, repeats=3)
+        print(f"{n:>9} {d:>3} {ours:>12.4f} {ref:>9.4f} {ref / ours:>8.2f}x"
+              f" {single:>15.4f} {single / ours:>8.2f}x {ours / n * 1e9:>11.1f}", flush=True)
 
 
 def peak_mb(estimator_cls, x, init, k, max_iter: int, tol: float) -> float:
@@ -108,7 +118,26 @@ def memory(quick: bool) -> None:
           f" D = {d}, K = {k}, full; data {data_mb:.1f} MB, one K×D×D array {params_mb:.1f} MB")
     ours = peak_mb(GaussianMixture, x, init, k, 100, 1e-3)
     ref = peak_mb(SklearnMixture, x, init, k, 100, 1e-3)
-    print(f"ours {ours:8.1f} MB   sklearn {ref:8.1f} MB   ratio {ours / ref:.2f}", flush=True)
+    engine = engine_peak_mb(x, init, k)
+    print(f"GaussianMixture.fit {ours:8.1f} MB   sklearn {ref:8.1f} MB   ratio {ours / ref:.2f}")
+    print(f"engine alone        {engine:8.1f} MB   sklearn {ref:8.1f} MB   ratio {engine / ref:.2f}"
+          "   (em_steps, no history kept)", flush=True)
+
+
+def engine_peak_mb(x, init, k) -> float:
+    """Peak of the engine itself: the same fit through em_steps, keeping no snapshots
+    (GaussianMixture also keeps every iteration's parameters in ``restarts_``)."""
+    from gmm_studio.core import EMData, MixtureParams, em_steps
+
+    covariances = np.linalg.inv(init["precisions_init"])
+    start = MixtureParams("full", init["weights_init"], init["means_init"], covariances)
+    del covariances
+    tracemalloc.start()
+    for _ in em_steps(EMData(x, "full"), start, tol=1e-3, keep_responsibilities=False):
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
 
 
 def blas(quick: bool) -> None:

@@ -25,9 +25,9 @@ The Jensen lower bound
 ----------------------
 EM maximises ``L(q, θ) = Σ_n Σ_k q_nk log(π_k N(x_n|θ_k) / q_nk) ≤ log p(X|θ)``.
 The E-step sets q to the responsibilities, which makes the bound tight
-(L = log-likelihood); the M-step raises L by changing θ.  Because
-``Σ_n q_nk log π_k N(x_n|θ_k)`` is linear in the sufficient statistics, the bound
-after the M-step costs O(K·D²) to evaluate, and every snapshot carries it.
+(L = log-likelihood); the M-step raises L by changing θ.  At the M-step's own
+parameters ``Σ_n q_nk (x_n − μ_k)(x_n − μ_k)ᵀ = N_k (Σ_k − reg_covar·I)``, so the
+bound after the M-step costs O(K·D²) to evaluate, and every snapshot carries it.
 """
 
 from __future__ import annotations
@@ -257,9 +257,14 @@ def _precision_traces(params: MixtureParams, precision_cholesky: np.ndarray) -> 
 # matrix product with φ(X), whose width grows as D²/2; the per-component path
 # centres the data on each component and multiplies by its precision Cholesky
 # factor, as scikit-learn does (O(chunk·D) scratch, O(K·D²) parameters).
-# Crossover measured on this machine (2 cores, N = 2·10⁴, K = 10, full, seconds
-# per EM iteration, quadratic / per-component): see _QUADRATIC_MAX_FEATURES.
-_QUADRATIC_MAX_FEATURES = 64
+# Crossover measured on this machine (Haswell, OpenBLAS 0.3.30, one thread, CPU
+# seconds per EM iteration, N = 2·10⁴, K = 10, full; quadratic / per-component):
+#   D = 10: 0.0069 / 0.0172   D = 20: 0.0195 / 0.0329   D = 30: 0.0391 / 0.0505
+#   D = 40: 0.0577 / 0.0707   D = 50: 0.0961 / 0.0888   D = 64: 0.137 / 0.131
+#   D = 80: 0.308 / 0.169     D = 100: 0.493 / 0.275
+# (scikit-learn, same settings: D = 20: 0.072, D = 50: 0.175).  Beyond about 48
+# features φ(X) costs more than it saves, and its chunk × D²/2 scratch grows.
+_QUADRATIC_MAX_FEATURES = 48
 # The quadratic path expands the quadratic forms about the data's mean, which costs
 # about eps·m² of accuracy, m being a component's Mahalanobis distance from that
 # mean.  Beyond this loss (m ≈ 700 of its own widths) the per-component path is used
