@@ -39,13 +39,14 @@ from typing import TypeVar
 
 from threadpoolctl import OpenBLASController, ThreadpoolController
 
-__all__ = ["available_cores", "map_blocks", "row_blocks", "set_worker_count",
+__all__ = ["available_cores", "map_blocks", "row_blocks", "serial_passes", "set_worker_count",
            "single_threaded_blas", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _lock = threading.Lock()
+_local = threading.local()  # per thread: whether passes run serially (serial_passes)
 _workers: int | None = None  # None: every available core
 _pool: ThreadPoolExecutor | None = None
 _controller: ThreadpoolController | None = None
@@ -141,12 +142,33 @@ def map_blocks(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return list(_executor().map(_limited(function), items))
 
 
+@contextmanager
+def serial_passes() -> Iterator[None]:
+    """Passes started on this thread within the block run on this thread alone.
+
+    For callers that already keep every core busy with tasks of their own (a
+    sweep's cells, one per core): splitting each task's passes as well would
+    oversubscribe the cores.  Such a task runs as::
+
+        with parallel.serial_passes(), parallel.single_threaded_blas():
+            ...  # em_steps, initialize, scoring
+    """
+    previous = getattr(_local, "serial", False)
+    _local.serial = True
+    try:
+        yield
+    finally:
+        _local.serial = previous
+
+
 def row_blocks(n_rows: int, work_per_row: int, min_work: int) -> list[tuple[int, int]]:
     """Contiguous row ranges, one per worker when the pass does at least ``min_work``.
 
     Below that a pass is too short to gain from more threads.
     """
     workers = worker_count()
+    if getattr(_local, "serial", False):
+        return [(0, n_rows)]
     if workers == 1 or n_rows * work_per_row < min_work or n_rows < 2 * workers:
         return [(0, n_rows)]
     edges = [round(i * n_rows / workers) for i in range(workers + 1)]

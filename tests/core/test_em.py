@@ -236,6 +236,17 @@ def test_engine_workers_run_a_single_threaded_blas():
     assert blas_threads(None) == before  # restored once the last worker finished
 
 
+def test_serial_passes_keep_a_pass_on_its_thread():
+    try:
+        parallel.set_worker_count(2)
+        assert parallel.row_blocks(10**6, 10, 1) == [(0, 500_000), (500_000, 10**6)]
+        with parallel.serial_passes():
+            assert parallel.row_blocks(10**6, 10, 1) == [(0, 10**6)]
+        assert len(parallel.row_blocks(10**6, 10, 1)) == 2  # only within the block
+    finally:
+        parallel.set_worker_count(None)
+
+
 def test_worker_count_is_a_setting():
     try:
         parallel.set_worker_count(1)
