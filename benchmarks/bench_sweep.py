@@ -1,7 +1,7 @@
 """Time a K sweep with GMM Studio's engine against the same sweep with scikit-learn.
 
 The sweep: K = 1..9 × the four covariance types × 5 restarts per cell on N 2-D
-points (default 1e4, four rotated components), tol 1e-3, max_iter 100,
+points (1e4 and 1e5 by default, four rotated components), tol 1e-3, max_iter 100,
 reg_covar 1e-6, k-means initialisation, a fifth of the rows held out.  Each cell
 is scored with BIC, AIC, ICL, training and held-out log-likelihood.
 
@@ -9,82 +9,42 @@ Reference: ``sklearn.mixture.GaussianMixture(n_init=5)`` per cell, sequential,
 fitted on the same training rows and scored the same way (``bic``, ``aic``,
 ``score``, and ICL from ``predict_proba``).
 
-Ours is run three ways — on the calling thread (``seq``), on a pool of two
-threads (``thread``, what the program does), on a pool of two 'spawn' processes
-(``process``, start-up included, defined here only) — so the pool choice in
-:mod:`gmm_studio.core.sweep` can be checked on this machine.  The sweep uses its
-default k-means initialisation on a 2000-row subsample; scikit-learn runs k-means
-on every row.  OpenBLAS's thread pool makes tiny LAPACK calls very slow on a busy
-machine: compare with ``OPENBLAS_NUM_THREADS=1``.  Rounds are interleaved (every variant once per round) so a busy
-machine slows them alike; the median over rounds is reported.
+Ours runs with 1 worker (every cell on the calling thread) and with 2 worker
+processes (:mod:`gmm_studio.core.sweep_pool`, what the program does).  The pool is
+started once, before the rounds, and its start-up is printed on its own: the program
+starts it in the background before the first sweep.  Rounds are interleaved (every
+variant once per round) so a busy machine slows them alike; medians over rounds and
+per-round ratios are reported.
 
 Run from the repository root::
 
-    python benchmarks/bench_sweep.py [--n 10000] [--rounds 3] [--variants seq thread process sklearn]
+    python benchmarks/bench_sweep.py [--n 1e4 1e5] [--rounds 3] [--variants 1 2 sklearn]
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from gmm_studio.core import sweep_pool  # noqa: E402
 from gmm_studio.core.generate import GeneratorSettings, generate  # noqa: E402
 from gmm_studio.core.selection import entropy  # noqa: E402
-from gmm_studio.core.sweep import (  # noqa: E402
-    SweepResult,
-    SweepSettings,
-    _cell_order,
-    _fit_cell,
-    _Prepared,
-    run_sweep,
-)
-
-# ------------------------------------------------------------- the process-pool variant
-# Not in gmm_studio: it lost (see the module docstring of gmm_studio.core.sweep).
-
-_worker_prepared: _Prepared | None = None
+from gmm_studio.core.sweep import SweepSettings, _Prepared, run_sweep  # noqa: E402
 
 
-def _init_worker(x: np.ndarray, settings: SweepSettings) -> None:
-    global _worker_prepared
-    _worker_prepared = _Prepared(x, settings)
-
-
-def _fit_cell_in_worker(k: int, t: str):
-    return _fit_cell(_worker_prepared, k, t, None)
-
-
-def run_sweep_processes(x: np.ndarray, settings: SweepSettings) -> SweepResult:
-    """The same cells on two 'spawn' processes (start-up included)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(2, mp_context=context, initializer=_init_worker,
-                             initargs=(x, settings)) as pool:
-        cells = list(pool.map(_fit_cell_in_worker, *zip(*_cell_order(settings))))
-    prepared = _Prepared(x, settings)
-    return SweepResult(settings, tuple(cells), False, len(prepared.x_train),
-                       len(prepared.x_val), 0.0)
-
-
-def sweep_ours(x: np.ndarray, settings: SweepSettings, variant: str) -> str:
-    if variant == "seq":
-        result = run_sweep(x, settings, max_workers=1)
-    elif variant == "thread":
-        result = run_sweep(x, settings, max_workers=2)
-    else:
-        result = run_sweep_processes(x, settings)
+def sweep_ours(x: np.ndarray, settings: SweepSettings, workers: int) -> tuple[str, object]:
+    result = run_sweep(x, settings, max_workers=workers)
     best = result.best("bic")
     na = sum(1 for c in result.cells if not c.ok)
-    return f"BIC picks K={best.n_components} {best.covariance_type}; {na} NA cells"
+    return f"BIC picks K={best.n_components} {best.covariance_type}; {na} NA cells", result
 
 
 def sweep_sklearn(x: np.ndarray, settings: SweepSettings) -> str:
@@ -113,40 +73,45 @@ def sweep_sklearn(x: np.ndarray, settings: SweepSettings) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=float, default=1e4)
+    parser.add_argument("--n", type=float, nargs="+", default=[1e4, 1e5])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", default=["seq", "thread", "process", "sklearn"],
-                        choices=["seq", "thread", "process", "sklearn"])
+    parser.add_argument("--variants", nargs="+", default=["1", "2", "sklearn"],
+                        choices=["1", "2", "sklearn"])
     args = parser.parse_args()
-
-    x = generate(GeneratorSettings(n_components=4, n_samples=int(args.n), seed=1)).values
     settings = SweepSettings()
-    print(f"N={len(x)}, K={settings.k_values[0]}..{settings.k_values[-1]}, "
-          f"{len(settings.covariance_types)} types, {settings.n_init} restarts, "
-          f"{args.rounds} round(s)", flush=True)
-    times: dict[str, list[float]] = {v: [] for v in args.variants}
-    cpu: dict[str, list[float]] = {v: [] for v in args.variants}
-    for round_ in range(args.rounds):
+    began = time.perf_counter()
+    for future in sweep_pool.warm_up(2):
+        future.result()
+    print(f"worker pool start-up (once per program): {time.perf_counter() - began:.2f} s")
+    for n in args.n:
+        x = generate(GeneratorSettings(n_components=4, n_samples=int(n), seed=1)).values
+        print(f"N={len(x)}, K={settings.k_values[0]}..{settings.k_values[-1]}, "
+              f"{len(settings.covariance_types)} types, {settings.n_init} restarts, "
+              f"{args.rounds} round(s)", flush=True)
+        times: dict[str, list[float]] = {v: [] for v in args.variants}
+        results = {}
+        for round_ in range(args.rounds):
+            for variant in args.variants:
+                began = time.perf_counter()
+                if variant == "sklearn":
+                    note = sweep_sklearn(x, settings)
+                else:
+                    note, results[variant] = sweep_ours(x, settings, int(variant))
+                times[variant].append(time.perf_counter() - began)
+                print(f"  round {round_ + 1} {variant:>7s} {times[variant][-1]:7.2f} s  ({note})",
+                      flush=True)
+        if "1" in results and "2" in results:
+            same = all(dict(a.values) == dict(b.values)
+                       for a, b in zip(results["1"].cells, results["2"].cells))
+            print(f"  2 workers give the same scores as 1, to the last bit: {same}")
+        print("  median seconds, and per-round speed-ups:")
         for variant in args.variants:
-            began, began_cpu = time.perf_counter(), time.process_time()
-            if variant == "sklearn":
-                note = sweep_sklearn(x, settings)
-            else:
-                note = sweep_ours(x, settings, variant)
-            times[variant].append(time.perf_counter() - began)
-            cpu[variant].append(time.process_time() - began_cpu)
-            print(f"  round {round_ + 1} {variant:8s} {times[variant][-1]:7.2f} s wall "
-                  f"{cpu[variant][-1]:7.2f} s cpu  ({note})", flush=True)
-    print("median seconds (wall, cpu of this process), and sklearn / this:")
-    for variant in args.variants:
-        line = (f"  {variant:8s} {statistics.median(times[variant]):7.2f} wall "
-                f"{statistics.median(cpu[variant]):7.2f} cpu")
-        if "sklearn" in times and variant != "sklearn":
-            # Per round, so a load spike on a shared machine hits both sides of a ratio alike.
-            ratios = [s / o for s, o in zip(times["sklearn"], times[variant])]
-            line += (f"   ratio of medians {statistics.median(times['sklearn']) / statistics.median(times[variant]):5.1f}x"
-                     f", median per-round ratio {statistics.median(ratios):5.1f}x")
-        print(line)
+            line = f"    {variant:>7s} {statistics.median(times[variant]):7.2f} s"
+            for ref in ("1", "sklearn"):
+                if ref in times and variant != ref and not (ref == "1" and variant == "sklearn"):
+                    ratios = [r / o for r, o in zip(times[ref], times[variant])]
+                    line += f"   {ref}/this {statistics.median(ratios):5.2f}x"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,12 @@ def build_window(argv: Sequence[str] | None = None):
 def _build(args: argparse.Namespace):
     from PySide6.QtCore import QTimer
 
+    from gmm_studio.core.parallel import set_worker_count
     from gmm_studio.ui.main_window import MainWindow
+
+    # The E-pass's own worker threads leave the GUI thread a core (a fit beside a busy
+    # GUI thread stalled the window for ~100 ms per snapshot with one thread per core).
+    set_worker_count(max(1, (os.cpu_count() or 2) - 1))
 
     window = MainWindow(restore_settings=args.screenshot is None)
     if args.data and args.screenshot is None and not args.data.lower().endswith(".npy"):
@@ -135,7 +140,7 @@ def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
 
     Returns 0 when the picture was written (after a timeout it is still written, with 1).
     """
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from gmm_studio.ui.control_panel import SPEED_MAX
 
@@ -152,6 +157,10 @@ def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:
     window.run_fit()
     if window.is_fitting():
         loop.exec()
+    # the points' colours are packed on the runner: wait for the last ones before the picture
+    window.redraw()
+    while not window.drawing.colors_up_to_date() and timer.isActive():
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     window.redraw()
     window.data_view.cloud.refresh()
     ok = window.grab().save(path)

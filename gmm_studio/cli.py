@@ -8,8 +8,15 @@ Everything the window does that is not drawing, from a terminal or a script::
 
 Imports only :mod:`gmm_studio.core` — never Qt — so it runs on servers without a
 display.  Exit status 0 on success, 2 on bad input or options, with one line
-``gmm-studio: error: ...`` on stderr and no traceback.  Warnings from the fit
-(no convergence, a collapsed component) are one ``warning: ...`` line each.
+``gmm-studio: error: ...`` on stderr and no traceback; 143 when terminated
+(SIGTERM), 130 when interrupted.  Warnings from the fit (no convergence, a
+collapsed component) are one ``warning: ...`` line each.
+
+Outputs (``--out``, ``--assignments``, ``--history``, ``--truth``) are checked before
+any work: none may be the data file or another output (compared by resolved path
+and by device and inode, so symlinks and hard links count), and folders, devices
+(``/dev/null`` too), pipes and sockets are refused.  A symlink is written through
+to its target.  Every file is written atomically (see :mod:`gmm_studio.core.export`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,15 @@ from typing import NoReturn, TextIO
 
 import numpy as np
 
+from gmm_studio.core.generate import (
+    MAX_COMPONENTS,
+    MAX_FEATURES,
+    MAX_OUTLIER_FRACTION,
+    MAX_SAMPLES,
+    MAX_SEPARATION,
+    MIN_FEATURES,
+    MIN_SEPARATION,
+)
 from gmm_studio.core.params import COVARIANCE_TYPES
 
 PROG = "gmm-studio"
@@ -44,23 +60,39 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- argument types
 
 
-def _int_at_least(low: int, wording: str):
-    """An argparse type: an integer >= ``low``, with a message in ``wording``."""
+#: Upper bounds of the sizes people type.  They keep a typo (an extra zero or six)
+#: from becoming hours of work or an allocation the machine cannot make, and each
+#: is printed in --help.
+MAX_K = 1000
+MAX_N_INIT = 1000
+MAX_ITER = 100_000
+MAX_JOBS = 64
+MAX_SEED = 2**32 - 1
+
+
+def _integer(text: str) -> int | None:
+    """``text`` as an integer (``1000``, ``1e6``), or None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def _int_in(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected a {wording} integer, got {text!r}")
+        value = _integer(text)
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high:,}, got {text!r}")
         return value
 
     return parse
-
-
-_positive_int = _int_at_least(1, "positive")
-_non_negative_int = _int_at_least(0, "non-negative")
 
 
 def _non_negative_float(text: str) -> float:
@@ -111,28 +143,34 @@ def _column_list(text: str) -> tuple[str, ...]:
 
 
 def _k_range(text: str) -> tuple[int, ...]:
-    """``3``, ``1-9`` or ``2,4,8`` (or a mix: ``1-3,6``)."""
-    values: list[int] = []
+    """``3``, ``1-9`` or ``2,4,8`` (or a mix: ``1-3,6``), every K from 1 to MAX_K."""
+    values: set[int] = set()
     try:
         for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                low, high = (int(p) for p in part.split("-", 1))
-                if high < low:
-                    raise ValueError
-                values.extend(range(low, high + 1))
-            else:
-                values.append(int(part))
+            low, dash, high = part.strip().partition("-")
+            low = int(low)
+            high = int(high) if dash else low
+            if high < low:
+                raise ValueError
+            if low < 1 or high > MAX_K:
+                raise argparse.ArgumentTypeError(f"every K must be from 1 to {MAX_K}; got {text!r}")
+            values.update(range(low, high + 1))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected K as a number, a range such as 1-9, or a list such as 2,4,8; got {text!r}"
         ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"K must be at least 1; got {text!r}")
-    return tuple(sorted(set(values)))
+    return tuple(sorted(values))
 
 
 # --------------------------------------------------------------------------- parser
+
+
+_OUTPUT_RULES = (
+    "Outputs are written atomically (a half-written file never replaces an old one) and "
+    "checked before any work: none may be the data file or another output (symlinks and "
+    "hard links included); folders, devices such as /dev/null, pipes and sockets are "
+    "refused; a symlink is written through to its target."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Fit, generate and compare Gaussian mixture models without the window.",
+        epilog="Run 'gmm-studio COMMAND --help' for a command's options. Exit status: 0 done, "
+               "2 bad input or options (one 'gmm-studio: error:' line says what to change).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -148,19 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit a Gaussian mixture by EM to a CSV/TSV/TXT/.npy file, print a summary, "
                     "and optionally export the model, per-point assignments and the "
                     "log-likelihood history.",
+        epilog=_OUTPUT_RULES,
     )
     fit.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .dat or .npy)")
-    fit.add_argument("-k", "--k", dest="k", type=_positive_int, required=True,
-                     help="number of components K")
+    fit.add_argument("-k", "--k", dest="k", type=_int_in(1, MAX_K), required=True,
+                     help=f"number of components K, 1 to {MAX_K} and at most the number of rows")
     _add_data_options(fit)
     fit.add_argument("--covariance", type=_covariance_type, default="full",
                      help="covariance type: " + ", ".join(COVARIANCE_TYPES) + " (default full)")
-    fit.add_argument("--seed", type=_non_negative_int, default=0,
-                     help="random seed of the initialisation (default 0)")
-    fit.add_argument("--n-init", type=_positive_int, default=1,
-                     help="number of initialisations; the best is kept (default 1)")
-    fit.add_argument("--max-iter", type=_non_negative_int, default=100,
-                     help="maximum EM iterations per initialisation (default 100)")
+    fit.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                     help=f"random seed of the initialisation, 0 to {MAX_SEED} (default 0)")
+    fit.add_argument("--n-init", type=_int_in(1, MAX_N_INIT), default=1,
+                     help=f"number of initialisations, 1 to {MAX_N_INIT}; the best is kept "
+                          "(default 1)")
+    fit.add_argument("--max-iter", type=_int_in(0, MAX_ITER), default=100,
+                     help=f"maximum EM iterations per initialisation, 0 to {MAX_ITER:,} "
+                          "(default 100)")
     fit.add_argument("--tol", type=_non_negative_float, default=1e-3,
                      help="stop when the mean log-likelihood changes by less (default 1e-3)")
     fit.add_argument("--reg-covar", type=_non_negative_float, default=1e-6,
@@ -168,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--init", dest="init_params", default="kmeans",
                      choices=("kmeans", "k-means++", "random", "random_from_data"),
                      help="initialisation (default kmeans)")
+    fit.add_argument("--algorithm", choices=("em", "kmeans"), default="em",
+                     help="em (a Gaussian mixture, default) or kmeans (Lloyd's K-means: hard "
+                          "assignments; the model file holds its centres as a spherical mixture)")
     fit.add_argument("--out", metavar="MODEL.json", help="write the fitted model as JSON")
     fit.add_argument("--assignments", metavar="POINTS.csv",
                      help="write each row's component, responsibilities and uncertainty")
@@ -178,21 +224,32 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser(
         "generate", help="draw a synthetic data set from a known mixture",
         description="Draw points by the mixture's generative process and write them as CSV "
-                    "(columns x1..xD and label; outliers have label -1).",
+                    "(columns x1..xD and label; outliers have label -1). The CSV is written "
+                    "as it is drawn, so memory does not grow with --n.",
+        epilog=_OUTPUT_RULES,
     )
-    gen.add_argument("--k", type=_positive_int, default=3, help="number of components (default 3)")
-    gen.add_argument("--n", type=_positive_int, default=1000, help="number of points (default 1000)")
-    gen.add_argument("--dim", type=_positive_int, default=2, help="dimension D (default 2)")
+    gen.add_argument("--k", type=_int_in(1, MAX_COMPONENTS), default=3,
+                     help=f"number of components, 1 to {MAX_COMPONENTS} (default 3)")
+    gen.add_argument("--n", type=_int_in(1, MAX_SAMPLES), default=1000,
+                     help=f"number of points, K to {MAX_SAMPLES:,}; may be written 1e6 "
+                          "(default 1000)")
+    gen.add_argument("--dim", type=_int_in(MIN_FEATURES, MAX_FEATURES), default=2,
+                     help=f"dimension D, {MIN_FEATURES} to {MAX_FEATURES} (default 2); in 1-D "
+                          "the Gaussian shapes differ only in their widths, and moons and rings "
+                          "need 2")
     gen.add_argument("--shape", default="rotated",
                      help="spherical, axis_aligned, rotated, random, anisotropic, moons, rings or "
                           "uniform_square (default rotated)")
     gen.add_argument("--separation", type=float, default=3.0,
-                     help="distance between the closest means in standard deviations (default 3)")
+                     help="distance between the closest means in standard deviations, "
+                          f"{MIN_SEPARATION:g} to {MAX_SEPARATION:g} (default 3)")
     gen.add_argument("--weights", default="equal",
                      help="equal, imbalanced, or K comma-separated positive numbers (default equal)")
     gen.add_argument("--outliers", type=_fraction, default=0.0,
-                     help="fraction of uniform background points, e.g. 0.05 or 5%% (default 0)")
-    gen.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+                     help=f"fraction of uniform background points, 0 to {MAX_OUTLIER_FRACTION:g}, "
+                          "e.g. 0.05 or 5%% (default 0)")
+    gen.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                     help=f"random seed, 0 to {MAX_SEED} (default 0)")
     gen.add_argument("--out", required=True, metavar="DATA.csv", help="where to write the points")
     gen.add_argument("--truth", metavar="TRUTH.json",
                      help="write the generating mixture as a model file (Gaussian shapes only)")
@@ -202,26 +259,28 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", help="fit a range of K and covariance types and choose one",
         description="Fit every K and covariance type, score each by a criterion, print the "
                     "table and the best model.",
+        epilog=_OUTPUT_RULES,
     )
     sweep.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .dat or .npy)")
     sweep.add_argument("--k", dest="k", type=_k_range, default=tuple(range(1, 10)),
-                       help="values of K: 1-9, 2,4,8 or 3 (default 1-9)")
+                       help=f"values of K from 1 to {MAX_K}: 1-9, 2,4,8 or 3 (default 1-9)")
     _add_data_options(sweep)
     sweep.add_argument("--covariance", type=_covariance_list, default=("full",),
                        help="comma-separated covariance types, or all (default full)")
-    sweep.add_argument("--n-init", type=_positive_int, default=5,
-                       help="initialisations per K and type (default 5)")
+    sweep.add_argument("--n-init", type=_int_in(1, MAX_N_INIT), default=5,
+                       help=f"initialisations per K and type, 1 to {MAX_N_INIT} (default 5)")
     sweep.add_argument("--criterion", default="bic",
                        help="bic, aic, icl (lower is better), train_ll or heldout_ll (higher is "
                             "better) (default bic)")
     sweep.add_argument("--validation", type=_fraction, default=0.2,
                        help="fraction of rows held out for heldout_ll, e.g. 0.2 or 20%%; 0 for "
                             "none (default 0.2)")
-    sweep.add_argument("--jobs", type=_positive_int, default=2,
-                       help="fits run at once (default 2)")
-    sweep.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
-    sweep.add_argument("--max-iter", type=_non_negative_int, default=100,
-                       help="maximum EM iterations per fit (default 100)")
+    sweep.add_argument("--jobs", type=_int_in(1, MAX_JOBS), default=2,
+                       help=f"fits run at once, 1 to {MAX_JOBS} (default 2)")
+    sweep.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                       help=f"random seed, 0 to {MAX_SEED} (default 0)")
+    sweep.add_argument("--max-iter", type=_int_in(0, MAX_ITER), default=100,
+                       help=f"maximum EM iterations per fit, 0 to {MAX_ITER:,} (default 100)")
     sweep.add_argument("--tol", type=_non_negative_float, default=1e-3,
                        help="convergence tolerance (default 1e-3)")
     sweep.add_argument("--reg-covar", type=_non_negative_float, default=1e-6,
@@ -234,9 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=_column_list,
                         help="comma-separated columns to use (default: every numeric column "
-                             "except the label column)")
+                             "except row indexes, constant columns and the label column; a "
+                             "note on stderr names what was left out)")
     parser.add_argument("--label-column", metavar="NAME",
-                        help="column of known classes: excluded from the fit, compared by ARI")
+                        help="column of known classes: excluded from the fit, compared by ARI "
+                             "(default: a column named label, class, species, ... or a lone "
+                             "text column)")
     parser.add_argument("--standardize", action="store_true",
                         help="scale every column to mean 0 and standard deviation 1 first")
     parser.add_argument("--missing", choices=("drop", "impute"), default="drop",
@@ -273,32 +335,41 @@ class _Warnings:
                 print(f"warning: {text}", file=self.stream)
 
 
-def _load(args: argparse.Namespace):
-    from gmm_studio.core.dataio import ImportOptions, load_dataset
+def _load(args: argparse.Namespace, err: TextIO):
+    """Read the data as the import dialog would by default; say on ``err`` what was left out."""
+    from gmm_studio.core.dataio import ImportOptions, prepare_dataset, read_table, scale_warning, suggest_import
 
-    if not os.path.exists(args.data):
-        raise UsageError(f"{args.data}: no such file")
+    table = read_table(args.data)
     options = ImportOptions(
         columns=args.columns, label_column=args.label_column, missing=args.missing,
         standardize=args.standardize,
     )
-    return load_dataset(args.data, options)
+    suggestion = suggest_import(table, args.label_column)
+    suggested = args.columns is None and bool(suggestion.features)  # (with none, prepare_dataset says why)
+    if suggested:
+        options = suggestion.options(args.missing, args.standardize)
+    dataset = prepare_dataset(table, options)
+    if suggested and suggestion.excluded:
+        print(f"note: {suggestion.notice()}; choose with --columns and --label-column", file=err)
+    if not args.standardize and (warning := scale_warning(table, dataset.columns)):
+        print(f"warning: {warning} Pass --standardize.", file=err)
+    return dataset
 
 
-#: Column names that usually hold classes rather than measurements.
-_LABEL_NAMES = frozenset({"label", "labels", "class", "cluster", "target", "species"})
+def _check_files(args: argparse.Namespace, *outputs: str) -> None:
+    """Refuse a missing DATA or unusable outputs before any work rather than after it.
 
+    ``outputs`` are option names (``"--out"``); the unset ones are skipped.  (Data
+    that is not a regular file, a FIFO or /dev/zero, is refused by the loader.)
+    """
+    from gmm_studio.core.export import check_output_paths
 
-def _check_outputs(*paths: str | None) -> None:
-    """Refuse unusable output paths before a long fit rather than after it."""
-    for path in paths:
-        if not path:
-            continue
-        folder = os.path.dirname(os.path.abspath(path))
-        if os.path.isdir(path):
-            raise UsageError(f"{path}: is a folder; give a file name")
-        if not os.path.isdir(folder):
-            raise UsageError(f"{path}: the folder {folder} does not exist; create it first")
+    data = getattr(args, "data", None)
+    if data is not None and not os.path.exists(data):
+        raise UsageError(f"{data}: no such file")
+    chosen = [(name, getattr(args, name.lstrip("-").replace("-", "_"))) for name in outputs]
+    check_output_paths([(name, path) for name, path in chosen if path],
+                       [("the data file", data)] if data is not None else ())
 
 
 def _vector(values: np.ndarray) -> str:
@@ -309,6 +380,7 @@ def _vector(values: np.ndarray) -> str:
 
 
 def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from gmm_studio.core.dataio import LABEL_NAMES
     from gmm_studio.core.export import (
         save_model_json,
         write_assignments_csv,
@@ -317,14 +389,16 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from gmm_studio.core.generate import adjusted_rand_index
     from gmm_studio.core.mixture import GaussianMixture
 
-    _check_outputs(args.out, args.assignments, args.history)
-    dataset = _load(args)
+    _check_files(args, "--out", "--assignments", "--history")
+    dataset = _load(args, err)
     x = dataset.values
-    if args.label_column is None:
-        suspects = [c for c in dataset.columns if c.strip().lower() in _LABEL_NAMES]
+    if dataset.label_column is None:
+        suspects = [c for c in dataset.columns if c.strip().lower() in LABEL_NAMES]
         for name in suspects:
             print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
                   f"pass --label-column {name} to compare with it instead", file=err)
+    if args.algorithm == "kmeans":
+        return _fit_kmeans(args, dataset, out, err)
     gm = GaussianMixture(
         args.k, covariance_type=args.covariance, tol=args.tol, reg_covar=args.reg_covar,
         max_iter=args.max_iter, n_init=args.n_init, init_params=args.init_params,
@@ -356,14 +430,14 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     ari = None
     if dataset.labels is not None:
         ari = adjusted_rand_index(dataset.labels, labels)
-        print(f"ARI vs {args.label_column}: {ari:.4f}", file=out)
+        print(f"ARI vs {dataset.label_column}: {ari:.4f}", file=out)
 
     if args.out:
         settings = {
             "data": os.path.abspath(args.data), "n_components": args.k,
             "covariance_type": args.covariance, "tol": args.tol, "reg_covar": args.reg_covar,
             "max_iter": args.max_iter, "n_init": args.n_init, "init_params": args.init_params,
-            "seed": args.seed, "label_column": args.label_column, "standardize": args.standardize,
+            "seed": args.seed, "label_column": dataset.label_column, "standardize": args.standardize,
             "missing": args.missing,
         }
         if ari is not None:
@@ -385,6 +459,52 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _fit_kmeans(args: argparse.Namespace, dataset, out: TextIO, err: TextIO) -> int:
+    """``fit --algorithm kmeans``: Lloyd's K-means, reported and written like an EM fit."""
+    from gmm_studio.core.export import save_model_json, write_assignments_csv, write_history_csv
+    from gmm_studio.core.generate import adjusted_rand_index
+    from gmm_studio.core.kmeans import kmeans_fit
+
+    if args.covariance != "full":
+        print("warning: --covariance is ignored by --algorithm kmeans (its clusters are "
+              "spheres)", file=err)
+    x = dataset.values
+    result = kmeans_fit(x, args.k, init=args.init_params, n_init=args.n_init,
+                        max_iter=args.max_iter, tol=args.tol, random_state=args.seed)
+    for event in result.events:
+        print(f"warning: {_one_line(event.message)}", file=err)
+    n, d = x.shape
+    print(f"data: {dataset.source}  N={n}  D={d}  columns: {', '.join(dataset.columns)}", file=out)
+    print(f"model: K-means  K={args.k}  seed={args.seed}  n_init={args.n_init}", file=out)
+    print(f"iterations: {result.n_iter}  converged: {'yes' if result.converged else 'no'}", file=out)
+    print(f"within-cluster sum of squares: {result.inertia:.6g}", file=out)
+    counts = np.bincount(result.labels, minlength=args.k)
+    for j in range(args.k):
+        print(f"  cluster {j + 1}: points {counts[j]}  centre {_vector(result.centres[j])}", file=out)
+    settings = {"data": os.path.abspath(args.data), "algorithm": "kmeans", "n_components": args.k,
+                "tol": args.tol, "max_iter": args.max_iter, "n_init": args.n_init,
+                "init_params": args.init_params, "seed": args.seed,
+                "label_column": args.label_column, "standardize": args.standardize,
+                "missing": args.missing, "inertia": result.inertia}
+    if dataset.labels is not None:
+        settings["ari"] = adjusted_rand_index(dataset.labels, result.labels)
+        print(f"ARI vs {args.label_column}: {settings['ari']:.4f}", file=out)
+    if args.out:
+        save_model_json(args.out, result.params, columns=dataset.columns, n_iter=result.n_iter,
+                        converged=result.converged, n_samples=n, settings=settings,
+                        preprocessing={"center": dataset.center, "scale": dataset.scale},
+                        seed=args.seed)
+        print(f"wrote model: {args.out}", file=out)
+    if args.assignments:
+        write_assignments_csv(args.assignments, dataset.original_values(), dataset.columns,
+                              result.responsibilities(), row_index=dataset.row_index)
+        print(f"wrote assignments: {args.assignments}", file=out)
+    if args.history:
+        write_history_csv(args.history, [s for run in result.restarts for s in run])
+        print(f"wrote history: {args.history}", file=out)
+    return 0
+
+
 # --------------------------------------------------------------------------- generate
 
 
@@ -402,38 +522,48 @@ def _parse_weights(text: str) -> str | tuple[float, ...]:
 def _run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from gmm_studio.core.em import EMData
     from gmm_studio.core.export import atomic_write_text, model_to_json, write_csv
-    from gmm_studio.core.generate import GeneratorSettings, generate
+    from gmm_studio.core.generate import GeneratorSettings, stream
 
     settings = GeneratorSettings(
         n_components=args.k, n_samples=args.n, n_features=args.dim,
         weights=_parse_weights(args.weights), separation=args.separation, shape=args.shape,
         outlier_fraction=args.outliers, seed=args.seed,
     )
-    _check_outputs(args.out, args.truth)
+    _check_files(args, "--out", "--truth")
     # Refuse before writing anything, so a failed command leaves no partial output.
     if args.truth and not settings.is_gaussian:
         raise UsageError(
             f"shape {args.shape!r} is not a Gaussian mixture, so it has no truth to write; "
             "drop --truth or choose a Gaussian shape"
         )
-    data = generate(settings)
+    data = stream(settings)
+    # The truth's log-likelihood is summed over the blocks as they are written, so no
+    # more than one block of points is ever in memory.
+    inlier_ll = [0.0, 0]
+
+    def rows():
+        for values, labels in data.blocks():
+            if args.truth:
+                inliers = values[labels >= 0]
+                if len(inliers):
+                    ll = EMData(inliers, "full").mean_log_likelihood(data.truth)
+                    inlier_ll[0] += ll * len(inliers)
+                    inlier_ll[1] += len(inliers)
+            for point, label in zip(values.tolist(), labels.tolist()):
+                point.append(label)
+                yield point
+
     columns = [f"x{j + 1}" for j in range(settings.n_features)]
-    truth_text = None
-    if args.truth and data.truth is not None:
-        inliers = data.values[data.labels >= 0]
-        truth_text = model_to_json(
-            data.truth, columns=columns,
-            log_likelihood=EMData(inliers, "full").mean_log_likelihood(data.truth),
-            n_samples=len(inliers),
-            settings={"source": "generate", "description": data.description, **asdict(settings)},
-            seed=settings.seed,
-        )
-    rows = (list(v) + [int(lab)] for v, lab in zip(data.values.tolist(), data.labels.tolist()))
-    write_csv(args.out, columns + ["label"], rows)
+    write_csv(args.out, columns + ["label"], rows())
     print(f"generated: {data.description}", file=out)
     print(f"wrote data: {args.out}", file=out)
-    if truth_text is not None:
-        atomic_write_text(args.truth, truth_text)
+    if args.truth:
+        atomic_write_text(args.truth, model_to_json(
+            data.truth, columns=columns, log_likelihood=inlier_ll[0] / inlier_ll[1],
+            n_samples=inlier_ll[1],
+            settings={"source": "generate", "description": data.description, **asdict(settings)},
+            seed=settings.seed,
+        ))
         print(f"wrote truth: {args.truth}", file=out)
     return 0
 
@@ -452,13 +582,13 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     if args.criterion == "heldout_ll" and args.validation == 0:
         raise UsageError("--criterion heldout_ll needs held-out rows: give --validation above 0")
-    _check_outputs(args.out)
+    _check_files(args, "--out")
     settings = SweepSettings(
         k_values=args.k, covariance_types=args.covariance, n_init=args.n_init,
         validation_fraction=args.validation, seed=args.seed, tol=args.tol,
         reg_covar=args.reg_covar, max_iter=args.max_iter,
     )
-    dataset = _load(args)
+    dataset = _load(args, err)
     n, d = dataset.values.shape
     with _Warnings(err):
         result = run_sweep(dataset.values, settings, max_workers=args.jobs)
@@ -492,7 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command.  ``argv`` excludes the program name, e.g. ``["fit", "d.csv", "-k", "3"]``.
 
     Returns the exit status: 0 on success, 2 on bad input or options (after one
-    ``gmm-studio: error: ...`` line on stderr), 130 when interrupted.
+    ``gmm-studio: error: ...`` line on stderr), 130 when interrupted.  SIGTERM
+    removes the temporary files of an export in progress and raises
+    ``SystemExit(143)``.
     """
     out, err = sys.stdout, sys.stderr
     parser = build_parser()
@@ -505,12 +637,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     # Bad input reaches the user as one line; anything else is a bug and keeps its traceback.
     from gmm_studio.core.dataio import DataError
-    from gmm_studio.core.export import ExportError, ModelFileError
+    from gmm_studio.core.export import ExportError, ModelFileError, temp_files_removed_on_termination
 
     try:
-        return args.run(args, out, err)
+        with temp_files_removed_on_termination():
+            return args.run(args, out, err)
     except (UsageError, DataError, ModelFileError, ExportError, ValueError, OSError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return 2
+    except MemoryError:
+        print(f"{PROG}: error: not enough memory for this {args.command}; use fewer rows, "
+              "columns or components", file=err)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)

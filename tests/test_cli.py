@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
+import stat
 import subprocess
 import sys
 
@@ -93,7 +95,15 @@ def test_generate_non_gaussian_shape_refuses_truth(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--k", "30"], "n_components must be between 1 and 20"),
+        (["--k", "30"], "argument --k: expected an integer from 1 to 20, got '30'"),
+        (["--n", "1e9"], "argument --n: expected an integer from 1 to 100,000,000, got '1e9'"),
+        (["--dim", "0"], "argument --dim: expected an integer from 1 to 10"),
+        (["--seed", str(2**32)], "argument --seed: expected an integer from 0 to 4,294,967,295"),
+        (["--separation", "1e-200"], "separation must be a positive number from 0.01 to 1000"),
+        (["--separation", "nan"], "separation must be a positive number"),
+        (["--separation", "inf"], "separation must be a positive number"),
+        (["--dim", "1", "--shape", "moons"], "needs at least 2 dimensions"),
+        (["--weights", "1e308,1e308,1"], "too large to add up"),
         (["--shape", "blobs"], "Unknown shape 'blobs'"),
         (["--outliers", "0.9"], "outlier_fraction"),
         (["--outliers", "lots"], "argument --outliers"),
@@ -161,7 +171,7 @@ def test_fit_standardized_exports_preprocessing(tmp_path, data_csv, capsys):
 
 
 def test_fit_warns_about_a_label_like_feature(data_csv, capsys):
-    assert main(["fit", str(data_csv), "-k", "2"]) == 0
+    assert main(["fit", str(data_csv), "-k", "2", "--columns", "x1,x2,label"]) == 0
     lines = capsys.readouterr().err.strip().splitlines()
     # (fitting a discrete column usually collapses components too: more warning lines)
     assert lines[0].startswith("warning: column 'label' is fitted as a feature")
@@ -194,7 +204,10 @@ def test_fit_degenerate_data_warns_not_crashes(tmp_path, capsys):
     "argv, message",
     [
         (["fit", "{data}", "-k", "x"], "argument -k/--k"),
-        (["fit", "{data}", "-k", "0"], "positive integer"),
+        (["fit", "{data}", "-k", "0"], "expected an integer from 1 to 1,000"),
+        (["fit", "{data}", "-k", "3", "--n-init", "1e12"], "argument --n-init"),
+        (["fit", "{data}", "-k", "3", "--max-iter", "1e9"], "argument --max-iter"),
+        (["fit", "{tmp}", "-k", "3"], "is a folder; choose a data file"),
         (["fit", "{data}"], "required: -k"),
         (["fit", "{data}", "-k", "3", "--bogus"], "unrecognized arguments: --bogus"),
         (["fit", "{data}", "-k", "3", "--covariance", "round"], "invalid covariance type"),
@@ -316,7 +329,10 @@ def test_sweep_prints_best_and_writes_csv(tmp_path, data_csv, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--k", "0-3"], "argument --k"),
+        (["--k", "0-3"], "argument --k: every K must be from 1 to 1000"),
+        (["--k", "1-1000000000000"], "argument --k: every K must be from 1 to 1000"),
+        (["--k", "3-"], "argument --k: expected K as a number"),
+        (["--jobs", "100000"], "argument --jobs"),
         (["--k", "x"], "argument --k"),
         (["--covariance", "full,round"], "invalid covariance type"),
         (["--criterion", "likelihood"], "invalid choice 'likelihood'"),
@@ -328,3 +344,187 @@ def test_sweep_bad_options(data_csv, capsys, args, message):
     pytest.importorskip("gmm_studio.core.sweep")
     assert main(["sweep", str(data_csv), "--label-column", "label", *args]) == 2
     assert message in _error_line(capsys)
+
+
+# --------------------------------------------------------------------------- outputs never destroy inputs
+
+
+def _snapshot(folder) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in os.listdir(folder)
+            if (folder / name).is_file()}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit", "{data}", "-k", "3", "--out", "{data}"], "--out '{data}' is the same file as the data file"),
+        (["fit", "{data}", "-k", "3", "--out", "./data.csv"], "--out './data.csv' is the same file as the data file"),
+        (["fit", "{data}", "-k", "3", "--assignments", "{hard}"], "--assignments '{hard}' is the same file as"),
+        (["fit", "{data}", "-k", "3", "--history", "{soft}"], "--history '{soft}' is the same file as"),
+        (["fit", "{data}", "-k", "3", "--out", "m.json", "--history", "./m.json"],
+         "--history './m.json' and --out 'm.json' are the same file"),
+        (["sweep", "{data}", "--k", "1-2", "--out", "{data}"], "--out '{data}' is the same file as the data file"),
+        (["generate", "--out", "x.csv", "--truth", "sub/../x.csv"],
+         "--truth 'sub/../x.csv' and --out 'x.csv' are the same file"),
+        (["generate", "--out", "{data}", "--truth", "{soft}"], "--truth '{soft}' and --out '{data}' are the same file"),
+    ],
+)
+def test_an_output_is_never_an_input_or_another_output(tmp_path, data_csv, capsys, monkeypatch, argv, message):
+    hard, soft = tmp_path / "hard.csv", tmp_path / "soft.csv"
+    os.link(data_csv, hard)
+    soft.symlink_to(data_csv)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    before = _snapshot(tmp_path)
+    values = {"data": str(data_csv), "hard": str(hard), "soft": str(soft)}
+    assert main([a.format(**values) for a in argv]) == 2
+    assert message.format(**values) in _error_line(capsys)
+    assert _snapshot(tmp_path) == before  # refused before any work: nothing written or changed
+
+
+def test_a_device_such_as_dev_null_is_refused_and_stays_a_device(tmp_path, data_csv, capsys):
+    # A null device of our own: were the refusal broken, a test writing to the real
+    # /dev/null as root would replace the machine's device node with a regular file.
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root, and only root could replace one")
+    for argv in (["generate", "--n", "10", "--out", str(null)],
+                 ["fit", str(data_csv), "-k", "2", "--assignments", str(null)]):
+        assert main(argv) == 2
+        assert f"{str(null)!r}: it is a device, not a regular file" in _error_line(capsys)
+        assert stat.S_ISCHR(os.lstat(null).st_mode)
+
+
+def test_output_through_a_symlink_writes_its_target(tmp_path, capsys):
+    target = tmp_path / "real.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(["generate", "--n", "20", "--out", str(link)]) == 0
+    assert link.is_symlink() and len(_rows(target)) == 20
+
+
+def _limit_memory() -> None:
+    import resource
+
+    # Were the refusal of /dev/zero broken, the child would read zeros until the limit.
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def _run_cli(*argv, timeout=60):
+    return subprocess.run([sys.executable, "-c", RUN_MAIN, *argv], env=_env(), capture_output=True,
+                          text=True, timeout=timeout, preexec_fn=_limit_memory)
+
+
+def test_a_fifo_or_device_as_data_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    for command in (["fit", str(fifo), "-k", "2"], ["sweep", str(fifo)], ["fit", "/dev/zero", "-k", "2"]):
+        try:
+            result = _run_cli(*command, timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{command} blocked")
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("gmm-studio: error: ")
+        assert "not a regular file; choose a data file" in result.stderr
+
+
+def test_spreadsheet_formulas_in_column_names_are_neutralised(tmp_path, capsys):
+    name = "=cmd|' /C calc'!A0"
+    data = tmp_path / "evil.csv"
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (30, 2)), rng.normal(6, 1, (30, 2))])
+    with open(data, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([name, "@b"])
+        writer.writerows(x.tolist())
+    points = tmp_path / "points.csv"
+    assert main(["fit", str(data), "-k", "2", "--assignments", str(points)]) == 0
+    with open(points, newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][1:3] == ["'" + name, "'@b"]
+    np.testing.assert_array_equal([[float(v) for v in row[1:3]] for row in rows[1:]], x)
+
+
+# --------------------------------------------------------------------------- generate: 1-D, streaming, SIGTERM
+
+
+def test_generate_one_dimensional_data_and_truth(tmp_path, capsys):
+    out, truth = tmp_path / "d.csv", tmp_path / "t.json"
+    assert main(["generate", "--dim", "1", "--k", "2", "--n", "300", "--separation", "5",
+                 "--out", str(out), "--truth", str(truth)]) == 0
+    assert "2 Gaussian components of different widths, in 1 dimension" in capsys.readouterr().out
+    rows = _rows(out)
+    assert list(rows[0]) == ["x1", "label"] and len(rows) == 300
+    model = load_model_json(truth)
+    assert model.columns == ("x1",) and model.params.means.shape == (2, 1)
+    x = np.array([[float(r["x1"])] for r in rows])
+    assert model.metadata["log_likelihood"] == pytest.approx(
+        EMData(x, "full").mean_log_likelihood(model.params), rel=1e-12)
+    # and the 1-D file fits and sweeps like any other
+    assert main(["fit", str(out), "-k", "2", "--label-column", "label"]) == 0
+    assert "ARI vs label: 1.0000" in capsys.readouterr().out
+    assert main(["sweep", str(out), "--label-column", "label", "--k", "1-3", "--n-init", "1",
+                 "--jobs", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("best: K=2 ")
+
+
+def test_generate_streams_so_memory_does_not_grow_with_n(tmp_path, capsys, monkeypatch):
+    import tracemalloc
+
+    from gmm_studio.core import export, generate
+
+    # Small blocks and chunks stand in for large N: 50 blocks of 1000 points.
+    monkeypatch.setattr(generate, "BLOCK_ROWS", 1000)
+    monkeypatch.setattr(export, "CSV_ROWS_PER_CHUNK", 1000)
+    n = 50_000  # held at once, its rows take 9 MB; streamed, under 1 MB
+    argv = ["generate", "--outliers", "1%", "--out", str(tmp_path / "d.csv"),
+            "--truth", str(tmp_path / "t.json")]
+    assert main([*argv, "--n", "2000"]) == 0  # imports and caches first, outside the count
+    tracemalloc.start()
+    try:
+        assert main([*argv, "--n", str(n)]) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3e6, f"peak {peak / 1e6:.1f} MB"
+    with open(tmp_path / "d.csv", "rb") as handle:
+        assert sum(1 for _ in handle) == n + 1
+
+
+SIGTERM_CLI = """
+import sys
+from gmm_studio.core import export
+
+real = export._csv_chunks
+
+def slow(header, rows):  # a slow disk: the export stops after its first chunk
+    for index, chunk in enumerate(real(header, rows)):
+        yield chunk
+        if index == 0:
+            print("writing", flush=True)
+            sys.stdin.readline()  # the parent sends SIGTERM instead of a line
+
+export._csv_chunks = slow
+from gmm_studio.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_mid_export_leaves_no_temp_file(tmp_path):
+    out = tmp_path / "d.csv"
+    child = subprocess.Popen([sys.executable, "-c", SIGTERM_CLI, "generate", "--n", "50000",
+                              "--out", str(out)], env=_env(), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+        assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]  # mid-write
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 143
+    finally:
+        child.kill()
+        _, stderr = child.communicate()
+    assert "Traceback" not in stderr
+    assert os.listdir(tmp_path) == []  # neither the output nor its temp file

@@ -192,12 +192,16 @@ class _Features:
         f[q : q + d] = xt
         return f
 
-    def coefficients(self, model: _Model, center: np.ndarray) -> np.ndarray:
-        """C of shape (width, K) with φ(x - center) @ C = log π_k + log N(x | μ_k, Σ_k)."""
-        params = model.params
+    def coefficients(self, params: MixtureParams, center: np.ndarray,
+                     precision_cholesky: np.ndarray | None = None) -> np.ndarray:
+        """C of shape (width, K) with φ(x - center) @ C = log π_k + log N(x | μ_k, Σ_k).
+
+        Raises :class:`NotPositiveDefiniteError` when a covariance is not positive definite.
+        """
+        pc = params.precisions_cholesky() if precision_cholesky is None else precision_cholesky
         d = params.n_features
         means = params.means - center
-        precisions = _full_precisions(params, model.precision_cholesky)
+        precisions = _full_precisions(params, pc)
         c = np.empty((self.width, params.n_components))
         quad = precisions[:, self.pair_rows, self.pair_cols]  # (K, q)
         off_diagonal = self.pair_rows != self.pair_cols
@@ -205,8 +209,17 @@ class _Features:
         c[: self.n_quadratic] = quad.T
         pm = np.einsum("kij,kj->ki", precisions, means)
         c[self.n_quadratic : self.n_quadratic + d] = pm.T
-        c[-1] = model.log_normaliser - 0.5 * np.einsum("ki,ki->k", pm, means)
+        c[-1] = _log_normaliser(params, pc) - 0.5 * np.einsum("ki,ki->k", pm, means)
         return c
+
+
+def _log_normaliser(params: MixtureParams, precision_cholesky: np.ndarray) -> np.ndarray:
+    """log π_k - D/2 log 2π + ½ log|Σ_k⁻¹| per component."""
+    # A weight of exactly 0 becomes the smallest positive float: log π stays finite
+    # (about -708, so the component takes no responsibility) and no inf - inf appears.
+    log_weights = np.log(np.maximum(params.weights, np.finfo(np.float64).tiny))
+    return (log_weights - 0.5 * params.n_features * _LOG_2PI
+            + 0.5 * _log_det_precisions(params, precision_cholesky))
 
 
 def _full_precisions(params: MixtureParams, precision_cholesky: np.ndarray) -> np.ndarray:
@@ -277,6 +290,11 @@ _CHUNK_ELEMENTS_WIDE = 1 << 18
 # Below this much work (rows × columns handled per row) a pass is too short to gain
 # from a second thread.
 _PARALLEL_MIN_WORK = 1 << 19
+# Rounding of a scatter computed by the expansion about the data's mean, in units of
+# eps·shift²: sums over every point lose up to this much (a component on one point
+# measured 3e-13 where 0 is exact).  Safe: the quadratic path only runs when each
+# component's variance is at least shift² / 5·10⁵, some 5 orders above this floor.
+_EXPANSION_ROUNDING_ULPS = 1e5
 # Rounding of a computed scatter, in units of eps: sums over many points lose a few
 # hundred ulps at most (pairwise and blocked BLAS summation).
 _ROUNDING_ULPS = 64
@@ -346,27 +364,39 @@ class _Data:
         self.center = x.mean(axis=0)
         self.magnitude = np.abs(x).max(axis=0)
         self.quadratic = self.n_features <= _QUADRATIC_MAX_FEATURES
-        if self.quadratic:
-            # Centred and feature-major: each feature's values are contiguous in memory.
-            self.xt = np.ascontiguousarray((x - self.center).T)
-            self.features = _Features(self.n_features, covariance_type)
+        self._xt: np.ndarray | None = None
+        self._features: _Features | None = None
+        if self.quadratic:  # every pass uses them: build them now, not in a worker
+            self._xt = np.ascontiguousarray((x - self.center).T)
+            self._features = _Features(self.n_features, covariance_type)
         self._xtx: np.ndarray | None = None
         self._resolved: dict[float, np.ndarray | None] = {}
+
+    @property
+    def xt(self) -> np.ndarray:
+        """The data centred and feature-major: each feature's values contiguous in memory.
+
+        Built on first use (wide data need it only for the quadratic features of
+        :mod:`gmm_studio.core.bound`)."""
+        if self._xt is None:
+            self._xt = np.ascontiguousarray((self.x - self.center).T)
+        return self._xt
+
+    @property
+    def features(self) -> _Features:
+        if self._features is None:
+            self._features = _Features(self.n_features, self.covariance_type)
+        return self._features
 
     # ------------------------------------------------------------------ models
 
     def model(self, params: MixtureParams) -> _Model:
         """Prepare parameters for a pass.  Raises :class:`NotPositiveDefiniteError`."""
         pc = params.precisions_cholesky()
-        # A weight of exactly 0 becomes the smallest positive float: log π stays finite
-        # (about -708, so the component takes no responsibility) and no inf - inf appears.
-        log_weights = np.log(np.maximum(params.weights, np.finfo(np.float64).tiny))
-        normaliser = (log_weights - 0.5 * params.n_features * _LOG_2PI
-                      + 0.5 * _log_det_precisions(params, pc))
-        model = _Model(params, pc, normaliser, None)
+        coefficients = None
         if self.quadratic and self._expansion_holds(params, pc):
-            model = _Model(params, pc, normaliser, self.features.coefficients(model, self.center))
-        return model
+            coefficients = self.features.coefficients(params, self.center, pc)
+        return _Model(params, pc, _log_normaliser(params, pc), coefficients)
 
     def _expansion_holds(self, params: MixtureParams, pc: np.ndarray) -> bool:
         offset = params.means - self.center
@@ -514,7 +544,7 @@ class _Data:
 
     def params_from_responsibilities(self, resp: np.ndarray, reg_covar: float) -> MixtureParams:
         if self.quadratic:
-            step = self._m_step_quadratic(self._statistics(resp), reg_covar)
+            step = self._m_step_quadratic(self.statistics(resp), reg_covar)
             try:
                 if self.model(step.params).coefficients is not None:
                     return step.params
@@ -522,7 +552,7 @@ class _Data:
                 pass
         return self._m_step_components(resp, reg_covar).params
 
-    def _statistics(self, resp: np.ndarray) -> np.ndarray:
+    def statistics(self, resp: np.ndarray) -> np.ndarray:
         """Γᵀφ(X) for given responsibilities (an M-step without an E-step)."""
         n, k = resp.shape
         rows = max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
@@ -690,7 +720,7 @@ class _Data:
                                         step.shift.shape)
         near = np.minimum(np.abs(params.means) + np.sqrt(np.maximum(variances, 0.0)),
                           self.magnitude)
-        floor = (reg_covar + _ROUNDING_ULPS * _EPS * step.shift**2
+        floor = (reg_covar + _EXPANSION_ROUNDING_ULPS * _EPS * step.shift**2
                  + (_ROUNDING_ULPS * _EPS * near) ** 2)  # (K, D)
         basis = self.resolved_directions(reg_covar)
         if basis is not None and basis.shape[1] == 0:

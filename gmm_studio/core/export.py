@@ -1,11 +1,30 @@
 """Exporting what was fitted: model JSON, per-point assignments, log-likelihood history.
 
-Everything written here goes through :func:`atomic_write_bytes`: the new content
+Everything written here goes through :func:`atomic_write_chunks`: the new content
 goes to a temporary file in the destination's folder, is flushed to disk, and
 only then replaces the destination in one ``os.replace``.  A failure (no such
 folder, no permission, disk full) therefore never leaves a half-written file
 and never damages the previous one; it raises :class:`ExportError` whose
 message says what went wrong and what to do.
+
+Where an export may land:
+
+- a symlink is written *through*: its target gets the new content, the link stays;
+- a folder, device (``/dev/null`` included), named pipe or socket is refused, so a
+  device node is never swapped for a regular file, even by root;
+- :func:`check_output_paths` refuses, before any work, an output that is the same
+  file as an input or as another output (same resolved path, or same device and
+  inode: hard links).
+
+Temporary files are named ``.NAME.XXXXXXXX.gmm-studio.tmp``.  Inside
+:func:`temp_files_removed_on_termination` (the command line runs in it) SIGTERM
+deletes those of exports in progress; any left by a killed process are deleted
+by the next write to the same folder once :data:`STALE_TEMP_AGE` old.
+
+CSV cells and headers are written for spreadsheets too: text that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return, and is not a number, gets a
+leading ``'`` so no spreadsheet runs it as a formula (OWASP's CSV injection
+advice); numbers, negative ones included, are written unchanged.
 
 The model file
 --------------
@@ -35,14 +54,20 @@ Nothing here imports Qt; the GUI and the command line both call it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno as errno_module
 import io
 import json
 import math
 import os
+import re
+import signal
+import stat
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,18 +84,25 @@ from gmm_studio.core.params import (
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_JSON_DEPTH",
     "ExportError",
     "LoadedModel",
     "ModelFileError",
     "assignments_table",
+    "STALE_TEMP_AGE",
     "atomic_write_bytes",
+    "atomic_write_chunks",
     "atomic_write_text",
     "check_model_matches",
+    "check_output_paths",
     "load_model_json",
     "model_to_dict",
     "model_to_json",
     "preprocessing_dict",
+    "remove_pending_temp_files",
     "save_model_json",
+    "spreadsheet_safe",
+    "temp_files_removed_on_termination",
     "write_assignments_csv",
     "write_csv",
     "write_history_csv",
@@ -92,6 +124,13 @@ FORMAT_VERSION = 1
 _CONSISTENCY_RTOL = 1e-8
 #: How far the weights may sum from one (rounding by hand-editing tools included).
 _WEIGHT_SUM_TOL = 1e-6
+#: Deepest nesting of arrays and objects a model file may have.  A model needs 4 (the
+#: file's object holding covariances of shape (K, D, D)); free-form ``settings`` get room.
+MAX_JSON_DEPTH = 32
+#: Integer literals with more digits are read as floats: ``int()`` of a huge literal is
+#: slow (and refused beyond 4300 digits), and as a float it is simply too large (inf),
+#: which the loader's checks report by name.
+_MAX_INT_DIGITS = 20
 
 
 class ExportError(OSError, ValueError):
@@ -104,7 +143,13 @@ class ExportError(OSError, ValueError):
 
 
 class ModelFileError(ValueError):
-    """A model file cannot be used; the message names what is wrong."""
+    """A model file cannot be used; the message names what is wrong.
+
+    :func:`load_model_json` raises only this, whatever the file holds (not JSON,
+    nesting deeper than :data:`MAX_JSON_DEPTH`, numbers too large for a float,
+    wrong types or shapes, a FIFO or device instead of a file), so the window and
+    the command line can show the message instead of a traceback.
+    """
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -139,61 +184,189 @@ def _export_error(exc: OSError | None, message: str) -> ExportError:
     return error
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once or not at all.
+#: Temporary files are ``.NAME.XXXXXXXX.gmm-studio.tmp`` beside the destination ``NAME``:
+#: hidden, and named so that a sweep can tell them from anything another program made.
+_TEMP_SUFFIX = ".gmm-studio.tmp"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX) + r"\Z")
+#: A temporary file older than this (seconds since its last write) belongs to an export
+#: that was killed, not to one still running, and the next write to its folder deletes it.
+STALE_TEMP_AGE = 3600.0
+#: Temporary files of exports in progress, in this process.  ``set.add``/``discard`` and
+#: ``list(set)`` are atomic under the GIL, so a signal handler may read it without a lock
+#: (a lock held by the interrupted thread would deadlock the handler).
+_pending_temp_files: set[str] = set()
 
-    The bytes go to a temporary file beside ``path``, are flushed and
-    ``fsync``-ed, and the temporary file then replaces ``path`` with
-    :func:`os.replace` (atomic on POSIX and Windows).  An existing file keeps its
-    permission bits.  Any thread.
 
-    Raises
-    ------
-    ExportError
-        When the folder is missing, ``path`` is a folder, or writing fails
-        (permissions, full disk, ...).  The previous file is untouched and no
-        temporary file is left behind.
+def _destination(path: str) -> str:
+    """Where a write to ``path`` lands, refusing what must never be replaced.
+
+    A symlink is written *through*: its target gets the new content and the link
+    stays.  Folders, devices, pipes and sockets are refused (``os.replace`` would
+    swap a device node such as ``/dev/null`` for a regular file), as is a
+    missing folder.
     """
-    path = os.fspath(path)
     if not path:
         raise _export_error(None, "Cannot write to an empty file name: give a file name.")
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise _export_error(exc, _describe_os_error(exc, path)) from exc
+    if mode is not None and stat.S_ISDIR(mode):
         raise _export_error(None, f"Cannot write {path!r}: it is a folder. Give a file name instead.")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise _export_error(
+            None,
+            f"Cannot write {path!r}: it is a {_special_kind(mode)}, not a regular file, and "
+            "exports only create or replace regular files. Give a file name instead.",
+        )
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise _export_error(
             None,
             f"Cannot write {path!r}: the folder {folder!r} does not exist. Create it first or "
             "choose another.",
         )
+    return target
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def _remove_quietly(path: str) -> None:
     try:
-        mode = os.stat(path).st_mode & 0o7777
+        os.unlink(path)
     except OSError:
-        mode = None
+        pass
+
+
+def remove_pending_temp_files() -> None:
+    """Delete the temporary files of every export still in progress in this process.
+
+    For a termination handler: the interrupted exports then leave nothing behind
+    (their destinations are untouched; they were never replaced).  Any thread,
+    signal handlers included.
+    """
+    for path in list(_pending_temp_files):
+        _remove_quietly(path)
+
+
+@contextlib.contextmanager
+def temp_files_removed_on_termination() -> Iterator[None]:
+    """Within the block, SIGTERM removes unfinished exports' temporary files and exits (143).
+
+    Python's default SIGTERM kills the process at once, leaving the hidden
+    ``.NAME.*.gmm-studio.tmp`` files of an export in progress.  The handler deletes
+    them and raises ``SystemExit(143)`` (128 + SIGTERM, the shell's convention);
+    the previous handler is restored on leaving.  Does nothing off the main
+    thread (only the main thread may set signal handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_terminate(signum: int, frame: object) -> None:
+        remove_pending_temp_files()
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sweep_stale_temp_files(folder: str) -> None:
+    """Delete temporary files that killed exports left in ``folder``.
+
+    Only files named as this module names them, regular (not symlinks), owned by
+    this user and unchanged for :data:`STALE_TEMP_AGE`: never anyone else's file,
+    never an export still being written.
+    """
+    owner = os.geteuid() if hasattr(os, "geteuid") else None
+    now = time.time()
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if not _TEMP_NAME.match(entry.name) or entry.path in _pending_temp_files:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (stat.S_ISREG(info.st_mode) and (owner is None or info.st_uid == owner)
+                    and now - info.st_mtime > STALE_TEMP_AGE):
+                _remove_quietly(entry.path)
+
+
+def atomic_write_chunks(path: str | os.PathLike[str], chunks: Iterable[bytes]) -> None:
+    """Write the concatenated ``chunks`` to ``path`` all at once or not at all.
+
+    The bytes go, one chunk at a time (so a caller can stream a file larger than
+    memory), to a temporary file beside the destination, are flushed and
+    ``fsync``-ed, and the temporary file then replaces the destination with
+    :func:`os.replace` (atomic on POSIX and Windows).  An existing file keeps its
+    permission bits.  A symlink is written through to its target (the link
+    stays); folders, devices, pipes and sockets are refused.  Stale temporary files
+    of killed exports in the same folder are deleted first (see
+    :data:`STALE_TEMP_AGE`).  Any thread.
+
+    Raises
+    ------
+    ExportError
+        When the folder is missing, ``path`` is a folder or a special file, or
+        writing fails (permissions, full disk, ...).  The previous file is
+        untouched and no temporary file is left behind.  An exception raised by
+        ``chunks`` itself propagates unchanged, with the same guarantees.
+    """
+    path = os.fspath(path)
+    target = _destination(path)
+    folder = os.path.dirname(target)
+    _sweep_stale_temp_files(folder)
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        # mkstemp makes 0600 files; a new export should get the usual umask mode.
+        mode = 0o666 & ~_UMASK
     tmp_path: str | None = None
     try:
         fd, tmp_path = tempfile.mkstemp(
-            dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+            dir=folder, prefix="." + os.path.basename(target) + ".", suffix=_TEMP_SUFFIX
         )
+        _pending_temp_files.add(tmp_path)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is None:
-            # mkstemp makes 0600 files; a new export should get the usual umask mode.
-            mode = 0o666 & ~_UMASK
         os.chmod(tmp_path, mode)
-        os.replace(tmp_path, path)
+        os.replace(tmp_path, target)
+        _pending_temp_files.discard(tmp_path)
         tmp_path = None
     except OSError as exc:
         raise _export_error(exc, _describe_os_error(exc, path)) from exc
     finally:
         if tmp_path is not None:
-            try:
-                os.unlink(tmp_path)
-            except OSError:
-                pass
+            _pending_temp_files.discard(tmp_path)
+            _remove_quietly(tmp_path)
     _fsync_folder(folder)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """:func:`atomic_write_chunks` with one chunk: ``path`` holds ``data`` or is unchanged."""
+    atomic_write_chunks(path, (data,))
 
 
 def _fsync_folder(folder: str) -> None:
@@ -213,6 +386,55 @@ def _fsync_folder(folder: str) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
     """:func:`atomic_write_bytes` for text (UTF-8, newlines written as given)."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def _identity(path: str) -> tuple[str, tuple[int, int] | None]:
+    """The resolved path and, for an existing file, its (device, inode)."""
+    try:
+        info = os.stat(path)
+        inode = (info.st_dev, info.st_ino)
+    except OSError:
+        inode = None
+    return os.path.normcase(os.path.realpath(path)), inode
+
+
+def check_output_paths(
+    outputs: Sequence[tuple[str, str | os.PathLike[str]]],
+    inputs: Sequence[tuple[str, str | os.PathLike[str]]] = (),
+) -> None:
+    """Refuse, before any work, outputs that would destroy an input or each other.
+
+    Two paths are the same file when they resolve to the same path (symlinks,
+    ``./a`` beside ``a``) or, for files that exist, share a (device, inode) pair
+    (hard links).  Each output is also checked as a write would check it
+    (folder exists; not a folder, device, pipe or socket).
+
+    Parameters
+    ----------
+    outputs, inputs : sequence of (what, path)
+        ``what`` names the path in the message, e.g. ``"--out"`` or ``"the data file"``.
+
+    Raises
+    ------
+    ExportError
+        Naming the two clashing paths, or what is wrong with one output.
+    """
+    taken = [(what, os.fspath(path), *_identity(os.fspath(path)), True) for what, path in inputs]
+    for what, path in outputs:
+        path = os.fspath(path)
+        _destination(path)
+        real, inode = _identity(path)
+        for other_what, other_path, other_real, other_inode, is_input in taken:
+            if real != other_real and (inode is None or inode != other_inode):
+                continue
+            if is_input:
+                raise _export_error(None, (
+                    f"{what} {path!r} is the same file as {other_what} {other_path!r}: writing it "
+                    f"would overwrite the input. Give {what} another file name."))
+            raise _export_error(None, (
+                f"{what} {path!r} and {other_what} {other_path!r} are the same file: one would "
+                "overwrite the other. Give them different file names."))
+        taken.append((what, path, real, inode, False))
 
 
 # --------------------------------------------------------------------------- model JSON
@@ -529,29 +751,73 @@ def load_model_json(source: str | os.PathLike[str]) -> LoadedModel:
         text, name = source, "The model text"
     else:
         name = f"{os.fspath(source)!r}"
-        try:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            raise ModelFileError(f"Model file {name} does not exist.") from None
-        except IsADirectoryError:
-            raise ModelFileError(f"Model file {name} is a folder, not a file.") from None
-        except UnicodeDecodeError:
-            raise ModelFileError(f"Model file {name} is not text (not a JSON model file).") from None
-        except OSError as exc:
-            raise ModelFileError(f"Cannot read model file {name}: {exc.strerror or exc}.") from None
+        text = _read_model_text(source, name)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_parse_int_literal)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
         ) from None
+    except RecursionError:
+        doc = None  # the parser's own depth limit: reported below as too deep
+    if doc is None or _nesting_depth(doc) > MAX_JSON_DEPTH:
+        raise ModelFileError(
+            f"{name} nests arrays or objects more than {MAX_JSON_DEPTH} deep; a GMM Studio "
+            "model needs 4 (its object holding a stack of covariance matrices). It is not a "
+            "model file."
+        )
     if not isinstance(doc, dict):
         raise ModelFileError(f"{name} is JSON but not a GMM Studio model (expected an object).")
     try:
         return _parse_model(doc)
     except ModelFileError as exc:
         raise ModelFileError(f"{name}: {exc}") from None
+
+
+def _parse_int_literal(text: str) -> int | float:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else float(text)
+
+
+def _nesting_depth(doc: Any) -> int:
+    """How deep lists and dicts nest in ``doc`` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            stack.extend((item, depth + 1) for item in value if isinstance(item, (list, dict)))
+    return deepest
+
+
+def _read_model_text(source: str | os.PathLike[str], name: str) -> str:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any
+    # file that is not regular (a device such as /dev/zero would never end).
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ModelFileError(f"Model file {name} does not exist.") from None
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read model file {name}: {exc.strerror or exc}.") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ModelFileError(f"Model file {name} is a folder, not a file.")
+        raise ModelFileError(
+            f"Model file {name} is a {_special_kind(mode)}, not a regular file. Choose a "
+            "model file saved by GMM Studio."
+        )
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return handle.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModelFileError(f"Model file {name} is not text (not a JSON model file).") from None
+        except OSError as exc:
+            raise ModelFileError(f"Cannot read model file {name}: {exc.strerror or exc}.") from None
 
 
 def _parse_model(doc: dict[str, Any]) -> LoadedModel:
@@ -561,7 +827,7 @@ def _parse_model(doc: dict[str, Any]) -> LoadedModel:
             f"{FORMAT_NAME!r})."
         )
     version = doc.get("version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise ModelFileError(
             f"model file version {version!r} is not supported; this program reads version "
             f"{FORMAT_VERSION}. Re-export the model with this version of GMM Studio."
@@ -661,7 +927,27 @@ def check_model_matches(loaded: LoadedModel, columns: Sequence[str]) -> tuple[in
 # --------------------------------------------------------------------------- CSV
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)\Z")
+#: Rows formatted before each write of :func:`write_csv`: memory stays one chunk's text.
+CSV_ROWS_PER_CHUNK = 10_000
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would run it as a formula.
+
+    Text beginning with ``= + - @``, a tab or a carriage return is neutralised;
+    a number written as text (``-1.5``, ``+2e3``, ``-inf``) is left as it is.
+    """
+    if text.startswith(_FORMULA_STARTS) and not _NUMBER_TEXT.match(text):
+        return "'" + text
+    return text
+
+
 def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     if isinstance(value, (bool, np.bool_)):
@@ -671,18 +957,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def _csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
+    writer.writerow([spreadsheet_safe(str(name)) for name in header])
+    for count, row in enumerate(rows, 1):
         writer.writerow([_cell(v) for v in row])
-    return buffer.getvalue()
+        if count % CSV_ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a comma-separated table atomically; floats at full ``repr`` precision."""
-    atomic_write_text(path, _csv_text(header, rows))
+    """Write a comma-separated table atomically; floats at full ``repr`` precision.
+
+    ``rows`` may be a generator: it is consumed :data:`CSV_ROWS_PER_CHUNK` rows at a
+    time, so a table larger than memory can be written.  Text cells and the
+    header are made :func:`spreadsheet_safe`; numbers are written unchanged.
+    """
+    atomic_write_chunks(path, _csv_chunks(header, rows))
 
 
 def _unique(name: str, taken: set[str]) -> str:

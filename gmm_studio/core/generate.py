@@ -15,36 +15,47 @@ but no Gaussian truth.
 
 Everything is deterministic in ``GeneratorSettings.seed``: one generator is created
 from the seed and every random draw comes from it, in a fixed order.
+
+Nothing of scipy is imported with this module, which the window needs at start-up for its
+demo: ``scipy.stats`` (about 0.6 s to import) only where a rotation in three or more
+dimensions or a Wishart draw is needed, ``scipy.optimize`` where components are matched.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import linalg, optimize, special, stats
-from scipy.spatial.distance import pdist
 
 from gmm_studio.core.params import MixtureParams
 
 __all__ = [
+    "BLOCK_ROWS",
     "GAUSSIAN_SHAPES",
     "MAX_COMPONENTS",
     "MAX_FEATURES",
     "MAX_OUTLIER_FRACTION",
+    "MAX_SAMPLES",
+    "MAX_SEPARATION",
     "MIN_FEATURES",
+    "MIN_SEPARATION",
+    "PLANAR_SHAPES",
     "SHAPES",
     "ComponentError",
     "GeneratorSettings",
     "SyntheticData",
+    "SyntheticStream",
     "adjusted_rand_index",
     "compare_to_truth",
     "generate",
     "match_components",
     "sample_mixture",
+    "stream",
 ]
 
 Shape = Literal[
@@ -64,9 +75,19 @@ SHAPES: tuple[str, ...] = (
 GAUSSIAN_SHAPES: tuple[str, ...] = ("spherical", "axis_aligned", "rotated", "random", "anisotropic")
 
 MAX_COMPONENTS = 20
-MIN_FEATURES = 2
+#: Points per data set: a CSV of this many rows is several gigabytes already.
+MAX_SAMPLES = 100_000_000
+MIN_FEATURES = 1
 MAX_FEATURES = 10
+#: Shapes drawn in a plane, which need at least two dimensions.
+PLANAR_SHAPES: tuple[str, ...] = ("moons", "rings")
+#: ``separation`` range: beyond it means or noise leave the range where the data are useful.
+MIN_SEPARATION = 0.01
+MAX_SEPARATION = 1000.0
 MAX_OUTLIER_FRACTION = 0.5
+#: Points drawn at a time.  Fixed, so the data depend on the seed alone, never on how
+#: they are consumed (:func:`generate` at once, or :meth:`SyntheticStream.blocks`).
+BLOCK_ROWS = 65_536
 #: Under "imbalanced" weights the largest component is this many times the smallest.
 IMBALANCE_RATIO = 10.0
 #: Aspect ratio (longest / shortest standard deviation) of a 'rotated' component.
@@ -93,10 +114,14 @@ class GeneratorSettings:
         K, from 1 to 20. The number of rings for ``shape='rings'``; ignored by
         'moons' (always two) and 'uniform_square' (one label).
     n_samples : int
-        N, at least K. Includes the outliers.
+        N, from K to 100 000 000 (:data:`MAX_SAMPLES`). Includes the outliers.
     n_features : int
-        D, from 2 to 10. The non-Gaussian shapes live in the first two dimensions;
-        the others hold small Gaussian noise.
+        D, from 1 to 10. The non-Gaussian shapes live in the first two dimensions;
+        the others hold small Gaussian noise. In one dimension every Gaussian shape
+        is K Gaussians on a line: 'spherical', 'axis_aligned', 'rotated' and
+        'random' differ only in how their widths vary (nothing can be rotated or
+        elongated), and 'anisotropic' gives them all one width; 'uniform_square' is
+        uniform on [-1, 1]; 'moons' and 'rings' need two dimensions and are refused.
     weights : 'equal', 'imbalanced' or tuple of K positive numbers
         Mixing proportions π. 'imbalanced' is geometric from the first component to
         the last, the first being ``IMBALANCE_RATIO`` (10) times the last. A tuple
@@ -112,7 +137,7 @@ class GeneratorSettings:
         closest pair overlaps heavily (for two unit Gaussians, 16 % of either's mass
         is nearer the other mean), at 3 they touch (7 %), at 4 they are apart (2 %)
         and at 6 they are clearly separate (0.1 %); elongated components pointing
-        elsewhere overlap less than that.
+        elsewhere overlap less than that.  From 0.01 to 1000.
         For 'moons' and 'rings': the gap between neighbouring structures (0.5
         between the moons, 1 between rings) in units of the noise's standard
         deviation, i.e. the noise is ``gap / separation``. Ignored by
@@ -159,6 +184,10 @@ class GeneratorSettings:
                 f"n_samples ({n}) is smaller than n_components ({k}): every component needs "
                 "a chance of at least one point. Ask for more samples or fewer components."
             )
+        if n > MAX_SAMPLES:
+            raise ValueError(
+                f"n_samples must be at most {MAX_SAMPLES:,}; got {n:,}. Ask for fewer points."
+            )
         if not MIN_FEATURES <= d <= MAX_FEATURES:
             raise ValueError(
                 f"n_features must be between {MIN_FEATURES} and {MAX_FEATURES}; got {d}. "
@@ -172,11 +201,20 @@ class GeneratorSettings:
                 + ", ".join(repr(s) for s in SHAPES)
                 + "."
             )
-        separation = float(self.separation)
-        if not (math.isfinite(separation) and separation > 0):
+        if d < 2 and self.shape in PLANAR_SHAPES:
             raise ValueError(
-                f"separation must be a positive finite number; got {self.separation!r}. "
-                "Use e.g. 2 for overlapping components, 3 for touching, 6 for well apart."
+                f"shape {self.shape!r} is drawn in a plane and needs at least 2 dimensions; "
+                "choose 2 or more dimensions, or a Gaussian shape or 'uniform_square' for 1-D data."
+            )
+        try:
+            separation = float(self.separation)
+        except (TypeError, ValueError):
+            separation = math.nan
+        if not MIN_SEPARATION <= separation <= MAX_SEPARATION:
+            raise ValueError(
+                f"separation must be a positive number from {MIN_SEPARATION:g} to "
+                f"{MAX_SEPARATION:g}; got {self.separation!r}. Use e.g. 2 for overlapping "
+                "components, 3 for touching, 6 for well apart."
             )
         fraction = float(self.outlier_fraction)
         if not 0.0 <= fraction <= MAX_OUTLIER_FRACTION:
@@ -208,6 +246,11 @@ class GeneratorSettings:
                 raise ValueError(
                     f"weights must all be positive finite numbers; got {values}. "
                     "They are normalised to sum to one, so any positive scale will do."
+                )
+            if not math.isfinite(sum(values)):
+                raise ValueError(
+                    f"weights {values} are too large to add up; scale them down (they are "
+                    "normalised to sum to one, so any positive scale will do)."
                 )
             weights = values
         # Normalise the stored types so equal settings compare and hash equal.
@@ -301,11 +344,18 @@ def _matrix_square_roots(covariances: np.ndarray) -> np.ndarray:
     Cholesky where it works; a positive semi-definite matrix (a collapsed fitted
     component, say) falls back to the symmetric square root from ``eigh``.
     """
+    if not np.isfinite(covariances).all():
+        bad = int(np.flatnonzero(~np.isfinite(covariances).all(axis=(1, 2)))[0])
+        raise ValueError(f"covariance {bad} has a NaN or infinite entry; cannot sample from it.")
     factors = np.empty_like(covariances)
     for k, cov in enumerate(covariances):
         try:
-            factors[k] = linalg.cholesky(cov, lower=True)
-        except linalg.LinAlgError:
+            # numpy's Cholesky is the same LAPACK potrf on the lower triangle as scipy's,
+            # without importing scipy.linalg at start-up.
+            factors[k] = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            from scipy import linalg  # the rare semi-definite case only
+
             eigvals, eigvecs = linalg.eigh(cov)
             if eigvals.min() < -1e-8 * max(abs(eigvals.max()), 1.0):
                 raise ValueError(
@@ -377,10 +427,14 @@ def _axis_aligned_covariances(k: int, d: int, rng: np.random.Generator) -> np.nd
 
 
 def _random_rotation(d: int, rng: np.random.Generator) -> np.ndarray:
+    if d == 1:
+        return np.ones((1, 1))  # a line has no rotation but itself
     if d == 2:
         angle = rng.uniform(0.0, np.pi)
         c, s = np.cos(angle), np.sin(angle)
         return np.array([[c, -s], [s, c]])
+    from scipy import stats  # ~0.6 s to import: only for rotations in 3 or more dimensions
+
     return stats.special_ortho_group.rvs(dim=d, random_state=rng)
 
 
@@ -397,6 +451,8 @@ def _rotated_covariances(k: int, d: int, rng: np.random.Generator) -> np.ndarray
 
 
 def _random_covariances(k: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy import stats  # ~0.6 s to import: only for this shape
+
     df = d + 2
     wishart = stats.wishart(df=df, scale=np.eye(d) / df)
     covs = np.empty((k, d, d))
@@ -449,7 +505,21 @@ def _place_means(k: int, d: int, min_distance: float, rng: np.random.Generator) 
         side *= 1.25
     means = np.asarray(accepted)
     means = means - means.mean(axis=0)
-    return means * (min_distance / pdist(means).min())
+    return means * (min_distance / _closest_pair_distance(means))
+
+
+def _closest_pair_distance(points: np.ndarray) -> float:
+    """The smallest Euclidean distance between two of ``points`` (M >= 2, D).
+
+    The same float as ``scipy.spatial.distance.pdist(points).min()``: squared differences
+    summed one coordinate after another, as pdist does, and sqrt is monotone.  Written out to
+    spare start-up the import of scipy.spatial (~0.1 s).
+    """
+    rows, cols = np.triu_indices(points.shape[0], k=1)
+    squared = np.zeros(rows.size)
+    for j in range(points.shape[1]):
+        squared += (points[rows, j] - points[cols, j]) ** 2
+    return float(np.sqrt(squared.min()))
 
 
 def _gaussian_truth(settings: GeneratorSettings, rng: np.random.Generator) -> MixtureParams:
@@ -467,8 +537,8 @@ def _gaussian_truth(settings: GeneratorSettings, rng: np.random.Generator) -> Mi
 
 
 def _pad(points_2d: np.ndarray, d: int, std: float, rng: np.random.Generator) -> np.ndarray:
-    if d == 2:
-        return points_2d
+    if d <= 2:
+        return points_2d[:, :d]
     return np.hstack([points_2d, std * rng.standard_normal((points_2d.shape[0], d - 2))])
 
 
@@ -496,7 +566,7 @@ def _rings(settings: GeneratorSettings, n: int, rng: np.random.Generator):
 
 
 def _uniform_square(n: int, d: int, rng: np.random.Generator):
-    points = rng.uniform(-1.0, 1.0, size=(n, 2))
+    points = rng.uniform(-1.0, 1.0, size=(n, min(d, 2)))
     return _pad(points, d, 0.05, rng), np.zeros(n, dtype=np.int64)
 
 
@@ -504,20 +574,28 @@ def _uniform_square(n: int, d: int, rng: np.random.Generator):
 
 
 def _describe(settings: GeneratorSettings) -> str:
-    k = settings.n_components
+    k, d = settings.n_components, settings.n_features
+    plural = "s" if k != 1 else ""
     if settings.shape == "moons":
         what = "two interleaved moons (not Gaussian)"
     elif settings.shape == "rings":
-        what = f"{k} concentric ring{'s' if k != 1 else ''} (not Gaussian)"
+        what = f"{k} concentric ring{plural} (not Gaussian)"
     elif settings.shape == "uniform_square":
-        what = "a uniform square (no clusters)"
+        what = "a uniform interval (no clusters)" if d == 1 else "a uniform square (no clusters)"
+    elif d == 1:
+        # On a line every Gaussian shape is K Gaussians; only their widths differ.
+        widths = "" if k == 1 else (" of one width" if settings.shape == "anisotropic"
+                                    else " of different widths")
+        what = f"{k} Gaussian component{plural}{widths}"
     elif settings.shape == "spherical" and k == 1:
         what = "1 spherical Gaussian component"
     else:
-        what = f"{k} " + _DESCRIPTIONS[settings.shape].format(s="s" if k != 1 else "")
+        what = f"{k} " + _DESCRIPTIONS[settings.shape].format(s=plural)
     parts = [what]
-    if settings.n_features > 2:
-        parts.append(f"in {settings.n_features} dimensions")
+    if d == 1:
+        parts.append("in 1 dimension")
+    elif d > 2:
+        parts.append(f"in {d} dimensions")
     if settings.weights != "equal" and settings.shape not in ("moons", "uniform_square") and k > 1:
         parts.append("imbalanced weights" if settings.weights == "imbalanced" else "custom weights")
     if settings.n_outliers:
@@ -528,12 +606,110 @@ def _describe(settings: GeneratorSettings) -> str:
     return ", ".join(parts)
 
 
+class SyntheticStream:
+    """A synthetic data set drawn :data:`BLOCK_ROWS` points at a time, never held whole.
+
+    What :func:`generate` returns, for data sets larger than memory: the truth and
+    the description at once, the points from :meth:`blocks`.  Use :func:`stream`
+    to make one.
+
+    Random draws: ``numpy.random.default_rng(seed)`` draws the covariances, the
+    means, then the inliers block by block (via :func:`sample_mixture` or the
+    non-Gaussian shape).  Two streams spawned from ``SeedSequence(seed)`` place
+    the outliers: one chooses which rows of each block are outliers (uniformly
+    over all arrangements: a hypergeometric count per block, then random rows),
+    the other draws their values in the bounding box of all the inliers, padded
+    by 10 % (found by a first pass over the inliers, which are drawn again).
+
+    Attributes
+    ----------
+    truth : MixtureParams or None
+    settings : GeneratorSettings
+    description : str
+    """
+
+    def __init__(self, settings: GeneratorSettings) -> None:
+        self.settings = settings
+        rng = np.random.default_rng(settings.seed)
+        self.truth: MixtureParams | None = (
+            _gaussian_truth(settings, rng) if settings.is_gaussian else None
+        )
+        self._after_truth = rng  # only ever copied: every pass starts from here
+        self.description = _describe(settings)
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(values, labels)`` of up to :data:`BLOCK_ROWS` rows each, N rows in all.
+
+        ``values`` is (rows, D) float64 and ``labels`` (rows,) int64, -1 for
+        outliers.  Every call draws the same blocks again.
+        """
+        settings = self.settings
+        box = self._outlier_box() if settings.n_outliers else None
+        plan_seed, value_seed = np.random.SeedSequence(settings.seed).spawn(2)
+        value_rng = np.random.default_rng(value_seed)
+        inlier_rng = copy.deepcopy(self._after_truth)
+        for size, rows in self._plan(np.random.default_rng(plan_seed)):
+            values, labels = self._inliers(size - rows.size, inlier_rng)
+            if rows.size:
+                outlier = np.zeros(size, dtype=bool)
+                outlier[rows] = True
+                mixed_values = np.empty((size, settings.n_features))
+                mixed_labels = np.full(size, -1, dtype=np.int64)
+                mixed_values[~outlier], mixed_labels[~outlier] = values, labels
+                mixed_values[outlier] = value_rng.uniform(
+                    box[0], box[1], size=(rows.size, settings.n_features))
+                values, labels = mixed_values, mixed_labels
+            yield values, labels
+
+    def _plan(self, rng: np.random.Generator) -> Iterator[tuple[int, np.ndarray]]:
+        """(block size, the block's outlier rows) for every block."""
+        n, remaining_outliers = self.settings.n_samples, self.settings.n_outliers
+        for start in range(0, n, BLOCK_ROWS):
+            size = min(BLOCK_ROWS, n - start)
+            count = 0
+            if remaining_outliers:
+                inliers_left = n - start - remaining_outliers
+                count = int(rng.hypergeometric(remaining_outliers, inliers_left, size))
+            rows = rng.choice(size, size=count, replace=False) if count else np.empty(0, np.intp)
+            remaining_outliers -= count
+            yield size, rows
+
+    def _inliers(self, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        settings = self.settings
+        if self.truth is not None:
+            values, labels = sample_mixture(self.truth, m, rng)
+        elif settings.shape == "moons":
+            values, labels = _moons(m, settings.n_features, settings.separation, rng)
+        elif settings.shape == "rings":
+            values, labels = _rings(settings, m, rng)
+        else:
+            values, labels = _uniform_square(m, settings.n_features, rng)
+        return values, labels
+
+    def _outlier_box(self) -> tuple[np.ndarray, np.ndarray]:
+        low = np.full(self.settings.n_features, np.inf)
+        high = -low
+        rng = copy.deepcopy(self._after_truth)
+        plan_seed, _ = np.random.SeedSequence(self.settings.seed).spawn(2)
+        for size, rows in self._plan(np.random.default_rng(plan_seed)):
+            values, _ = self._inliers(size - rows.size, rng)
+            if len(values):
+                low, high = np.minimum(low, values.min(axis=0)), np.maximum(high, values.max(axis=0))
+        span = np.where(high > low, high - low, 1.0)
+        return low - OUTLIER_BOX_PADDING * span, high + OUTLIER_BOX_PADDING * span
+
+
+def stream(settings: GeneratorSettings) -> SyntheticStream:
+    """The data set of ``settings`` as a :class:`SyntheticStream` (blocks, not one array)."""
+    return SyntheticStream(settings)
+
+
 def generate(settings: GeneratorSettings) -> SyntheticData:
     """Generate a synthetic data set and keep the truth behind it.
 
-    Order of random draws (all from ``numpy.random.default_rng(settings.seed)``):
-    the covariances, the means, the inliers via :func:`sample_mixture` (or the
-    non-Gaussian shape), then the outliers and a shuffle mixing them in.
+    The same points, in the same order, as :meth:`SyntheticStream.blocks` of
+    :func:`stream`, whose docstring gives the order of the random draws; the
+    data depend on ``settings`` (its seed included) alone.
 
     Parameters
     ----------
@@ -543,31 +719,15 @@ def generate(settings: GeneratorSettings) -> SyntheticData:
     -------
     SyntheticData
     """
-    rng = np.random.default_rng(settings.seed)
-    n_inliers = settings.n_samples - settings.n_outliers
-    d = settings.n_features
-    truth: MixtureParams | None = None
-    if settings.is_gaussian:
-        truth = _gaussian_truth(settings, rng)
-        values, labels = sample_mixture(truth, n_inliers, rng)
-    elif settings.shape == "moons":
-        values, labels = _moons(n_inliers, d, settings.separation, rng)
-    elif settings.shape == "rings":
-        values, labels = _rings(settings, n_inliers, rng)
-    else:
-        values, labels = _uniform_square(n_inliers, d, rng)
-
-    n_outliers = settings.n_outliers
-    if n_outliers:
-        low, high = values.min(axis=0), values.max(axis=0)
-        span = np.where(high > low, high - low, 1.0)
-        low, high = low - OUTLIER_BOX_PADDING * span, high + OUTLIER_BOX_PADDING * span
-        outliers = rng.uniform(low, high, size=(n_outliers, d))
-        order = rng.permutation(settings.n_samples)
-        values = np.vstack([values, outliers])[order]
-        labels = np.concatenate([labels, np.full(n_outliers, -1, dtype=np.int64)])[order]
-
-    return SyntheticData(values, labels, truth, settings, _describe(settings))
+    source = stream(settings)
+    values = np.empty((settings.n_samples, settings.n_features))
+    labels = np.empty(settings.n_samples, dtype=np.int64)
+    start = 0
+    for block_values, block_labels in source.blocks():
+        stop = start + len(block_labels)
+        values[start:stop], labels[start:stop] = block_values, block_labels
+        start = stop
+    return SyntheticData(values, labels, source.truth, settings, source.description)
 
 
 # ------------------------------------------------------------------ comparing with the truth
@@ -599,8 +759,10 @@ def match_components(true_means: np.ndarray, fitted_means: np.ndarray) -> np.nda
             f"true_means and fitted_means must be (K, D) arrays with the same D; got "
             f"{true_means.shape} and {fitted_means.shape}."
         )
+    from scipy.optimize import linear_sum_assignment  # ~0.3 s to import; not at start-up
+
     cost = np.sum((true_means[:, None, :] - fitted_means[None, :, :]) ** 2, axis=2)
-    rows, cols = optimize.linear_sum_assignment(cost)
+    rows, cols = linear_sum_assignment(cost)
     result = np.full(true_means.shape[0], -1, dtype=np.int64)
     result[rows] = cols
     return result
@@ -608,11 +770,12 @@ def match_components(true_means: np.ndarray, fitted_means: np.ndarray) -> np.nda
 
 def _pairs(counts: np.ndarray) -> int:
     """Σ C(n, 2) over ``counts``, as an exact Python int."""
-    # comb(n, 2) is an exact float64 for n < 2**26; sum it as integers so the total is
-    # exact too. Beyond that (never in practice) fall back to Python integers.
+    # n (n - 1) / 2 in int64 is exact for n < 2**26 (the product stays below 2**52, the sum
+    # of up to N of them far below 2**63). Beyond that (never in practice) Python integers.
+    counts = np.asarray(counts, dtype=np.int64)
     if counts.size == 0 or counts.max() < 2**26:
-        return int(special.comb(counts, 2).astype(np.int64).sum())
-    return sum(special.comb(int(c), 2, exact=True) for c in counts)
+        return int((counts * (counts - 1) // 2).sum())
+    return sum(int(c) * (int(c) - 1) // 2 for c in counts)
 
 
 def adjusted_rand_index(labels_a, labels_b) -> float:

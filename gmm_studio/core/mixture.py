@@ -9,37 +9,38 @@ components instead of failing with a ``LinAlgError``, and offers ``icl``.
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from gmm_studio.core.em import (
     DegenerateMixtureError,
     EMData,
     Snapshot,
     check_data,
-    em_steps,
 )
-from gmm_studio.core.init import (
-    check_init_method,
-    check_random_state,
-    initialize,
-)
+from gmm_studio.core.init import check_init_method, check_random_state
 from gmm_studio.core.params import (
     MixtureParams,
     check_covariance_type,
     covariance_shape,
     n_parameters,
 )
+from gmm_studio.core.restarts import RestartPolicy, Start, best_restart, fit_restarts
 from gmm_studio.core.selection import aic, bic, icl
 
 
 class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before the log-likelihood settled."""
+    """EM stopped at ``max_iter`` before the log-likelihood settled.
+
+    The core's own class, so the core runs without scikit-learn;
+    :mod:`gmm_studio.sklearn` warns with ``sklearn.exceptions.ConvergenceWarning``.
+    """
 
 
 class DegeneracyWarning(UserWarning):
@@ -47,7 +48,62 @@ class DegeneracyWarning(UserWarning):
 
 
 class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before ``fit``."""
+    """The estimator is used before ``fit`` (both bases, as scikit-learn's class has)."""
+
+# What fit says when no restart could finish: scikit-learn's sentence, then the diagnosis.
+_ILL_DEFINED = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, increase reg_covar, or scale the input data."
+)
+
+
+def _refuse_sparse(X: object) -> None:
+    # A scipy sparse matrix can only exist once scipy.sparse is imported: no need to import
+    # it (at start-up) to recognise one.
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
+        raise TypeError(
+            "Sparse data was passed, but GaussianMixture needs a dense array: pass "
+            "X.toarray() (a mixture's covariances are dense whatever the data)."
+        )
+
+
+class _Progress:
+    """scikit-learn's ``verbose`` output: a line per initialisation and per ``interval`` iterations.
+
+    ``verbose=1`` prints the lines; ``verbose>=2`` adds the time since the last
+    line and the change of the log-likelihood.
+    """
+
+    def __init__(self, verbose: int, interval: int) -> None:
+        self.verbose, self.interval = verbose, interval
+        self.began = self.last = time.perf_counter()
+        self.previous = -np.inf
+
+    def show(self, snapshot: Snapshot) -> None:
+        if snapshot.half_step == "init":
+            print(f"Initialization {snapshot.restart}")
+            self.began = self.last = time.perf_counter()
+            self.previous = -np.inf
+        elif snapshot.half_step == "M":
+            change, self.previous = snapshot.log_likelihood - self.previous, snapshot.log_likelihood
+            if snapshot.iteration % self.interval == 0:
+                if self.verbose == 1:
+                    print(f"  Iteration {snapshot.iteration}")
+                else:
+                    now = time.perf_counter()
+                    print(f"  Iteration {snapshot.iteration}\t time lapse {now - self.last:.5f}s"
+                          f"\t ll change {change:.5f}")
+                    self.last = now
+
+    def end(self, final: Snapshot) -> None:
+        state = "converged" if final.converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {state}.")
+        else:
+            print(f"Initialization {state}. time lapse {time.perf_counter() - self.began:.5f}s"
+                  f"\t lower bound {final.log_likelihood:.5f}.")
 
 
 @dataclass(frozen=True)
@@ -93,6 +149,14 @@ class GaussianMixture:
     random_state : int, numpy Generator or RandomState, optional
     warm_start : bool, default False
         Continue from the previous fit's parameters (one initialisation).
+    verbose : int, default 0
+        1 prints a line per initialisation and every ``verbose_interval``
+        iterations; 2 adds timings and the log-likelihood's change.
+    verbose_interval : int, default 10
+
+    Fitted attributes are float32 when ``X`` is float32 (EM itself runs in
+    float64), as in scikit-learn; so are ``predict_proba`` and
+    ``score_samples`` for float32 ``X`` on such a model.
 
     Attributes
     ----------
@@ -111,6 +175,10 @@ class GaussianMixture:
     n_features_in_ : int
     """
 
+    # The classes the scikit-learn adapter (gmm_studio.sklearn) replaces with scikit-learn's.
+    _convergence_warning: type[Warning] = ConvergenceWarning
+    _degeneracy_warning: type[Warning] | None = DegeneracyWarning
+
     def __init__(
         self,
         n_components: int = 1,
@@ -126,6 +194,8 @@ class GaussianMixture:
         precisions_init: np.ndarray | None = None,
         random_state: int | np.random.Generator | np.random.RandomState | None = None,
         warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -139,6 +209,8 @@ class GaussianMixture:
         self.precisions_init = precisions_init
         self.random_state = random_state
         self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     # ------------------------------------------------------------------ scikit-learn API
 
@@ -146,7 +218,7 @@ class GaussianMixture:
         return {name: getattr(self, name) for name in (
             "n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
             "init_params", "weights_init", "means_init", "precisions_init", "random_state",
-            "warm_start")}
+            "warm_start", "verbose", "verbose_interval")}
 
     def set_params(self, **params) -> GaussianMixture:
         valid = self.get_params()
@@ -182,71 +254,87 @@ class GaussianMixture:
         parameters, exactly as after ``fit``.  Setting ``stop`` ends the fit at
         the next half-step; the best state reached so far is kept.
         """
-        x = check_data(X, self.n_components)
+        x, dtype = self._as_data(X, reset=True)
         self._check_parameters(x)
         data = EMData(x, self.covariance_type)
-        rng = check_random_state(self.random_state)
+        progress = _Progress(self.verbose, self.verbose_interval) if self.verbose else None
         warm = self.warm_start and hasattr(self, "converged_")
-        n_init = 1 if warm else self.n_init
+        policy = RestartPolicy(
+            self.n_components, self.init_params, self.n_init, self.tol, self.reg_covar,
+            self.max_iter, self.weights_init, self.means_init, self.precisions_init,
+        )
+        start = Start.from_params(self._params(), previous_log_likelihood=self.lower_bound_) if warm else None
         histories: list[RestartHistory] = []
-        for restart in range(n_init):
-            if warm:
-                start = self._params()
-            else:
-                start = initialize(
-                    data, x, self.n_components, self.init_params, rng, self.reg_covar,
-                    self.weights_init, self.means_init, self.precisions_init,
-                )
-            record: list[Snapshot] = []
-            for snapshot in em_steps(
-                data, start, tol=self.tol, reg_covar=self.reg_covar, max_iter=self.max_iter,
-                stop=stop, keep_responsibilities=keep_responsibilities, restart=restart,
-                previous_log_likelihood=self.lower_bound_ if warm else -np.inf,
-            ):
-                record.append(snapshot.without_responsibilities())
-                yield snapshot
-            histories.append(RestartHistory(restart, tuple(record)))
-            if stop is not None and stop.is_set():
-                break
-        self._adopt_best(histories, stopped=stop is not None and stop.is_set())
+        record: list[Snapshot] = []
+        for snapshot in fit_restarts(data, x, policy, check_random_state(self.random_state),
+                                     start=start, stop=stop,
+                                     keep_responsibilities=keep_responsibilities):
+            if snapshot.half_step == "init" and record:
+                histories.append(self._finish_restart(record, progress))
+                record = []
+            record.append(snapshot.without_responsibilities())
+            if progress is not None:
+                progress.show(snapshot)
+            yield snapshot
+        if record:
+            histories.append(self._finish_restart(record, progress))
+        self._adopt_best(histories, dtype, stopped=stop is not None and stop.is_set())
 
-    def _adopt_best(self, histories: list[RestartHistory], stopped: bool = False) -> None:
-        usable = [h for h in histories if not any(e.fatal for e in h.final.events)]
-        if not usable:
-            raise DegenerateMixtureError(histories[-1].final.events)
-        best = max(usable, key=lambda h: h.final.log_likelihood)
+    @staticmethod
+    def _finish_restart(record: list[Snapshot], progress: _Progress | None) -> RestartHistory:
+        if progress is not None:
+            progress.end(record[-1])
+        return RestartHistory(record[0].restart, tuple(record))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` has finished (scikit-learn's protocol; plain Python here)."""
+        return hasattr(self, "means_")
+
+    def _adopt_best(self, histories: list[RestartHistory], dtype: np.dtype,
+                    stopped: bool = False) -> None:
+        best = best_restart([h.final for h in histories])
+        if best is None:
+            error = DegenerateMixtureError(histories[-1].final.events)
+            error.args = (f"{_ILL_DEFINED} {error}",)
+            raise error
         self.restarts_ = histories
-        final = best.final
+        final = histories[best].final
         # Parameters that EM has already replaced at a converged M-step are the
         # newest; the E-step log-likelihood belongs to the previous ones, as in
         # scikit-learn.
-        self._set_params(final.params)
+        self._set_params(final.params, dtype)
         self.converged_ = final.converged
         self.n_iter_ = final.iteration
-        self.lower_bounds_ = best.lower_bounds
+        self.lower_bounds_ = histories[best].lower_bounds
         self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
         self.events_ = final.events
-        if final.events:
-            warnings.warn(" ".join(e.message for e in final.events), DegeneracyWarning, stacklevel=3)
+        if final.events and self._degeneracy_warning is not None:
+            warnings.warn(" ".join(e.message for e in final.events), self._degeneracy_warning,
+                          stacklevel=3)
         if not self.converged_ and not stopped and self.max_iter > 0 and final.iteration > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning, stacklevel=3,
+                self._convergence_warning, stacklevel=3,
             )
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable component of every sample."""
-        return self._weighted_log_prob(X).argmax(axis=1)
+        return self._weighted_log_prob(X)[0].argmax(axis=1)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Responsibilities γ_nk, shape (N, K)."""
-        wlp = self._weighted_log_prob(X)
-        return np.exp(wlp - logsumexp(wlp, axis=1, keepdims=True))
+        from scipy.special import logsumexp  # ~0.2 s to import: when first asked, not at start-up
+
+        wlp, dtype = self._weighted_log_prob(X)
+        return np.exp(wlp - logsumexp(wlp, axis=1, keepdims=True)).astype(dtype, copy=False)
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """log p(x_n) under the mixture, per sample."""
-        return logsumexp(self._weighted_log_prob(X), axis=1)
+        from scipy.special import logsumexp  # ~0.2 s to import: when first asked, not at start-up
+
+        wlp, dtype = self._weighted_log_prob(X)
+        return logsumexp(wlp, axis=1).astype(dtype, copy=False)
 
     def score(self, X: np.ndarray, y: object = None) -> float:
         """Mean per-sample log-likelihood."""
@@ -259,7 +347,10 @@ class GaussianMixture:
         """
         self._check_fitted()
         if n_samples < 1:
-            raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples}. Sampling needs at least one "
+                "sample: ask for n_samples >= 1."
+            )
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
         full = self._params().full_covariances()
@@ -272,18 +363,18 @@ class GaussianMixture:
 
     def bic(self, X: np.ndarray) -> float:
         """Bayesian information criterion on X (lower is better)."""
-        x = self._check_x(X)
+        x = self._check_x(X)[0]
         return bic(self.score(x) * len(x), self._n_parameters(), len(x))
 
     def aic(self, X: np.ndarray) -> float:
         """Akaike information criterion on X (lower is better)."""
-        x = self._check_x(X)
+        x = self._check_x(X)[0]
         return aic(self.score(x) * len(x), self._n_parameters())
 
     def icl(self, X: np.ndarray) -> float:
         """Integrated completed likelihood on X: BIC plus twice the entropy of the
         responsibilities (lower is better; penalises overlapping components)."""
-        x = self._check_x(X)
+        x = self._check_x(X)[0]
         total, entropy = EMData(x, self.covariance_type_fitted_).log_likelihood_and_entropy(self._params())
         return icl(total, self._n_parameters(), len(x), entropy)
 
@@ -297,12 +388,12 @@ class GaussianMixture:
     def _params(self) -> MixtureParams:
         return MixtureParams(self.covariance_type_fitted_, self.weights_, self.means_, self.covariances_)
 
-    def _set_params(self, params: MixtureParams) -> None:
-        self.weights_ = np.array(params.weights)
-        self.means_ = np.array(params.means)
-        self.covariances_ = np.array(params.covariances)
-        self.precisions_cholesky_ = params.precisions_cholesky()
-        self.precisions_ = params.precisions()
+    def _set_params(self, params: MixtureParams, dtype: np.dtype) -> None:
+        self.weights_ = np.array(params.weights, dtype=dtype)
+        self.means_ = np.array(params.means, dtype=dtype)
+        self.covariances_ = np.array(params.covariances, dtype=dtype)
+        self.precisions_cholesky_ = params.precisions_cholesky().astype(dtype)
+        self.precisions_ = params.precisions().astype(dtype)
         self.n_features_in_ = params.n_features
         self.covariance_type_fitted_ = params.covariance_type
 
@@ -310,25 +401,37 @@ class GaussianMixture:
         return n_parameters(self.covariance_type_fitted_, len(self.means_), self.n_features_in_)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "means_"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(
                 "This GaussianMixture is not fitted yet: call fit(X) before using it."
             )
 
-    def _check_x(self, X: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        x = check_data(X)
-        if x.shape[1] != self.n_features_in_:
+    def _as_data(self, X: object, reset: bool) -> tuple[np.ndarray, np.dtype]:
+        """X as the engine's float64 (N, D) array, and the dtype results are given in.
+
+        ``reset`` is True in ``fit`` (any number of features) and False after it
+        (the fitted number).  float32 data keep float32 results, as in scikit-learn.
+        """
+        _refuse_sparse(X)
+        dtype = np.dtype(np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64)
+        x = check_data(X, self.n_components if reset else None)
+        if not reset and x.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {x.shape[1]} features, but this GaussianMixture was fitted with "
                 f"{self.n_features_in_}."
             )
-        return x
+        return x, dtype
 
-    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
-        x = self._check_x(X)
+    def _check_x(self, X: object) -> tuple[np.ndarray, np.dtype]:
+        """Validated data after fit and the dtype of results on it (float32 only if both are)."""
+        self._check_fitted()
+        x, dtype = self._as_data(X, reset=False)
+        return x, np.result_type(dtype, self.means_.dtype)
+
+    def _weighted_log_prob(self, X: object) -> tuple[np.ndarray, np.dtype]:
+        x, dtype = self._check_x(X)
         params = self._params()
-        return EMData(x, params.covariance_type).weighted_log_prob(params)
+        return EMData(x, params.covariance_type).weighted_log_prob(params), dtype
 
     def _check_parameters(self, x: np.ndarray) -> None:
         """Validate the constructor's options against the data: clear ValueErrors."""
@@ -336,7 +439,8 @@ class GaussianMixture:
         check_init_method(self.init_params)
         k, d = self.n_components, x.shape[1]
         for name, value, low in (("n_components", k, 1), ("n_init", self.n_init, 1),
-                                 ("max_iter", self.max_iter, 0)):
+                                 ("max_iter", self.max_iter, 0), ("verbose", self.verbose, 0),
+                                 ("verbose_interval", self.verbose_interval, 1)):
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
         for name, value in (("tol", self.tol), ("reg_covar", self.reg_covar)):
@@ -356,31 +460,56 @@ class GaussianMixture:
                     f"covariance_type={self.covariance_type!r} on {d} features. Set "
                     "warm_start=False to start afresh."
                 )
+        # Each message begins with scikit-learn's own words (code matches on them), then says
+        # what to give instead.
         if self.weights_init is not None:
             w = np.asarray(self.weights_init, dtype=np.float64)
             if w.shape != (k,):
-                raise ValueError(f"weights_init must have shape ({k},); got {w.shape}.")
-            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0):
                 raise ValueError(
-                    "weights_init must be non-negative and sum to 1; got a sum of "
-                    f"{w.sum():.6g}."
+                    f"The parameter 'weights' should have the shape of ({k},), but got "
+                    f"{w.shape}: weights_init must have shape ({k},), one weight per component."
+                )
+            if np.any(w < 0) or np.any(w > 1):
+                # scikit-learn's sentence names the smallest weight "max value" and the
+                # largest "min value"; its words are kept and the order spelt out.
+                raise ValueError(
+                    "The parameter 'weights' should be in the range [0, 1], but got max value "
+                    f"{w.min():.5f}, min value {w.max():.5f} (smallest weight first, then the "
+                    "largest): weights_init must lie between 0 and 1 and sum to 1."
+                )
+            single = np.asarray(self.weights_init).dtype == np.float32
+            if not np.isclose(w.sum(), 1.0, rtol=0.0, atol=1e-6 if single else 1e-8):
+                raise ValueError(
+                    "The parameter 'weights' should be normalized, but got sum(weights) = "
+                    f"{w.sum():.5f}: weights_init must be non-negative and sum to 1."
                 )
         if self.means_init is not None:
             m = np.asarray(self.means_init, dtype=np.float64)
             if m.shape != (k, d):
-                raise ValueError(f"means_init must have shape ({k}, {d}); got {m.shape}.")
+                raise ValueError(
+                    f"The parameter 'means' should have the shape of ({k}, {d}), but got "
+                    f"{m.shape}: means_init must have shape ({k}, {d}), one row per component."
+                )
         if self.precisions_init is not None:
             p = np.asarray(self.precisions_init, dtype=np.float64)
-            expected = covariance_shape(self.covariance_type, k, d)
+            kind = self.covariance_type
+            expected = covariance_shape(kind, k, d)
             if p.shape != expected:
                 raise ValueError(
-                    f"precisions_init for covariance_type={self.covariance_type!r} must have "
-                    f"shape {expected}; got {p.shape}."
+                    f"The parameter '{kind} precision' should have the shape of {expected}, "
+                    f"but got {p.shape}: precisions_init for covariance_type={kind!r} must "
+                    f"have shape {expected}."
                 )
-            matrices = p.reshape(-1, d, d) if self.covariance_type in ("full", "tied") else None
+            matrices = p.reshape(-1, d, d) if kind in ("full", "tied") else None
             if matrices is not None:
                 symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
                 if not symmetric or np.any(np.linalg.eigvalsh(matrices) <= 0):
-                    raise ValueError("precisions_init must be symmetric positive definite.")
+                    raise ValueError(
+                        f"'{kind} precision' should be symmetric, positive-definite: "
+                        "precisions_init must be symmetric positive definite matrices."
+                    )
             elif np.any(p <= 0):
-                raise ValueError("precisions_init must be positive.")
+                raise ValueError(
+                    f"'{kind} precision' should be positive: every precisions_init value "
+                    "must be above 0."
+                )

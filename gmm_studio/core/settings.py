@@ -18,8 +18,10 @@ CLICK_INIT = "click"
 #: Every value ``FitSettings.init_params`` accepts: the engine's four and click-to-place.
 INIT_CHOICES: tuple[str, ...] = (*INIT_METHODS, CLICK_INIT)
 MAX_COMPONENTS = 20
+#: The fitting algorithms: EM, or Lloyd's K-means (EM's hard limit, watched the same way).
+ALGORITHMS: tuple[str, ...] = ("em", "kmeans")
 
-__all__ = ["CLICK_INIT", "INIT_CHOICES", "MAX_COMPONENTS", "FitSettings"]
+__all__ = ["ALGORITHMS", "CLICK_INIT", "INIT_CHOICES", "MAX_COMPONENTS", "FitSettings"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class FitSettings:
     seed : int >= 0
     tol, reg_covar : float >= 0
     max_iter, n_init : int >= 1
+    algorithm : one of :data:`ALGORITHMS` ('kmeans': Lloyd's K-means, tol and max_iter apply)
     """
 
     n_components: int = 4
@@ -44,6 +47,7 @@ class FitSettings:
     reg_covar: float = 1e-6
     max_iter: int = 100
     n_init: int = 1
+    algorithm: str = "em"
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.n_components) <= MAX_COMPONENTS:
@@ -58,6 +62,8 @@ class FitSettings:
             value = float(getattr(self, name))
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {self.algorithm!r}.")
         for name in ("max_iter", "n_init"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {getattr(self, name)!r}.")

@@ -15,15 +15,12 @@ once per covariance type (:class:`~gmm_studio.core.em.EMData`) and shared by
 every K and restart; k-means initialisation runs on a subsample
 (``SweepSettings.init_subsample``).
 
-Cells run on a small thread pool.  Threads start at once, share the prepared
-data and stop on a plain ``threading.Event``; numpy releases the GIL in its
-kernels.  A pool of 'spawn' processes (never 'fork': the GUI process has Qt
-loaded) was measured by ``benchmarks/bench_sweep.py`` at N = 10⁴ and lost
-clearly — starting two interpreters that import numpy and scipy costs more than
-the whole sweep (one run on a shared 2-core machine: process 3.9–7.6 s against
-thread 1.4–1.6 s).  Two threads beat one by about 1.25x when the second core is
-free (1.04 s against 1.32 s with ``OPENBLAS_NUM_THREADS=1``): the engine's
-per-iteration Python work holds the GIL, so threads overlap only its kernels.
+Cells are independent, so they run on worker processes
+(:mod:`gmm_studio.core.sweep_pool`): a small cell is bound by the engine's Python
+bookkeeping, which holds the GIL, so threads overlapped only its numpy kernels (two
+threads were 1.0–1.25× faster than one at N = 10⁴; two processes are about 1.7×,
+``benchmarks/bench_sweep.py``).  Each cell draws from its own seeded stream, so the
+results do not depend on the number of workers or on which worker ran which cell.
 
 Qt-free: runs on whichever thread calls :func:`run_sweep`.
 """
@@ -37,22 +34,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ThreadPoolExecutor,
-    wait,
-)
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 
-from gmm_studio.core.em import DegenerateMixtureError, EMData, check_data, em_steps
+from gmm_studio.core.em import DegeneracyEvent, DegenerateMixtureError, EMData, check_data
 from gmm_studio.core.export import atomic_write_text
-from gmm_studio.core.init import check_init_method, initialize
+from gmm_studio.core.init import check_init_method
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
@@ -60,6 +51,7 @@ from gmm_studio.core.params import (
     check_covariance_type,
     n_parameters,
 )
+from gmm_studio.core.restarts import RestartPolicy, best_restart, run_restart
 from gmm_studio.core.selection import aic, bic, icl
 
 __all__ = [
@@ -184,6 +176,7 @@ class RestartScore:
     converged: bool
     failure: str = ""
     degeneracy: str = ""
+    events: tuple[DegeneracyEvent, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -259,8 +252,11 @@ class CellResult:
         return clean or [r for r in self.restarts if not r.failure]
 
     def _best_restart(self) -> RestartScore | None:
-        usable = self._usable_restarts()
-        return max(usable, key=lambda r: r.values["train_ll"]) if usable else None
+        """The restart the one restart policy (:func:`gmm_studio.core.restarts.best_restart`)
+        keeps, ranked by the training log-likelihood."""
+        best = best_restart([None if r.failure else r for r in self.restarts],
+                            scores=[r.values.get("train_ll", np.nan) for r in self.restarts])
+        return None if best is None else self.restarts[best]
 
 
 @dataclass(frozen=True, eq=False)
@@ -401,11 +397,10 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     s = prepared.settings
     data = prepared.train[t]
     try:
-        start = initialize(data, prepared.x_train, k, s.init_params, rng, s.reg_covar,
-                           subsample=s.init_subsample)
+        policy = RestartPolicy(k, s.init_params, s.n_init, s.tol, s.reg_covar, s.max_iter,
+                               init_subsample=s.init_subsample)
         last = None
-        for last in em_steps(data, start, tol=s.tol, reg_covar=s.reg_covar, max_iter=s.max_iter,
-                             stop=stop, keep_responsibilities=False, restart=restart):
+        for last in run_restart(data, prepared.x_train, policy, restart, rng, stop=stop):
             pass
         if stop is not None and stop.is_set():
             return RestartScore(restart, {}, 0, False, "cancelled"), None
@@ -418,7 +413,8 @@ def _fit_restart(prepared: _Prepared, k: int, t: str, restart: int, rng: np.rand
     except (DegenerateMixtureError, ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         return RestartScore(restart, {}, 0, False, str(exc) or type(exc).__name__), None
     note = " ".join(e.message for e in last.events)
-    return RestartScore(restart, values, last.iteration, last.converged, degeneracy=note), last.params
+    return (RestartScore(restart, values, last.iteration, last.converged, degeneracy=note,
+                         events=last.events), last.params)
 
 
 def _fit_cell(prepared: _Prepared, k: int, t: str,
@@ -475,13 +471,13 @@ def run_sweep(
     settings : SweepSettings, optional
     on_cell : callable, optional
         Called with each :class:`CellResult` as its cell finishes, on the thread
-        that runs ``run_sweep`` (never on a worker).
+        that runs ``run_sweep`` (never in a worker).
     cancel : threading.Event, optional
         When set, running fits stop at their next half-step, queued cells are
-        dropped, the workers are joined, and the finished cells are returned
-        with ``cancelled=True``.
+        dropped, and the finished cells are returned with ``cancelled=True``.
     max_workers : int, default 2
-        Threads fitting cells at once; 1 runs every cell on the calling thread.
+        Worker processes fitting cells at once (:mod:`gmm_studio.core.sweep_pool`);
+        1 runs every cell on the calling thread.  The results are the same either way.
 
     Returns
     -------
@@ -507,9 +503,7 @@ def run_sweep(
                 break
             finish(_fit_cell(prepared, k, t, cancel))
     else:
-        with ThreadPoolExecutor(max_workers, thread_name_prefix="gmm-sweep") as executor:
-            _drain(executor, [(_fit_cell, (prepared, k, t, cancel)) for k, t in cells],
-                   max_workers, cancel, finish)
+        _run_in_processes(x, settings, cells, max_workers, cancel, finish)
     types = settings.covariance_types
     done.sort(key=lambda c: (types.index(c.covariance_type), c.n_components))
     return SweepResult(settings, tuple(done), cancel.is_set(), len(prepared.x_train),
@@ -517,21 +511,50 @@ def run_sweep(
                        time.perf_counter() - began)
 
 
-def _drain(executor: Executor, tasks: Iterable[tuple[Callable, tuple]], max_workers: int,
-           cancel: threading.Event, finish: Callable[[CellResult | None], None]) -> None:
+def _run_in_processes(x: np.ndarray, settings: SweepSettings, cells: list[tuple[int, str]],
+                      workers: int, cancel: threading.Event,
+                      finish: Callable[[CellResult | None], None]) -> None:
+    """The cells on the sweep pool's processes, results handed to ``finish`` as they come."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from gmm_studio.core import sweep_pool
+
+    executor = sweep_pool.pool(workers)
+    generation = sweep_pool.new_generation()
+    data = sweep_pool.SharedData(x)
+    try:
+        # Largest K first: the long cells start early, so no worker idles at the end.
+        tasks = [(sweep_pool.submit_cell, (executor, data, settings, k, t, generation))
+                 for k, t in sorted(cells, key=lambda cell: -cell[0])]
+        _drain(tasks, workers, cancel, finish, on_cancel=sweep_pool.new_generation)
+    except BrokenProcessPool as exc:
+        sweep_pool.forget_pool()
+        raise RuntimeError("A sweep worker process ended unexpectedly (out of memory?); "
+                           "run the sweep again, or with fewer rows or K values.") from exc
+    finally:
+        data.close()
+
+
+def _drain(tasks: Iterable[tuple[Callable, tuple]], max_workers: int,
+           cancel: threading.Event, finish: Callable[[CellResult | None], None],
+           on_cancel: Callable[[], object]) -> None:
     """Keep ``max_workers`` tasks in flight, hand results to ``finish`` in completion order.
 
-    Only a few tasks are queued at a time, so a cancel drops the rest at once,
-    and the running fits, which watch ``cancel`` too, end at their next half-step.
+    Only a few tasks are queued at a time, so a cancel drops the rest at once; ``on_cancel``
+    tells the running ones to stop at their next half-step.
     """
     queue = iter(tasks)
     running: set[Future] = set()
+    cancelled = False
     while True:
+        if cancel.is_set() and not cancelled:
+            cancelled = True
+            on_cancel()
         while len(running) < max_workers and not cancel.is_set():
             task = next(queue, None)
             if task is None:
                 break
-            running.add(executor.submit(task[0], *task[1]))
+            running.add(task[0](*task[1]))
         if not running:
             return
         finished, running = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gmm_studio.core.params import COVARIANCE_TYPES
-from gmm_studio.core.settings import CLICK_INIT, INIT_CHOICES, MAX_COMPONENTS, FitSettings
+from gmm_studio.core.settings import ALGORITHMS, CLICK_INIT, INIT_CHOICES, MAX_COMPONENTS, FitSettings
 
 __all__ = ["ControlPanel", "ScientificSpinBox", "SPEED_MAX", "delay_for_speed"]
 
@@ -137,6 +137,12 @@ class ControlPanel(QWidget):
         self.n_init_spin.setRange(1, 50)
         self.n_init_spin.setToolTip("Number of initialisations; the one with the highest "
                                     "log-likelihood is kept")
+        self.algorithm_combo = QComboBox(objectName="algorithmCombo")
+        for key, label in zip(ALGORITHMS, ("EM (soft responsibilities)", "K-means (hard assignments)")):
+            self.algorithm_combo.addItem(label, key)
+        self.algorithm_combo.setToolTip("EM, or Lloyd's K-means: each point in exactly one cluster "
+                                        "(the hard limit of EM); its half-steps are assign and update")
+        form.addRow("Algorithm", self.algorithm_combo)
         form.addRow("Components K", self.components_spin)
         form.addRow("Covariance", self.covariance_combo)
         form.addRow("Initialisation", self.init_combo)
@@ -205,7 +211,7 @@ class ControlPanel(QWidget):
             w.valueChanged.connect(self._on_any_setting_changed)
         for w in (self.tol_spin, self.reg_spin):
             w.valueChanged.connect(self._on_any_setting_changed)
-        for w in (self.covariance_combo, self.init_combo):
+        for w in (self.covariance_combo, self.init_combo, self.algorithm_combo):
             w.currentIndexChanged.connect(self._on_any_setting_changed)
         self.speed_slider.valueChanged.connect(self._on_speed_slider_changed)
         self.color_combo.currentIndexChanged.connect(self._on_color_combo_changed)
@@ -224,11 +230,13 @@ class ControlPanel(QWidget):
             reg_covar=self.reg_spin.value(),
             max_iter=self.max_iter_spin.value(),
             n_init=self.n_init_spin.value(),
+            algorithm=self.algorithm_combo.currentData(),
         )
 
     def set_settings(self, s: FitSettings) -> None:
         widgets = (self.components_spin, self.covariance_combo, self.init_combo, self.seed_spin,
-                   self.tol_spin, self.reg_spin, self.max_iter_spin, self.n_init_spin)
+                   self.tol_spin, self.reg_spin, self.max_iter_spin, self.n_init_spin,
+                   self.algorithm_combo)
         blocked = [w.blockSignals(True) for w in widgets]
         try:
             self.components_spin.setValue(s.n_components)
@@ -239,6 +247,7 @@ class ControlPanel(QWidget):
             self.reg_spin.setValue(s.reg_covar)
             self.max_iter_spin.setValue(s.max_iter)
             self.n_init_spin.setValue(s.n_init)
+            self.algorithm_combo.setCurrentIndex(self.algorithm_combo.findData(s.algorithm))
         finally:
             for w, b in zip(widgets, blocked):
                 w.blockSignals(b)

@@ -7,13 +7,20 @@ curves, mean markers, warning labels); afterwards every redraw only calls ``setD
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 
-from gmm_studio.core.geometry import coverage_of_radius, ellipse_outline
+from gmm_studio.core.geometry import Projection, coverage_of_radius, ellipse_outline
+from gmm_studio.core.params import MixtureParams
+from gmm_studio.ui.component_handles import ComponentHandles
+from gmm_studio.ui.density_layer import DensityLayer
+from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
+from gmm_studio.ui.plot_items import cache_axes
 
 __all__ = ["DataView", "DEFAULT_RADII"]
 
@@ -31,9 +38,16 @@ def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
 
 
 def radius_label(radius: float) -> str:
-    """'1σ (39.3 % of each component's mass)'."""
-    sigma = f"{radius:g}σ"
-    return f"{sigma} ellipse: {100 * coverage_of_radius(radius):.1f} % of a component's mass"
+    """'1σ ellipse (39.3 % of mass)': the share of a component's mass inside its ellipse."""
+    return f"{radius:g}σ ellipse ({100 * coverage_of_radius(radius):.1f} % of mass)"
+
+
+class _Readout(pg.TextItem):
+    """The hover read-out; left out of exported figures (it is about the pointer, not the data)."""
+
+    def setExportMode(self, export, opts=None):
+        super().setExportMode(export, opts)
+        self.setOpacity(0.0 if export else 1.0)  # opacity, unlike visibility, needs no memory
 
 
 class DataView(pg.PlotWidget):
@@ -45,10 +59,22 @@ class DataView(pg.PlotWidget):
         Index of the data point under the mouse (-1 when none).
     clicked(float, float)
         A left click, in data coordinates.
+    component_edit_started(int)
+        The person began dragging component k's mean marker or an axis handle
+        (only after :meth:`set_editing` with a covariance type).
+    component_dragged(int, object, object)
+        While dragging, at most ~30 times a second: k, the mean ``(2,)`` and covariance
+        ``(2, 2)`` in data coordinates of the plotted plane
+        (:func:`gmm_studio.core.editing.edit_component` turns them into a model).
+    component_edit_finished(int, object, object)
+        The drag ended, with the final mean and covariance in the plane.
     """
 
     point_hovered = Signal(int)
     clicked = Signal(float, float)
+    component_edit_started = Signal(int)
+    component_dragged = Signal(int, object, object)
+    component_edit_finished = Signal(int, object, object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="w")
@@ -56,6 +82,7 @@ class DataView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.15)
         self.plot_item.setMenuEnabled(True)
+        cache_axes(self.plot_item)
         self.cloud = PointCloud(self.plot_item)
         self._radii: tuple[float, ...] = DEFAULT_RADII
         self._palette = np.zeros((0, 3))
@@ -66,18 +93,33 @@ class DataView(pg.PlotWidget):
         self._highlight: int | None = None
         self._flagged: set[int] = set()
         self._n_points = 0
-        self.means_item = pg.ScatterPlotItem(size=13, pxMode=True)
-        self.means_item.setZValue(20)
-        self.plot_item.addItem(self.means_item)
+        self._points2 = np.zeros((0, 2))
+        self.density = DensityLayer(self.plot_item)
+        self.handles = ComponentHandles(self.plot_item)
+        self.means_item = self.handles.means_item
+        self.handles.edit_started.connect(self.component_edit_started)
+        self.handles.dragged.connect(self.component_dragged)
+        self.handles.edit_finished.connect(self.component_edit_finished)
+        self.handles.moved.connect(self._on_handles_moved)
         self.placed_item = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("k", width=2),
                                               brush=pg.mkBrush(0, 0, 0))
         self.placed_item.setZValue(21)
         self.plot_item.addItem(self.placed_item)
-        self.legend = self.plot_item.addLegend(offset=(10, 10), labelTextSize="9pt",
-                                               labelTextColor=(30, 30, 30))
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 150))
-        self._legend_samples: list[pg.PlotDataItem] = []
-        self._rebuild_legend(with_truth=False)
+        # Above the data area, never over the points (a floating legend hid a corner of them).
+        self.legend_strip = LegendStrip(self.plot_item, labelTextSize="9pt", labelTextColor=(30, 30, 30))
+        self._class_entries: list[tuple[pg.ScatterPlotItem, str]] = []
+        self._class_key: tuple = ((), b"")
+        self._means_style: tuple = (None, [], [], [])
+        self._with_truth = False
+        self._rebuild_legend()
+        # The hover read-out: an item in the view, so it stays while the pointer rests on a
+        # point (a QToolTip hides itself after a few seconds and flickers on every move).
+        self.readout = _Readout("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 235),
+                                border=pg.mkPen(120, 120, 120))
+        self.readout.setZValue(40)
+        self.readout.setVisible(False)
+        self.plot_item.addItem(self.readout, ignoreBounds=True)
+        self._hovered: int | None = None
         scene = self.plot_item.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -86,6 +128,8 @@ class DataView(pg.PlotWidget):
     def set_points(self, points2: np.ndarray, axis_titles: tuple[str, str]) -> None:
         """New dataset or projection: positions, axis titles, a range that frames the points."""
         self._n_points = len(points2)
+        self._points2 = np.asarray(points2, dtype=np.float64)
+        self._set_hovered(None)
         self.cloud.set_points(points2)
         self.plot_item.setLabel("bottom", axis_titles[0])
         self.plot_item.setLabel("left", axis_titles[1])
@@ -165,7 +209,6 @@ class DataView(pg.PlotWidget):
             self._labels.append(label)
         self._highlight = None if self._highlight is None or self._highlight >= len(palette) else self._highlight
         self._restyle()
-        self._rebuild_legend(with_truth=bool(self._truth_curves))
 
     def _pen_for(self, k: int, radius_index: int) -> pg.QtGui.QPen:
         width = 2.5 if radius_index == 0 else 1.3
@@ -193,16 +236,16 @@ class DataView(pg.PlotWidget):
             raise ValueError(f"{k} components but a palette of {len(self._palette)}; call set_palette first.")
         restyle = set(flagged) != self._flagged
         self._flagged = set(flagged)
-        self._means2 = np.asarray(means2, dtype=np.float64)
-        for r, radius in enumerate(self._radii):
-            for j in range(k):
-                outline = ellipse_outline(means2[j], covs2[j], radius, _N_OUTLINE)
-                item = self._ellipses[r][j]
-                if np.all(np.isfinite(outline)):
-                    item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
-                    item.setVisible(True)
-                else:
-                    item.setVisible(False)
+        means2 = np.array(means2, dtype=np.float64)
+        covs2 = np.array(covs2, dtype=np.float64)
+        dragged = self.handles.dragging
+        geometry = self.handles.dragged_geometry()
+        if dragged is not None and geometry is not None and dragged < k:
+            # The component under the pointer follows the hand, not a model a frame behind it.
+            means2[dragged], covs2[dragged] = geometry
+        self._means2 = means2
+        for j in range(k):
+            self._draw_outline(j, means2[j], covs2[j])
         for j, label in enumerate(self._labels):
             if j in flagged and np.all(np.isfinite(means2[j])):
                 label.setText(f"⚠ {j + 1}: {flagged[j]}")
@@ -218,12 +261,46 @@ class DataView(pg.PlotWidget):
                 for j, item in enumerate(row):
                     item.setPen(self._pen_for(j, r))
         self._restyle_means()
+        self.handles.set_components(means2, covs2, self._radii[0])
+
+    def _draw_outline(self, j: int, mean2: np.ndarray, cov2: np.ndarray) -> None:
+        for r, radius in enumerate(self._radii):
+            outline = ellipse_outline(mean2, cov2, radius, _N_OUTLINE)
+            item = self._ellipses[r][j]
+            if np.all(np.isfinite(outline)):
+                item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
+                item.setVisible(True)
+            else:
+                item.setVisible(False)
+
+    @Slot(int, object, object)
+    def _on_handles_moved(self, k: int, mean2: np.ndarray, cov2: np.ndarray) -> None:
+        if k >= len(self._means2) or k >= len(self._palette):
+            return
+        self._means2[k] = mean2
+        self._draw_outline(k, mean2, cov2)
+        self._labels[k].setPos(float(mean2[0]), float(mean2[1]))
+        self._restyle_means()
+
+    def set_editing(self, covariance_type: str | None) -> None:
+        """Let the person drag means and axis handles under this covariance type's rules.
+
+        None turns editing off (the markers stay, drags pan the plot).  'diag' handles stretch
+        without turning, 'spherical' ones keep a circle, 'tied' ones say in their tooltip that
+        every component changes with the one dragged.
+        """
+        self.handles.set_editing(covariance_type)
 
     def _restyle_means(self) -> None:
-        brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
-        pens = [pg.mkPen(_WARNING if k in self._flagged else "w", width=3 if k == self._highlight else 1.5)
-                for k in range(len(self._palette))]
-        sizes = [19 if k == self._highlight else 13 for k in range(len(self._palette))]
+        key = (self._palette.tobytes(), frozenset(self._flagged), self._highlight)
+        if key != self._means_style[0]:  # brushes and pens only when the style changed
+            brushes = [pg.mkBrush(_qcolor(c)) for c in self._palette]
+            pens = [pg.mkPen(_WARNING if k in self._flagged else "w",
+                             width=3 if k == self._highlight else 1.5)
+                    for k in range(len(self._palette))]
+            sizes = [19 if k == self._highlight else 13 for k in range(len(self._palette))]
+            self._means_style = (key, brushes, pens, sizes)
+        _, brushes, pens, sizes = self._means_style
         self.means_item.setData(pos=self._means2, brush=brushes, pen=pens, size=sizes, symbol="o")
 
     def clear_components(self) -> None:
@@ -235,6 +312,7 @@ class DataView(pg.PlotWidget):
             label.setVisible(False)
         self._means2 = np.zeros((0, 2))
         self.means_item.setData(pos=np.zeros((0, 2)))
+        self.handles.set_components(np.zeros((0, 2)), np.zeros((0, 2, 2)), self._radii[0])
         self._flagged = set()
 
     def set_highlight(self, k: int | None) -> None:
@@ -275,7 +353,8 @@ class DataView(pg.PlotWidget):
                 item.setZValue(5)
                 self.plot_item.addItem(item)
                 self._truth_curves.append(item)
-        self._rebuild_legend(with_truth=means2 is not None)
+        self._with_truth = means2 is not None
+        self._rebuild_legend()
 
     def set_truth_visible(self, visible: bool) -> None:
         for item in self._truth_curves:
@@ -284,26 +363,66 @@ class DataView(pg.PlotWidget):
     def set_placed_means(self, points2: np.ndarray) -> None:
         self.placed_item.setData(pos=np.asarray(points2, dtype=np.float64).reshape(-1, 2))
 
+    # ------------------------------------------------------------------ density
+    def set_density_visible(self, visible: bool) -> None:
+        """Show log p(x) of the mixture given to :meth:`set_density_params` under the points."""
+        if bool(visible) != self.density.visible:
+            self.density.set_visible(visible)
+            self._rebuild_legend()
+
+    def set_density_params(self, params: MixtureParams | None, projection: Projection | None = None) -> None:
+        """The mixture whose density the layer shades (None: none); ``projection`` for D > 2.
+
+        Call it with every shown model: it recomputes only when the parameters (compared by
+        value) or the view's range changed, and only while the layer is visible.
+        """
+        message = self.density.legend_text()
+        self.density.set_params(params, projection)
+        if self.density.visible and self.density.legend_text() != message:
+            self._rebuild_legend()
+
+    @property
+    def density_revision(self) -> int:
+        """How many density grids have been computed: unchanged by a call that changes nothing."""
+        return self.density.revision
+
     # ------------------------------------------------------------------ legend
-    def _rebuild_legend(self, with_truth: bool) -> None:
-        self.legend.clear()
-        self._legend_samples = []
+    def set_class_legend(self, names: Sequence[str] | None, rgb: np.ndarray | None = None) -> None:
+        """Name the colours of the points in the legend: one dot per label class (None: none).
+
+        ``names`` and ``rgb`` (``(C, 3)`` in [0, 1]) come from
+        :func:`gmm_studio.ui.colors.true_label_colours`, whose colours the points are drawn in.
+        """
+        key = (tuple(map(str, names or ())), np.asarray(rgb if rgb is not None else [], dtype=float).tobytes())
+        if key == self._class_key:
+            return  # called at every recolour during a fit: rebuilding the legend costs ~20 ms
+        self._class_key = key
+        self._class_entries = []
+        for name, colour in zip(names or (), np.asarray(rgb if rgb is not None else [], dtype=float)):
+            sample = pg.ScatterPlotItem(symbol="o", size=9, pen=None, brush=pg.mkBrush(_qcolor(colour)))
+            self._class_entries.append((sample, str(name)))
+        self._rebuild_legend()
+
+    def _rebuild_legend(self) -> None:
+        entries: list[tuple[pg.GraphicsObject, str]] = []
         for r, radius in enumerate(self._radii):
             style = Qt.PenStyle.SolidLine if r == 0 else Qt.PenStyle.DashLine
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(40, 40, 40), width=2.5 if r == 0 else 1.3,
                                                   style=style))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, radius_label(radius))
-        if with_truth:
+            entries.append((sample, radius_label(radius)))
+        if self._with_truth:
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(0, 0, 0), width=1.2, style=Qt.PenStyle.DotLine))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, f"true mixture that made the data ({self._radii[0]:g}σ, dotted)")
+            entries.append((sample, "true mixture (dotted)"))
         warn = pg.PlotDataItem(pen=pg.mkPen(_WARNING, width=2, style=Qt.PenStyle.DashLine))
-        self._legend_samples.append(warn)
-        self.legend.addItem(warn, "collapsed / empty component")
+        entries.append((warn, "collapsed / empty"))
+        if self.density.visible:
+            swatch = pg.ScatterPlotItem(symbol="s", size=11, pen=None, brush=pg.mkBrush(self.density.sample_colour()))
+            entries.append((swatch, self.density.legend_text()))
+        self.legend_strip.set_groups([entries, self._class_entries])
 
     def legend_texts(self) -> list[str]:
-        return [label.text for _, label in self.legend.items]
+        """The legend's entries, in order."""
+        return self.legend_strip.texts()
 
     # ------------------------------------------------------------------ mouse
     def data_point(self, scene_pos: QPointF) -> tuple[float, float] | None:
@@ -314,15 +433,49 @@ class DataView(pg.PlotWidget):
         return float(p.x()), float(p.y())
 
     def hover_at(self, x: float, y: float) -> int | None:
-        """The point near (x, y) in data coordinates; emits ``point_hovered``."""
+        """The point near (x, y) in data coordinates; emits ``point_hovered``.
+
+        Leaving every point hides the read-out; resting on the same point keeps it.
+        """
         index = self.cloud.nearest_point(x, y, max_pixels=6)
+        self._set_hovered(index)
         self.point_hovered.emit(-1 if index is None else int(index))
         return index
+
+    def show_point_readout(self, text: str) -> None:
+        """Show ``text`` beside the hovered point until the pointer leaves it.
+
+        Call it from a ``point_hovered`` slot (the window knows what to say about a point).
+        The read-out sits on the side of the point that faces the middle of the view, so it
+        is not cut off at an edge.
+        """
+        if self._hovered is None or not text:
+            self.readout.setVisible(False)
+            return
+        x, y = self._points2[self._hovered]
+        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
+        # anchor (0, 1): text above-right of the point; flip towards the middle near the edges.
+        self.readout.setAnchor((0.0 if x < 0.5 * (x0 + x1) else 1.0, 1.0 if y < 0.5 * (y0 + y1) else 0.0))
+        self.readout.setText(text)
+        self.readout.setPos(float(x), float(y))
+        self.readout.setVisible(True)
+
+    @property
+    def hovered_point(self) -> int | None:
+        """The index of the point under the pointer, or None."""
+        return self._hovered
+
+    def _set_hovered(self, index: int | None) -> None:
+        if index != self._hovered:
+            self._hovered = index
+            if index is None:
+                self.readout.setVisible(False)
 
     @Slot(object)
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         xy = self.data_point(scene_pos)
         if xy is None:
+            self._set_hovered(None)
             self.point_hovered.emit(-1)
             return
         self.hover_at(*xy)

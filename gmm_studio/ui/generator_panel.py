@@ -4,8 +4,8 @@ The course's point is that a mixture is a *recipe* for making data: pick compone
 probability π_k, then draw ``x ~ N(μ_k, Σ_k)``. This panel lets a person set the ingredients
 (:class:`~gmm_studio.core.generate.GeneratorSettings`), runs
 :func:`~gmm_studio.core.generate.generate`, and hands the :class:`SyntheticData` to whoever
-listens on :attr:`GeneratorPanel.data_generated`. After a fit, :meth:`GeneratorPanel.show_fit`
-puts the fitted mixture next to the truth that made the data.
+listens on :attr:`GeneratorPanel.data_generated`. After a fit, :meth:`GeneratorPanel.show_comparison`
+puts the session's comparison of the shown model with the truth next to it.
 
 The panel is standalone: the main window docks it and connects its signals. It never fits
 anything and never draws points.
@@ -13,10 +13,10 @@ anything and never draws points.
 Threads
 -------
 Small data sets are generated on the GUI thread (2e5 points take ~40 ms). Above
-:data:`THREAD_THRESHOLD` points a :class:`_GenerateWorker` runs on a thread started by
-:func:`gmm_studio.ui.threads.start_worker`; it reports back with past-tense signals carrying
-a run id, and the panel drops a payload whose run id is stale. :meth:`GeneratorPanel.shutdown`
-joins the thread; the main window calls it when it closes.
+:data:`THREAD_THRESHOLD` points generation runs as a "generate" task of the window's
+:class:`~gmm_studio.ui.tasks.QtRunner`, and so does writing the data as CSV (a million rows
+take ~2 s); the runner drops what a replaced task reports and joins every task when the
+window closes.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ import secrets
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -61,12 +60,12 @@ from gmm_studio.core.generate import (
     MIN_FEATURES,
     GeneratorSettings,
     SyntheticData,
-    adjusted_rand_index,
-    compare_to_truth,
     generate,
 )
+from gmm_studio.core.compare import ModelComparison
 from gmm_studio.core.params import MixtureParams
-from gmm_studio.ui import threads
+from gmm_studio.session.tasks import Runner
+from gmm_studio.ui.tasks import QtRunner
 
 __all__ = ["GeneratorPanel", "MAX_SAMPLES", "THREAD_THRESHOLD", "parse_weights", "write_labelled_csv"]
 
@@ -121,6 +120,8 @@ _WEIGHT_MODES = (
 )
 
 _ERROR_STYLE = "color: #B00020;"
+_CSV_TIP = ("Write the points as columns x1…xD plus a 'label' column with the true component "
+            "(-1 for outliers).")
 _TABLE_HEADERS = ("True k", "Fit k", "|Δμ|", "|Δπ|", "ΔΣ (rel.)")
 
 
@@ -205,31 +206,6 @@ def _dice_icon(size: int = 16) -> QIcon:
     return QIcon(pixmap)
 
 
-# --------------------------------------------------------------------------- worker
-
-
-class _GenerateWorker(QObject):
-    """Runs :func:`generate` once on a worker thread. Has no parent; lives in that thread."""
-
-    generation_finished = Signal(int, object)  # run id, SyntheticData
-    generation_failed = Signal(int, str)  # run id, message
-
-    def __init__(self, run_id: int, settings: GeneratorSettings):
-        super().__init__()
-        self._run_id = run_id
-        self._settings = settings
-
-    @Slot()
-    def run(self) -> None:
-        """Worker thread."""
-        try:
-            data = generate(self._settings)
-        except (ValueError, MemoryError) as exc:
-            self.generation_failed.emit(self._run_id, str(exc) or type(exc).__name__)
-            return
-        self.generation_finished.emit(self._run_id, data)
-
-
 # --------------------------------------------------------------------------- panel
 
 
@@ -241,20 +217,23 @@ class GeneratorPanel(QWidget):
     data_generated(object)
         A new :class:`SyntheticData`, emitted on the GUI thread.
     busy_changed(bool)
-        True while a large data set is being generated on the worker thread.
+        True while a large data set is being generated in the background.
+    saved(str)
+        A file was written (its path).
 
-    All methods run on the GUI thread.
+    ``runner`` runs the background work (the window's; a panel of its own otherwise).  All
+    methods run on the GUI thread.
     """
 
     data_generated = Signal(object)
     busy_changed = Signal(bool)
+    saved = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, runner: Runner | None = None):
         super().__init__(parent)
         self.setObjectName("generator_panel")
         self._data: SyntheticData | None = None
-        self._thread: QThread | None = None  # of the current generation, until it is joined
-        self._run_id = 0
+        self._runner = runner if runner is not None else QtRunner(self)
         self._last_dir = ""
         self._build()
         self.set_settings(GeneratorSettings())
@@ -415,10 +394,6 @@ class GeneratorPanel(QWidget):
         layout.addWidget(self.status_label)
 
         self.save_csv_button = QPushButton("Save data as CSV…")
-        self.save_csv_button.setToolTip(
-            "Write the points as columns x1…xD plus a 'label' column with the true component "
-            "(-1 for outliers)."
-        )
         self.save_json_button = QPushButton("Save truth as model JSON…")
         self._json_tooltip = (
             "Write the mixture that generated the data in the model-export format, so it can be "
@@ -579,8 +554,8 @@ class GeneratorPanel(QWidget):
     # ------------------------------------------------------------------ generating
 
     def is_busy(self) -> bool:
-        """Whether a data set is being generated on the worker thread."""
-        return self._thread is not None
+        """Whether a data set is being generated in the background."""
+        return self._runner.is_running("generate")
 
     def data(self) -> SyntheticData | None:
         """The last data set generated, or ``None``."""
@@ -618,38 +593,18 @@ class GeneratorPanel(QWidget):
         self._accept(data)
 
     def _start_thread(self, settings: GeneratorSettings) -> None:
-        self._run_id += 1
-        worker = _GenerateWorker(self._run_id, settings)
-        worker.generation_finished.connect(self._on_worker_generation_finished)
-        worker.generation_failed.connect(self._on_worker_generation_failed)
-        self._thread = threads.start_worker(worker, "generator_thread",
-                                            (worker.generation_finished, worker.generation_failed))
+        self._runner.start("generate", lambda cancel: generate(settings),
+                           on_finished=self._on_task_generated, on_failed=self._on_task_failed,
+                           on_cancelled=lambda: self._set_busy(False))
         self._set_busy(True)
 
-    @Slot(int, object)
-    def _on_worker_generation_finished(self, run_id: int, data: SyntheticData) -> None:
-        if run_id == self._run_id:
-            self._join_thread()  # the worker has returned: this wait is momentary
-            self._accept(data)
-
-    @Slot(int, str)
-    def _on_worker_generation_failed(self, run_id: int, message: str) -> None:
-        if run_id == self._run_id:
-            self._join_thread()
-            self._show_error(message)
-
-    def _join_thread(self) -> None:
-        """Wait for the generation thread to end and leave the busy state.  GUI thread."""
-        if self._thread is None:
-            return
-        threads.join(self._thread)
-        self._thread = None
+    def _on_task_generated(self, data: SyntheticData) -> None:
         self._set_busy(False)
+        self._accept(data)
 
-    def shutdown(self) -> None:
-        """Wait for a running generation to end and drop its result. Call before closing."""
-        self._run_id += 1  # whatever is still queued is stale now
-        self._join_thread()
+    def _on_task_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self._show_error(str(exc) or type(exc).__name__)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
@@ -687,43 +642,23 @@ class GeneratorPanel(QWidget):
 
     # ------------------------------------------------------------------ fit vs. truth
 
-    def show_fit(self, params: MixtureParams, responsibilities_or_labels) -> None:
-        """Compare a fit of the current data with the truth that generated them.
+    def show_comparison(self, comparison: ModelComparison | None, params: MixtureParams | None) -> None:
+        """Show how the model on screen compares with the truth that generated the data.
 
-        Parameters
-        ----------
-        params : MixtureParams
-            The fitted mixture, in the data's own coordinates.
-        responsibilities_or_labels : array of shape (N, K) or (N,)
-            Responsibilities (each point is given its most likely component) or hard labels.
-
-        With a Gaussian truth the fitted components are matched to the true ones and the
-        table shows each one's errors; for the non-Gaussian shapes only the adjusted Rand
-        index against the generating labels is shown. A fit that does not belong to the
-        current data (other N or D) shows a note instead.
+        ``comparison`` is the session's (computed for ``params``, the model on screen); None
+        while there is none yet (a fit running, a new model being compared): the table is
+        then hidden rather than left showing an earlier model's figures.  The panel only draws.
         """
+        data = self._data
+        if comparison is None or data is None or params is None or comparison.truth_labels is None:
+            self.clear_fit()
+            return
         self.fit_group.setVisible(True)
         self.fit_table.setRowCount(0)
-        data = self._data
-        if data is None:
-            self._show_fit_note("No generated data to compare the fit with.")
-            return
-        fitted = np.asarray(responsibilities_or_labels)
-        if fitted.ndim == 2:
-            fitted = np.argmax(fitted, axis=1) if fitted.shape[1] else np.zeros(len(fitted), dtype=np.int64)
-        n = len(data.labels)
-        if fitted.ndim != 1 or len(fitted) != n or params.n_features != data.values.shape[1]:
-            self._show_fit_note(
-                "This fit is not of the generated data (different number of points or "
-                "dimensions), so it cannot be compared with the truth."
-            )
-            return
-        ari = adjusted_rand_index(data.labels, fitted)
-        text = f"Adjusted Rand index vs. the generating labels: <b>{ari:.3f}</b>"
-        inliers = data.labels >= 0
-        if not inliers.all():
-            inlier_ari = adjusted_rand_index(data.labels[inliers], fitted[inliers])
-            text += f" (outliers as their own class; inliers only: {inlier_ari:.3f})"
+        agreement = comparison.truth_labels
+        text = f"Adjusted Rand index vs. the generating labels: <b>{agreement.ari:.3f}</b>"
+        if agreement.inlier_ari is not None:
+            text += f" (outliers as their own class; inliers only: {agreement.inlier_ari:.3f})"
         if data.truth is None:
             text += (
                 f".<br>{_SHAPE_LABELS.get(data.settings.shape, data.settings.shape)} has no "
@@ -732,35 +667,22 @@ class GeneratorPanel(QWidget):
             self.ari_label.setText(text)
             self.fit_table.setVisible(False)
             return
-        errors, _ = compare_to_truth(data.truth, params)
         k_true, k_fit = data.truth.n_components, params.n_components
-        if k_fit != k_true:
-            text += (
-                f".<br>The fit has {k_fit} component{'s' if k_fit != 1 else ''}, the truth "
-                f"{k_true}: "
-                + (
-                    f"{k_fit - k_true} fitted component{'s are' if k_fit - k_true != 1 else ' is'} "
-                    "left unmatched."
-                    if k_fit > k_true
-                    else f"{k_true - k_fit} true component{'s are' if k_true - k_fit != 1 else ' is'} "
-                    "left unmatched."
-                )
-            )
+        if comparison.unmatched_true or comparison.unmatched_fitted:
+            n, who = ((comparison.unmatched_fitted, "fitted") if comparison.unmatched_fitted
+                      else (comparison.unmatched_true, "true"))
+            text += (f".<br>The fit has {k_fit} component{'s' if k_fit != 1 else ''}, the truth "
+                     f"{k_true}: {n} {who} component{'s are' if n != 1 else ' is'} left unmatched.")
         self.ari_label.setText(text)
-        by_true = {e.true_index: e for e in errors}
+        by_true = {e.true_index: e for e in comparison.errors}
         self.fit_table.setRowCount(k_true)
         for i in range(k_true):
             error = by_true.get(i)
             if error is None:
                 cells: list[str | float] = [str(i), "—", "unmatched", "", ""]
             else:
-                cells = [
-                    str(i),
-                    str(error.fitted_index),
-                    error.mean_error,
-                    error.weight_error,
-                    error.covariance_error,
-                ]
+                cells = [str(i), str(error.fitted_index), error.mean_error, error.weight_error,
+                         error.covariance_error]
             for col, value in enumerate(cells):
                 if isinstance(value, float):
                     item = QTableWidgetItem(f"{value:.3g}")
@@ -770,10 +692,6 @@ class GeneratorPanel(QWidget):
                     item = QTableWidgetItem(value)
                 self.fit_table.setItem(i, col, item)
         self.fit_table.setVisible(True)
-
-    def _show_fit_note(self, text: str) -> None:
-        self.ari_label.setText(text)
-        self.fit_table.setVisible(False)
 
     def clear_fit(self) -> None:
         """Remove the fit-vs-truth comparison."""
@@ -785,12 +703,18 @@ class GeneratorPanel(QWidget):
 
     def _update_save_buttons(self) -> None:
         data = self._data
-        self.save_csv_button.setEnabled(data is not None)
+        saving = self.is_saving()
+        self.save_csv_button.setEnabled(data is not None and not saving)
+        self.save_csv_button.setToolTip(_CSV_TIP if data is not None and not saving else
+                                        f"{_CSV_TIP} Not now: " + ("the data are being saved." if saving
+                                                                   else "generate data first."))
         self.save_json_button.setEnabled(data is not None and data.truth is not None)
-        if data is not None and data.truth is None:
+        if data is None:
+            self.save_json_button.setToolTip(f"{self._json_tooltip} Not now: generate data first.")
+        elif data.truth is None:
             self.save_json_button.setToolTip(
-                "These data have no Gaussian truth (non-Gaussian shape), so there is no model to save."
-            )
+                f"{self._json_tooltip} Not now: these data have no Gaussian truth (non-Gaussian "
+                "shape), so there is no model to save.")
         else:
             self.save_json_button.setToolTip(self._json_tooltip)
 
@@ -802,15 +726,18 @@ class GeneratorPanel(QWidget):
         return path
 
     def _write(self, caption: str, path: str, write: Callable[[], None]) -> bool:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        """Write a small file now; a failure is shown in a message box.  GUI thread."""
         try:
             write()
         except (OSError, ValueError, TypeError) as exc:
-            QApplication.restoreOverrideCursor()
             QMessageBox.critical(self, caption, f"Could not write {path}:\n{exc}")
             return False
-        QApplication.restoreOverrideCursor()
+        self.saved.emit(path)
         return True
+
+    def is_saving(self) -> bool:
+        """Whether the data are being written as CSV in the background."""
+        return self._runner.is_running("save")
 
     @Slot()
     def save_csv(self) -> None:
@@ -818,10 +745,34 @@ class GeneratorPanel(QWidget):
         data = self._data
         if data is None:
             return
-        caption = "Save data as CSV"
-        path = self._ask_path(caption, "synthetic.csv", "CSV files (*.csv);;All files (*)")
+        path = self._ask_path("Save data as CSV", "synthetic.csv", "CSV files (*.csv);;All files (*)")
         if path:
-            self._write(caption, path, lambda: write_labelled_csv(path, data.values, data.labels))
+            self.save_csv_to(path)
+
+    def save_csv_to(self, path: str) -> None:
+        """Write the current data and labels to ``path`` in the background (``saved`` follows;
+        a failure shows a message and leaves any existing file unchanged)."""
+        data = self._data
+        if data is None:
+            return
+
+        def failed(exc: BaseException) -> None:
+            self._set_saving(False)
+            QMessageBox.critical(self, "Save data as CSV", f"Could not write {path}:\n{exc}")
+
+        def finished(_: object) -> None:
+            self._set_saving(False)
+            self.status_label.setText(f"Saved {len(data.values):,} points to {path}.")
+            self.saved.emit(path)
+
+        self._runner.start("save", lambda cancel: write_labelled_csv(path, data.values, data.labels),
+                           on_finished=finished, on_failed=failed,
+                           on_cancelled=lambda: self._set_saving(False))
+        self._set_saving(True)
+
+    def _set_saving(self, saving: bool) -> None:
+        self.save_csv_button.setText("Saving…" if saving else "Save data as CSV…")
+        self._update_save_buttons()
 
     @Slot()
     def save_truth_json(self) -> None:

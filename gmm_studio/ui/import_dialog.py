@@ -4,7 +4,12 @@ GUI thread only.  The table has already been read (off the GUI thread, by
 :mod:`gmm_studio.ui.file_actions`); this dialog only decides, with
 :func:`gmm_studio.core.dataio.prepare_dataset` doing the work.  Choices are
 remembered per file (``QSettings``, keyed by the file's absolute path) and
-restored the next time the same file is opened.
+restored the next time the same file is opened; a file seen for the first time
+starts from :func:`gmm_studio.core.dataio.suggest_import` (row indexes, constant
+columns and class ids unchecked, each with its reason shown; the label column
+preselected), the same defaults the command line applies.  One column is enough
+(1-D data).  With standardising off, columns whose spreads differ by more than
+100× are warned about inline.
 
 Wider data (more than two chosen columns) can be fitted in all D dimensions
 and *viewed* through a projection (the default), or *fitted in* a 2-D
@@ -48,7 +53,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gmm_studio.core.dataio import DataError, Dataset, ImportOptions, Table, prepare_dataset
+from gmm_studio.core.dataio import (
+    DataError,
+    Dataset,
+    ImportOptions,
+    Table,
+    prepare_dataset,
+    scale_warning,
+    suggest_import,
+)
 from gmm_studio.core.export import preprocessing_dict
 from gmm_studio.core.geometry import Projection
 
@@ -182,6 +195,7 @@ def project_dataset(dataset: Dataset, choice: ProjectionChoice) -> ProjectedData
         values=z,
         columns=names,
         labels=dataset.labels,
+        label_column=dataset.label_column,
         source=dataset.source,
         center=None,
         scale=None,
@@ -263,7 +277,7 @@ def remembered_options(table: Table) -> tuple[ImportOptions, ProjectionChoice]:
     columns = record.get("columns")
     if isinstance(columns, list):
         kept = tuple(c for c in columns if c in table.numeric and c != label)
-        columns = kept if len(kept) >= 2 else None
+        columns = kept or None
     else:
         columns = None
     missing = record.get("missing") if record.get("missing") in ("drop", "impute") else "drop"
@@ -302,9 +316,13 @@ class ImportDialog(QDialog):
         self._updating = False
         name = os.path.basename(table.path) if table.path else "data"
         self.setWindowTitle(f"Import {name}")
+        options, choice = remembered_options(table) if self._remember else (ImportOptions(), ProjectionChoice())
+        if options.columns is None:  # nothing (usable) remembered: start from the suggestion
+            suggestion = suggest_import(table, options.label_column)
+            options = suggestion.options(options.missing, options.standardize)
+        self._reasons_by_label: dict[str | None, dict[str, str]] = {}
         self._build()
-        if self._remember:
-            self._restore(*remembered_options(table))
+        self._restore(options, choice)
         self._revalidate()
 
     # ------------------------------------------------------------------ construction
@@ -357,9 +375,12 @@ class ImportDialog(QDialog):
         for c in t.numeric_columns:
             item = QListWidgetItem(c)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
+            item.setCheckState(Qt.CheckState.Unchecked)
             self.column_list.addItem(item)
         cl.addWidget(self.column_list)
+        self.excluded_label = QLabel("", objectName="excludedLabel")
+        self.excluded_label.setWordWrap(True)
+        cl.addWidget(self.excluded_label)
         middle.addWidget(columns_box, 1)
 
         right = QVBoxLayout()
@@ -392,6 +413,10 @@ class ImportDialog(QDialog):
         self.standardize_check.setToolTip("Subtract the mean and divide by the standard deviation; "
                                           "exports give values in the file's units")
         right.addWidget(self.standardize_check)
+        self.scale_warning_label = QLabel("", objectName="scaleWarningLabel")
+        self.scale_warning_label.setWordWrap(True)
+        self.scale_warning_label.setStyleSheet("color: #8a5a00;")
+        right.addWidget(self.scale_warning_label)
 
         self.projection_group = QGroupBox("More than two columns", objectName="projectionGroup")
         pl = QVBoxLayout(self.projection_group)
@@ -527,6 +552,13 @@ class ImportDialog(QDialog):
     def missing_values(self) -> int:
         return int(sum((~np.isfinite(self.table.numeric[c])).sum() for c in self.selected_columns()))
 
+    def exclusion_reasons(self) -> dict[str, str]:
+        """Why each column :func:`~gmm_studio.core.dataio.suggest_import` leaves out, for the current label."""
+        label = self.label_column()
+        if label not in self._reasons_by_label:
+            self._reasons_by_label[label] = suggest_import(self.table, label, choose_label=False).reasons
+        return self._reasons_by_label[label]
+
     def error_text(self) -> str:
         return self.error_label.text()
 
@@ -560,7 +592,6 @@ class ImportDialog(QDialog):
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEnabled)
                     was = item.data(Qt.ItemDataRole.UserRole)
                     item.setCheckState(Qt.CheckState.Checked if was else Qt.CheckState.Unchecked)
-                    item.setToolTip("")
             self._refresh_projection_columns()
         self._revalidate()
 
@@ -604,12 +635,24 @@ class ImportDialog(QDialog):
         for combo in (self.projection_x_combo, self.projection_y_combo):
             combo.setEnabled(wide and fit_in and by_columns)
         self.projection_group.setTitle(f"{len(cols)} columns: how to fit them" if wide else
-                                       "More than two columns (not needed for two)")
+                                       "More than two columns (not needed for one or two)")
+        reasons = self.exclusion_reasons()
+        self.column_list.blockSignals(True)  # tooltips are data too: no itemChanged for them
+        for item in self._items():
+            if item.text() != self.label_column():
+                item.setToolTip(reasons.get(item.text(), ""))
+        self.column_list.blockSignals(False)
+        left_out = [f"{c!r}: {why}" for c, why in reasons.items() if c not in cols]
+        self.excluded_label.setText("Not fitted by default: " + "; ".join(left_out) + ". Tick one to fit it."
+                                    if left_out else "")
+        self.excluded_label.setVisible(bool(left_out))
+        warning = None if self.standardize_check.isChecked() else scale_warning(self.table, cols)
+        self.scale_warning_label.setText(f"{warning} Tick “Standardise each column”." if warning else "")
+        self.scale_warning_label.setVisible(bool(warning))
 
         error = ""
-        if len(cols) < 2:
-            error = (f"Only {len(cols)} numeric column{'s are' if len(cols) != 1 else ' is'} chosen; "
-                     "choose at least 2 to fit and plot a mixture.")
+        if not cols:
+            error = "No numeric column is chosen; choose at least one to fit a mixture."
         elif wide and fit_in and by_columns and (
                 self.projection_x_combo.currentText() == self.projection_y_combo.currentText()):
             error = "Choose two different columns to fit in."

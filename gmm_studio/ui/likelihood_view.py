@@ -17,6 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from gmm_studio.core.em import Snapshot
+from gmm_studio.ui.legend_strip import LegendStrip
+from gmm_studio.ui.plot_items import cache_axes
 
 __all__ = ["LikelihoodView", "half_step_x"]
 
@@ -35,15 +37,18 @@ def half_step_value(snapshot: Snapshot) -> float:
 
 
 class _RestartCurve:
+    """One restart's values and the three items drawing them, made once and kept in the plot."""
+
     def __init__(self, plot: pg.PlotItem) -> None:
         self.line = pg.PlotDataItem(antialias=True)
         self.e_points = pg.ScatterPlotItem(symbol="o", size=7, pxMode=True)
         self.m_points = pg.ScatterPlotItem(symbol="t1", size=9, pxMode=True)
         for item in (self.line, self.e_points, self.m_points):
             plot.addItem(item)
-        self.clear()
+        self.forget()
 
-    def clear(self) -> None:
+    def forget(self) -> None:
+        """Drop the values; the items stay in the plot, emptied and hidden on the next refresh."""
         self.x: list[float] = []
         self.y: list[float] = []
         self.kind: list[str] = []
@@ -55,16 +60,24 @@ class _RestartCurve:
 
 
 class LikelihoodView(pg.PlotWidget):
-    """Log-likelihood (E) and lower bound (M) per half-step; convergence and scrub cursor."""
+    """Log-likelihood (E) and lower bound (M) per half-step; convergence and scrub cursor.
+
+    Every item (curves per restart, the convergence line, the cursor) is created once and
+    updated with ``setData`` / ``setValue``.  Start a new fit with :meth:`reset`, never
+    ``clear()``: ``PlotWidget`` forwards ``clear`` to its ``PlotItem``, which would take every
+    item out of the plot for good.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="w")
         self.setObjectName("likelihoodView")
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        cache_axes(self.plot_item)
         self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
         self.plot_item.setLabel("left", "mean log-likelihood")
-        self.plot_item.setTitle("EM raises a lower bound: E makes it tight, M pushes it up", size="9pt")
+        self.setToolTip("EM raises a lower bound on the log-likelihood: the E-step makes it "
+                        "tight, the M-step pushes it up.")
         self._curves: list[_RestartCurve] = []
         self._best: int | None = None
         self.converged_line = pg.InfiniteLine(angle=90, movable=False,
@@ -75,21 +88,21 @@ class LikelihoodView(pg.PlotWidget):
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(QColor(120, 120, 120), width=1))
         self.cursor.setVisible(False)
         self.plot_item.addItem(self.cursor)
-        legend = self.plot_item.addLegend(offset=(-10, -10), labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.legend_strip = LegendStrip(self.plot_item, labelTextSize="8pt", labelTextColor=(60, 60, 60))
         self._legend_e = pg.ScatterPlotItem(symbol="o", size=7, brush=pg.mkBrush(30, 30, 30), pen=None)
         self._legend_m = pg.ScatterPlotItem(symbol="t1", size=9, brush=pg.mkBrush(255, 255, 255),
                                             pen=pg.mkPen(30, 30, 30))
-        legend.addItem(self._legend_e, _E_LABEL)
-        legend.addItem(self._legend_m, _M_LABEL)
-        self.legend = legend
+        self.legend_strip.set_groups([[(self._legend_e, _E_LABEL), (self._legend_m, _M_LABEL)]])
         self.plot_item.disableAutoRange()
+        # main_window (until it calls reset) still says clear(); as an instance attribute this
+        # also hides the PlotItem.clear that PlotWidget.__init__ put there.
+        self.clear = self.reset
 
     # ------------------------------------------------------------------ data
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Forget every curve (new fit, new K, new data); hide convergence and cursor."""
         for curve in self._curves:
-            curve.clear()
-            curve.set_visible(False)
+            curve.forget()
         self._best = None
         self.converged_line.setVisible(False)
         self.cursor.setVisible(False)
@@ -118,18 +131,12 @@ class LikelihoodView(pg.PlotWidget):
         curve.dirty = True
 
     def set_converged(self, x: float | None) -> None:
-        if x is None:
-            self.converged_line.setVisible(False)
-        else:
-            self.converged_line.setValue(x)
-            self.converged_line.setVisible(True)
+        """Mark where the fit converged (None hides the line)."""
+        _place(self.converged_line, x)
 
     def set_cursor(self, x: float | None) -> None:
-        if x is None:
-            self.cursor.setVisible(False)
-        else:
-            self.cursor.setValue(x)
-            self.cursor.setVisible(True)
+        """Mark the scrubbed half-step (None hides the cursor)."""
+        _place(self.cursor, x)
 
     def set_best(self, restart: int | None) -> None:
         """Emphasise the chosen restart, dim the others."""
@@ -137,13 +144,38 @@ class LikelihoodView(pg.PlotWidget):
         for curve in self._curves:
             curve.dirty = True
 
+    # ------------------------------------------------------------------ what is drawn
     def curve_data(self, restart: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        c = self._curves[restart]
-        return np.array(c.x), np.array(c.y), list(c.kind)
+        """x, y and kind ('E'/'M') of the curve drawn for ``restart`` (empty when none is shown).
+
+        Read from the plot's own curve item, so it reports what a person sees after the last
+        :meth:`refresh`; E-steps sit at half-integers.
+        """
+        if restart >= len(self._curves) or not self._curves[restart].line.isVisible():
+            return np.zeros(0), np.zeros(0), []
+        line = self._curves[restart].line
+        if line not in self.plot_item.listDataItems():
+            return np.zeros(0), np.zeros(0), []
+        x, y = line.getData()
+        if x is None:
+            return np.zeros(0), np.zeros(0), []
+        kinds = ["E" if xi % 1.0 == 0.5 else "M" for xi in x]
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float), kinds
 
     @property
     def n_restarts(self) -> int:
-        return sum(1 for c in self._curves if c.x)
+        """How many restarts have a curve drawn."""
+        return sum(1 for r in range(len(self._curves)) if len(self.curve_data(r)[0]))
+
+    @property
+    def converged_x(self) -> float | None:
+        """Where the convergence line is drawn, or None when it is hidden."""
+        return _drawn_at(self.converged_line)
+
+    @property
+    def cursor_x(self) -> float | None:
+        """Where the scrub cursor is drawn, or None when it is hidden."""
+        return _drawn_at(self.cursor)
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
@@ -155,6 +187,9 @@ class LikelihoodView(pg.PlotWidget):
             changed = True
             curve.dirty = False
             if not curve.x:
+                curve.line.setData([], [])
+                curve.e_points.setData([], [])
+                curve.m_points.setData([], [])
                 curve.set_visible(False)
                 continue
             curve.set_visible(True)
@@ -181,8 +216,30 @@ class LikelihoodView(pg.PlotWidget):
         lo = min(float(t.min()) for t in tails)
         hi = max(float(y.max()) for y in ys)
         span = hi - lo if hi > lo else max(1e-3, abs(hi) * 1e-3)
-        self.plot_item.getViewBox().setRange(xRange=(0, max(2.0, x_max + 0.5)),
-                                              yRange=(lo - 0.08 * span, hi + 0.12 * span), padding=0)
+        # The range moves in steps, not at every half-step: each move redraws both axes and
+        # their tick labels, the most expensive paint of the window during a fit.  x doubles;
+        # y keeps its range while the curve fits in it and fills at least a third of it.
+        x_hi = 2.0
+        while x_hi < x_max + 0.5:
+            x_hi *= 2
+        view = self.plot_item.getViewBox()
+        (x0, x1), (y0, y1) = view.viewRange()
+        y_fits = y0 <= lo - 0.02 * span and hi + 0.02 * span <= y1 and (y1 - y0) <= 3 * span
+        y_range = (y0, y1) if y_fits else (lo - 0.08 * span, hi + 0.25 * span)
+        if (x0, x1) != (0.0, x_hi) or not y_fits:
+            view.setRange(xRange=(0.0, x_hi), yRange=y_range, padding=0)
+
+
+def _place(line: pg.InfiniteLine, x: float | None) -> None:
+    if x is None:
+        line.setVisible(False)
+    else:
+        line.setValue(x)
+        line.setVisible(True)
+
+
+def _drawn_at(line: pg.InfiniteLine) -> float | None:
+    return float(line.value()) if line.isVisible() and line.getViewBox() is not None else None
 
 
 def _restart_rgb(r: int) -> tuple[int, int, int]:

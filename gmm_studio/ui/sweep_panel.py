@@ -3,8 +3,8 @@
 The course's lesson made visible: the training log-likelihood climbs with every
 extra component (the "training log-likelihood" criterion shows it), while BIC,
 AIC, ICL and the held-out log-likelihood turn around near the K the data hold.
-The sweep (:func:`gmm_studio.core.sweep.run_sweep`) runs on a worker thread;
-its cells stream into a table (a row per K, a column per covariance type) and a
+The sweep (:func:`gmm_studio.core.sweep.run_sweep`) runs as a "sweep" task of the
+window's :class:`~gmm_studio.ui.tasks.QtRunner`; its cells stream into a table (a row per K, a column per covariance type) and a
 plot (criterion against K, one curve per type, the min–max over restarts as
 error bars).  The best cell is selected and starred; clicking any cell emits
 its fitted model.
@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,9 +49,30 @@ from gmm_studio.core.sweep import (
     SweepSettings,
     run_sweep,
 )
-from gmm_studio.ui import threads
+from gmm_studio.session.tasks import Runner
+from gmm_studio.ui.tasks import QtRunner, reporting
 
-__all__ = ["EXPLANATION", "SweepPanel", "SweepWorker", "format_value"]
+__all__ = ["EXPLANATION", "SweepPanel", "format_value"]
+
+_KIND = "sweep"
+
+
+class _FinishEarly(threading.Event):
+    """The sweep's stop flag: set by the panel's Cancel, which keeps the cells fitted so far
+    (``run_sweep`` then returns them as a cancelled result), or by the runner's own cancel
+    (a newer sweep, the window closing), which drops them.  Read on the sweep's threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runner_cancel: threading.Event | None = None
+
+    def follow(self, runner_cancel: threading.Event) -> None:
+        """Also count as set once ``runner_cancel`` is (the sweep's thread, before it starts)."""
+        self._runner_cancel = runner_cancel
+
+    def is_set(self) -> bool:
+        runner_cancel = self._runner_cancel
+        return super().is_set() or (runner_cancel is not None and runner_cancel.is_set())
 
 EXPLANATION = ("Training log-likelihood always rises with K; choose K by BIC/AIC/ICL or "
                "held-out likelihood.")
@@ -79,6 +100,9 @@ _TYPE_COLOURS = {"full": "#0072B2", "tied": "#D55E00", "diag": "#009E73", "spher
 # Curves of different types sit side by side at each K so their error bars do not overlap.
 _TYPE_OFFSETS = {"full": -0.12, "tied": -0.04, "diag": 0.04, "spherical": 0.12}
 _BEST_BRUSH = QBrush(QColor(255, 220, 90))
+_RUN_TIP = "Fit every K and covariance type chosen above (in the background)."
+_CANCEL_TIP = "Stop the sweep; the cells already fitted stay."
+_EXPORT_TIP = "Save every cell's criteria (with their min and max over restarts) as a CSV file."
 
 
 def format_value(criterion: str, value: float) -> str:
@@ -86,45 +110,6 @@ def format_value(criterion: str, value: float) -> str:
     if not math.isfinite(value):
         return "NA"
     return f"{value:.1f}" if LOWER_IS_BETTER[criterion] else f"{value:.4f}"
-
-
-# --------------------------------------------------------------------------- worker
-
-
-class SweepWorker(QObject):
-    """Runs :func:`run_sweep` once on a worker thread.  No parent; lives in that thread.
-
-    Signals carry the run id so the panel can drop results of a sweep it has
-    since abandoned.  ``cancel`` is the sweep's stop flag (set from any thread).
-    """
-
-    cell_done = Signal(int, object)  # run id, CellResult
-    sweep_finished = Signal(int, object)  # run id, SweepResult
-    sweep_failed = Signal(int, str)  # run id, message
-
-    def __init__(self, run_id: int, x: np.ndarray, settings: SweepSettings,
-                 cancel: threading.Event, max_workers: int = 2):
-        super().__init__()
-        self._run_id = run_id
-        self._x = x
-        self._settings = settings
-        self._cancel = cancel
-        self._max_workers = max_workers
-
-    @Slot()
-    def run(self) -> None:
-        """Worker thread."""
-        try:
-            result = run_sweep(self._x, self._settings, on_cell=self._emit_cell,
-                               cancel=self._cancel, max_workers=self._max_workers)
-        except (ValueError, MemoryError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            self.sweep_failed.emit(self._run_id, str(exc) or type(exc).__name__)
-            return
-        self.sweep_finished.emit(self._run_id, result)
-
-    def _emit_cell(self, cell: CellResult) -> None:
-        """Worker thread (run_sweep calls it as each cell finishes)."""
-        self.cell_done.emit(self._run_id, cell)
 
 
 # --------------------------------------------------------------------------- panel
@@ -140,20 +125,21 @@ class SweepPanel(QWidget):
     sweep_finished(object)
         The :class:`~gmm_studio.core.sweep.SweepResult` of a finished (or cancelled) sweep.
 
-    All methods run on the GUI thread.
+    ``runner`` runs the sweep (the window's; a panel of its own otherwise).  All methods run on
+    the GUI thread.
     """
 
     model_chosen = Signal(object)
     sweep_finished = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, *, max_workers: int = 2):
+    def __init__(self, parent: QWidget | None = None, *, max_workers: int = 2,
+                 runner: Runner | None = None):
         super().__init__(parent)
         self.setObjectName("sweep_panel")
         self._x: np.ndarray | None = None
         self._max_workers = max_workers
-        self._run_id = 0
-        self._thread: QThread | None = None  # of the current sweep, until it is joined
-        self._cancel: threading.Event | None = None
+        self._runner = runner if runner is not None else QtRunner(self)
+        self._finish_early: _FinishEarly | None = None
         self._settings: SweepSettings | None = None  # of the sweep shown
         self._cells: dict[tuple[int, str], CellResult] = {}
         self._result: SweepResult | None = None
@@ -239,15 +225,10 @@ class SweepPanel(QWidget):
 
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Fit every K and covariance type chosen above (in the background).")
         self.run_button.clicked.connect(self._on_run_clicked)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the sweep; the cells already fitted stay.")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip(
-            "Save every cell's criteria (with their min and max over restarts) as a CSV file."
-        )
         self.export_button.clicked.connect(self._on_export_clicked)
         for b in (self.run_button, self.cancel_button, self.export_button):
             buttons.addWidget(b)
@@ -336,7 +317,7 @@ class SweepPanel(QWidget):
         return self.criterion_combo.currentData()
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._runner.is_running(_KIND)
 
     def result(self) -> SweepResult | None:
         """The last finished (or cancelled) sweep, or None."""
@@ -370,29 +351,26 @@ class SweepPanel(QWidget):
         self.progress.setRange(0, len(settings.k_values) * len(settings.covariance_types))
         self.progress.setValue(0)
         self.status_label.setText("Sweeping…")
-        self._run_id += 1
-        self._cancel = threading.Event()
-        worker = SweepWorker(self._run_id, self._x, settings, self._cancel, self._max_workers)
-        worker.cell_done.connect(self._on_worker_cell_done)
-        worker.sweep_finished.connect(self._on_worker_sweep_finished)
-        worker.sweep_failed.connect(self._on_worker_sweep_failed)
-        self._thread = threads.start_worker(worker, "sweep_thread",
-                                            (worker.sweep_finished, worker.sweep_failed))
+        x, workers = self._x, self._max_workers
+
+        flag = self._finish_early = _FinishEarly()
+
+        def sweep(cancel, report):  # the runner's thread
+            flag.follow(cancel)
+            return run_sweep(x, settings, on_cell=report, cancel=flag, max_workers=workers)
+
+        self._runner.start(_KIND, reporting(sweep), on_yielded=self._on_task_cell_done,
+                           on_finished=self._on_task_sweep_finished,
+                           on_failed=self._on_task_sweep_failed,
+                           on_cancelled=self._update_enabled)
         self._update_enabled()
 
     def cancel(self) -> None:
-        """Ask the running sweep to stop; its finished cells arrive with ``sweep_finished``."""
-        if self._cancel is not None:
-            self._cancel.set()
+        """Ask the running sweep to stop; the cells already fitted stay (``sweep_finished``)."""
+        if self.is_running() and self._finish_early is not None:
+            self._finish_early.set()
             self.status_label.setText("Cancelling…")
         self._update_enabled()
-
-    def shutdown(self) -> None:
-        """Cancel any sweep and join its thread (call when the window closes).
-
-        Touches no widget: while the window closes, pyqtgraph's items may be half gone
-        (enabling a button then re-laid out a plot label that had lost its size hint)."""
-        self._stop_sweep()
 
     # ------------------------------------------------------------------ slots
 
@@ -448,38 +426,27 @@ class SweepPanel(QWidget):
         self.status_label.setText(f"Exported {len(self._result.cells)} cells to {path}.")
         return True
 
-    @Slot(int, object)
-    def _on_worker_cell_done(self, run_id: int, cell: CellResult) -> None:
-        if run_id != self._run_id:
-            return
+    def _on_task_cell_done(self, cell: CellResult) -> None:
         self._cells[(cell.n_components, cell.covariance_type)] = cell
         self.progress.setValue(len(self._cells))
         self._refresh_cell(cell)
         self._refresh_type(cell.covariance_type)
         self._refresh_best()
 
-    @Slot(int, object)
-    def _on_worker_sweep_finished(self, run_id: int, result: SweepResult) -> None:
-        if run_id != self._run_id:
-            return
+    def _on_task_sweep_finished(self, result: SweepResult) -> None:
+        self._finish_early = None
         self._result = result
-        # Every cell also came through cell_done; take the result's set as the truth.
+        # Every cell also came through on_yielded; take the result's set as the truth.
         self._cells = {(c.n_components, c.covariance_type): c for c in result.cells}
         self.progress.setValue(len(self._cells))
-        self._cancel = None
-        self._join_thread()  # the worker has returned: this wait is momentary
         self._update_enabled()
         self._refresh()
         self._select_best()
         self.sweep_finished.emit(result)
 
-    @Slot(int, str)
-    def _on_worker_sweep_failed(self, run_id: int, message: str) -> None:
-        if run_id != self._run_id:
-            return
-        self._cancel = None
-        self._join_thread()
-        self.status_label.setText(f"The sweep failed: {message}")
+    def _on_task_sweep_failed(self, exc: BaseException) -> None:
+        self._finish_early = None
+        self.status_label.setText(f"The sweep failed: {exc or type(exc).__name__}")
         self._update_enabled()
 
     @Slot(int, int)
@@ -491,17 +458,9 @@ class SweepPanel(QWidget):
     # ------------------------------------------------------------------ helpers
 
     def _stop_sweep(self) -> None:
-        """Cancel and join any sweep; its late signals carry a stale run id."""
-        if self._cancel is not None:
-            self._cancel.set()
-            self._cancel = None
-        self._run_id += 1
-        self._join_thread()
-
-    def _join_thread(self) -> None:
-        """Wait for the sweep thread to end (set the cancel Event first).  GUI thread."""
-        threads.join(self._thread)
-        self._thread = None
+        """Abandon any sweep: cancelled through the runner, its cells and result are dropped."""
+        self._runner.cancel(_KIND)
+        self._finish_early = None
 
     def _clear_results(self) -> None:
         self._settings = None
@@ -641,10 +600,20 @@ class SweepPanel(QWidget):
     def _update_enabled(self) -> None:
         running = self.is_running()
         any_type = any(box.isChecked() for box in self.type_checks.values())
-        self.run_button.setEnabled(self._x is not None and not running and any_type)
-        self.cancel_button.setEnabled(running and self._cancel is not None
-                                      and not self._cancel.is_set())
+        why_not_run = ("Load or generate data first." if self._x is None
+                       else "A sweep is running: Cancel it first." if running
+                       else "Check at least one covariance type." if not any_type else None)
+        self.run_button.setEnabled(why_not_run is None)
+        self.run_button.setToolTip(_RUN_TIP if why_not_run is None else f"{_RUN_TIP} Not now: {why_not_run}")
+        cancelling = self._finish_early is not None and self._finish_early.is_set()
+        self.cancel_button.setEnabled(running and not cancelling)
+        self.cancel_button.setToolTip(_CANCEL_TIP if running and not cancelling else
+                                      f"{_CANCEL_TIP} Not now: " + ("already cancelling." if running
+                                                                    else "no sweep is running."))
         self.export_button.setEnabled(self._result is not None and not running)
+        self.export_button.setToolTip(_EXPORT_TIP if self._result is not None and not running else
+                                      f"{_EXPORT_TIP} Not now: " + ("wait for the sweep to end." if running
+                                                                    else "run a sweep first."))
         for widget in (self.k_min_spin, self.k_max_spin, self.restarts_spin,
                        self.validation_spin, *self.type_checks.values()):
             widget.setEnabled(not running)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 import threading
 
 import numpy as np
@@ -22,7 +23,9 @@ from gmm_studio.core.dataio import (
     load_dataset,
     prepare_dataset,
     read_table,
+    scale_warning,
     sniff_dialect,
+    suggest_import,
 )
 
 
@@ -210,10 +213,11 @@ def test_too_many_fields_names_the_line(tmp_path):
         read_table(write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n"))
 
 
-def test_one_numeric_column(tmp_path):
-    table = read_table(write(tmp_path, "name,x\na,1\nb,2\n"))
-    with pytest.raises(DataError, match="1 numeric column.*at least 2"):
-        prepare_dataset(table)
+def test_one_numeric_column_is_a_1d_dataset(tmp_path):
+    table = read_table(write(tmp_path, "name,x\na,1.5\nb,2\nc,-3\n"))
+    ds = prepare_dataset(table)
+    assert ds.columns == ("x",) and ds.values.shape == (3, 1) and ds.n_features == 1
+    np.testing.assert_array_equal(ds.values[:, 0], [1.5, 2, -3])
 
 
 def test_no_numeric_column_shows_text_example(tmp_path):
@@ -224,8 +228,9 @@ def test_no_numeric_column_shows_text_example(tmp_path):
 
 def test_selecting_one_or_text_columns(tmp_path):
     table = read_table(write(tmp_path, "name,x,y\na,1,2\nb,2,3\n"))
-    with pytest.raises(DataError, match="select at least 2"):
-        prepare_dataset(table, ImportOptions(columns=("x",)))
+    assert prepare_dataset(table, ImportOptions(columns=("y",))).values.shape == (2, 1)
+    with pytest.raises(DataError, match="No numeric column is selected; select at least one"):
+        prepare_dataset(table, ImportOptions(columns=()))
     with pytest.raises(DataError, match="holds text"):
         prepare_dataset(table, ImportOptions(columns=("x", "name")))
     with pytest.raises(DataError, match="no column 'w'"):
@@ -255,9 +260,10 @@ def test_min_rows(tmp_path):
         prepare_dataset(table, min_rows=10)
 
 
-def test_constant_column_is_a_note(tmp_path):
-    ds = load_dataset(write(tmp_path, "a,b\n1,3\n2,3\n4,3\n"))
-    assert "column 'b' is constant (every value is 3)" in ds.notes
+def test_constant_column_chosen_explicitly_is_a_note(tmp_path):
+    ds = load_dataset(write(tmp_path, "a,b\n1,3\n2,3\n4,3\n"), ImportOptions(columns=("a", "b")))
+    assert ds.columns == ("a", "b")
+    assert [n for n in ds.notes if "constant" in n] == ["column 'b' is constant (every value is 3)"]
 
 
 def test_infinite_values_are_missing(tmp_path):
@@ -279,7 +285,7 @@ def test_huge_values_need_standardising(tmp_path):
 
 
 def test_standardize_constant_column(tmp_path):
-    ds = load_dataset(write(tmp_path, "a,b\n0.1,1\n0.1,2\n0.1,4\n"), ImportOptions(standardize=True))
+    ds = load_dataset(write(tmp_path, "a,b\n0.1,1\n0.1,2\n0.1,4\n"), ImportOptions(("a", "b"), standardize=True))
     np.testing.assert_array_equal(ds.values[:, 0], 0)
     assert ds.scale[0] == 1 and ds.center[0] == 0.1
 
@@ -300,8 +306,9 @@ def test_dataset_from_array():
     assert ds.columns == ("u", "v") and ds.source == "generated"
     assert list(ds.labels) == list("aabcc")
     assert ds.values.shape == (5, 2) and not ds.values.flags.writeable
-    with pytest.raises(DataError, match="at least 2"):
-        dataset_from_array(np.zeros((5, 1)))
+    assert dataset_from_array(np.arange(5.0)[:, None]).values.shape == (5, 1)
+    # arrays are taken as given: no column is left out as an index or a constant
+    assert dataset_from_array(np.column_stack([np.arange(6.0), np.ones(6)])).columns == ("x1", "x2")
     with pytest.raises(DataError, match=r"\(N, D\)"):
         dataset_from_array(np.zeros(5))
 
@@ -407,7 +414,7 @@ def test_text_far_from_the_start_makes_a_text_column(tmp_path, small_chunks):
     assert list(table.text["a"][:3]) == [r.split(",")[0] for r in lines[1:4]]
     assert table.text["a"][19_999] == lines[20_000].split(",")[0]
     with pytest.raises(DataError, match="such as 'oops'"):
-        prepare_dataset(table)
+        prepare_dataset(table, ImportOptions(columns=("a", "b")))
 
 
 def test_latin1_after_the_sniffed_sample(tmp_path):
@@ -432,7 +439,7 @@ def test_npy_record_array_with_labels(tmp_path):
 
 def test_standardize_subnormal_constant_column():
     x = np.array([[5e-324, 1.0], [5e-324, 2.0], [5e-324, 3.0]])
-    ds = prepare_dataset(dataset_table(x), ImportOptions(standardize=True))
+    ds = prepare_dataset(dataset_table(x), ImportOptions(("x1", "x2"), standardize=True))
     np.testing.assert_array_equal(ds.values[:, 0], 0)
     assert ds.scale[0] == 1.0
 
@@ -445,7 +452,323 @@ def dataset_table(x):
 
 
 def test_single_column_file(tmp_path):
-    table = read_table(write(tmp_path, "x\n1\n2\n"))
+    table = read_table(write(tmp_path, "x\n1.5\n2\n"))
     assert table.columns == ("x",) and table.dialect.delimiter == ","
-    with pytest.raises(DataError, match="1 numeric column \\('x'\\).*at least 2"):
+    ds = prepare_dataset(table)
+    assert ds.columns == ("x",) and ds.values.shape == (2, 1)
+
+
+# --------------------------------------------------------------------------- import defaults
+
+
+def _columns_csv(tmp_path, columns: dict, name="t.csv"):
+    """A CSV from {header: list of cells}."""
+    heads = list(columns)
+    n = len(next(iter(columns.values())))
+    lines = [",".join(heads)] + [",".join(str(columns[h][i]) for h in heads) for i in range(n)]
+    return write(tmp_path, "\n".join(lines) + "\n", name=name)
+
+
+def _measurements(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [f"{v:.5f}" for v in rng.normal(size=n)]
+
+
+@pytest.mark.parametrize("header", ["id", "index", "rownames", "Unnamed: 0", "sample_id", ""])
+def test_index_named_column_is_not_a_feature(tmp_path, header):
+    n = 12
+    ids = list(np.random.default_rng(1).permutation(n) * 7 + 100)  # not 1..N: the name decides
+    table = read_table(_columns_csv(tmp_path, {header: ids, "a": _measurements(n), "b": _measurements(n, 1)}))
+    index = table.columns[0]
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("a", "b")
+    assert "row index" in suggestion.reasons[index]
+    ds = prepare_dataset(table)  # the defaults follow the suggestion
+    assert ds.columns == ("a", "b")
+    assert any(index in n and "row index" in n for n in ds.notes)
+
+
+@pytest.mark.parametrize("start", [0, 1])
+def test_column_counting_rows_is_not_a_feature(tmp_path, start):
+    n = 30
+    table = read_table(_columns_csv(tmp_path, {"n": list(range(start, start + n)), "a": _measurements(n),
+                                               "b": _measurements(n, 2)}))
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("a", "b")
+    assert f"{start}, {start + 1}, …, {start + n - 1} in order" in suggestion.reasons["n"]
+
+
+def test_shuffled_counter_is_a_feature(tmp_path):
+    n = 30
+    values = list(np.random.default_rng(0).permutation(n) + 1)
+    table = read_table(_columns_csv(tmp_path, {"n": values, "a": _measurements(n)}))
+    assert suggest_import(table).features == ("n", "a")
+
+
+def test_penguins_style_rownames_and_species(tmp_path):
+    # Rdatasets' penguins.csv: a rownames column 1..N sorted by species, then species as text.
+    n = 30
+    species = ["Adelie"] * 10 + ["Chinstrap"] * 10 + ["Gentoo"] * 10
+    table = read_table(_columns_csv(tmp_path, {
+        "rownames": list(range(1, n + 1)), "species": species, "island": ["Biscoe", "Dream", "Torgersen"] * 10,
+        "bill_length_mm": _measurements(n), "body_mass_g": _measurements(n, 3), "sex": ["male", "female"] * 15,
+    }))
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("bill_length_mm", "body_mass_g")
+    assert suggestion.label == "species"
+    ds = prepare_dataset(table)
+    assert ds.columns == ("bill_length_mm", "body_mass_g") and ds.label_column == "species"
+    assert list(ds.labels[:2]) == ["Adelie", "Adelie"]
+
+
+def test_lone_text_column_is_the_label(tmp_path):
+    n = 12
+    table = read_table(_columns_csv(tmp_path, {"a": _measurements(n), "kind": ["u", "v", "w"] * 4,
+                                               "b": _measurements(n, 1)}))
+    suggestion = suggest_import(table)
+    assert suggestion.label == "kind" and suggestion.features == ("a", "b")
+
+
+def test_text_identifiers_and_several_text_columns_are_not_labels(tmp_path):
+    n = 12
+    names = [f"car {i}" for i in range(n)]
+    table = read_table(_columns_csv(tmp_path, {"model": names, "a": _measurements(n)}))
+    assert suggest_import(table).label is None  # every value distinct: an identifier
+    table = read_table(_columns_csv(tmp_path, {"p": ["x", "y"] * 6, "q": ["z", "w"] * 6, "a": _measurements(n)}))
+    assert suggest_import(table).label is None  # which one? the person chooses
+
+
+@pytest.mark.parametrize("name", ["label", "class", "cluster", "target", "species", "y"])
+def test_generator_label_column_is_the_label_not_a_feature(tmp_path, name):
+    n = 30
+    table = read_table(_columns_csv(tmp_path, {"x1": _measurements(n), "x2": _measurements(n, 1),
+                                               name: [-1, 0, 1, 2, 2, 1] * 5}))
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("x1", "x2") and suggestion.label == name
+    assert "label" in suggestion.reasons[name]
+    ds = load_dataset(table.path)
+    assert ds.columns == ("x1", "x2") and ds.label_column == name
+    assert sorted(set(ds.labels)) == ["-1", "0", "1", "2"]
+
+
+def test_a_measured_y_is_a_feature(tmp_path):
+    table = read_table(_columns_csv(tmp_path, {"x": _measurements(20), "y": _measurements(20, 1)}))
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("x", "y") and suggestion.label is None and not suggestion.excluded
+
+
+def test_chosen_label_overrides_the_suggestion(tmp_path):
+    n = 12
+    table = read_table(_columns_csv(tmp_path, {"a": _measurements(n), "b": _measurements(n, 1),
+                                               "kind": ["u", "v"] * 6, "label": [0, 1, 2] * 4}))
+    suggestion = suggest_import(table, label_column="b")
+    assert suggestion.label == "b"
+    assert suggestion.features == ("a",)  # 'label' still holds class ids and stays out
+    ds = prepare_dataset(table, ImportOptions(label_column="b"))
+    assert ds.columns == ("a",) and ds.label_column == "b"
+    # an explicit selection is taken as it is
+    ds = prepare_dataset(table, ImportOptions(columns=("a", "label")))
+    assert ds.columns == ("a", "label") and ds.labels is None
+
+
+def test_constant_column_is_dropped_by_default_and_reported_once(tmp_path):
+    n = 12
+    table = read_table(_columns_csv(tmp_path, {"a": _measurements(n), "b": _measurements(n, 1),
+                                               "c": ["3"] * (n - 1) + ["NA"]}))
+    suggestion = suggest_import(table)
+    assert suggestion.features == ("a", "b")
+    assert suggestion.reasons["c"] == "constant: every value is 3"
+    ds = prepare_dataset(table)
+    assert ds.columns == ("a", "b") and ds.n_samples == n  # its gap drops no row either
+    assert [note for note in ds.notes if "'c'" in note] == ["left out column 'c' (constant: every value is 3)"]
+
+
+def test_notice_names_every_exclusion_on_one_line(tmp_path):
+    n = 12
+    table = read_table(_columns_csv(tmp_path, {"rownames": list(range(1, n + 1)), "a": _measurements(n),
+                                               "b": ["7"] * n, "label": [0, 1] * 6}))
+    notice = suggest_import(table).notice()
+    assert "\n" not in notice
+    for part in ("'rownames' (a row index", "'b' (constant", "'label' (the label column"):
+        assert part in notice
+
+
+def test_everything_excluded_says_how_to_fit_anyway(tmp_path):
+    table = read_table(_columns_csv(tmp_path, {"index": list(range(1, 21)), "tag": ["a", "b"] * 10}))
+    with pytest.raises(DataError, match="no numeric column to fit.*'index' \\(a row index.*select it yourself"):
         prepare_dataset(table)
+    assert prepare_dataset(table, ImportOptions(columns=("index",))).n_features == 1
+
+
+def test_scale_warning_when_columns_differ_by_more_than_100x(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 50
+    table = read_table(_columns_csv(tmp_path, {"mm": [f"{v:.4f}" for v in rng.normal(size=n)],
+                                               "g": [f"{v:.4f}" for v in 5000 * rng.normal(size=n)],
+                                               "cm": [f"{v:.4f}" for v in 20 * rng.normal(size=n)]}))
+    message = scale_warning(table, ("mm", "g", "cm"))
+    assert message is not None
+    assert "'g'" in message and "'mm'" in message and "standardis" in message.lower()
+    assert scale_warning(table, ("mm", "cm")) is None  # 20×: fine
+    assert scale_warning(table, ("g",)) is None
+
+
+# --------------------------------------------------------------------------- 1-D data
+
+
+def test_npy_vector_is_a_1d_dataset(tmp_path):
+    np.save(tmp_path / "v.npy", np.array([1.0, 2.5, 4.0]))
+    ds = load_dataset(tmp_path / "v.npy")
+    assert ds.columns == ("x1",) and ds.values.shape == (3, 1)
+
+
+def test_zero_numeric_columns_keeps_its_message(tmp_path):
+    table = read_table(write(tmp_path, "p,q\na,b\nc,d\ne,f\n"))
+    with pytest.raises(DataError, match="0 numeric columns.*at least 1 is needed"):
+        prepare_dataset(table)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def _peak_bytes(fn):
+    """Run ``fn`` (which must raise DataError) and return the peak memory it traced, in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            fn()
+        return tracemalloc.get_traced_memory()[1], str(info.value)
+    finally:
+        tracemalloc.stop()
+
+
+def test_npy_claiming_more_data_than_it_holds(tmp_path):
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12, 2)})
+    path = write(tmp_path, header.getvalue() + bytes(64), name="big.npy")
+    assert path.stat().st_size == 192
+    peak, message = _peak_bytes(lambda: read_table(path))
+    assert peak < 10_000_000  # a read buffer, not the 16 TB claimed
+    assert "(1000000000000, 2)" in message and "16 TB" in message and "save the array again" in message
+
+
+@pytest.mark.parametrize(("descr", "shape"), [("<f8", (-1, 2)), ("<U0", (3,)), ("|V0", (3, 2))])
+def test_impossible_npy_header(tmp_path, descr, shape):
+    import io
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
+    path = write(tmp_path, header.getvalue() + bytes(64), name="odd.npy")
+    with pytest.raises(DataError, match="impossible; save the array again"):
+        read_table(path)
+
+
+def test_truncated_npy(tmp_path):
+    np.save(tmp_path / "t.npy", np.arange(100.0).reshape(50, 2))
+    data = (tmp_path / "t.npy").read_bytes()
+    path = write(tmp_path, data[:-8], name="cut.npy")
+    with pytest.raises(DataError, match="truncated"):
+        read_table(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_device_is_refused(tmp_path):
+    with pytest.raises(DataError, match="not a regular file.*choose a data file"):
+        read_table("/dev/zero")
+    with pytest.raises(DataError, match="not a regular file"):
+        sniff_dialect("/dev/zero")
+
+
+def test_folder_is_refused(tmp_path):
+    with pytest.raises(DataError, match="is a folder"):
+        read_table(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def read():
+        try:
+            read_table(fifo)
+        except DataError as exc:
+            outcome.append(str(exc))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=60)  # a guard against hanging the suite, not a timing
+    if reader.is_alive():  # it blocked in open(): give it a writer so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join()
+        pytest.fail("reading a FIFO blocked")
+    assert outcome and "not a regular file" in outcome[0] and "FIFO" in outcome[0]
+
+
+def test_one_line_megabytes_long_fails_fast_with_bounded_memory(tmp_path):
+    cells = ",".join(str(i % 10) for i in range(1_500_000))  # 3 MB, no line break
+    path = write(tmp_path, cells)
+    peak, message = _peak_bytes(lambda: read_table(path))
+    assert "line 1" in message.lower() and f"{dataio.MAX_LINE_CHARS:,}" in message
+    assert peak < 40_000_000
+
+
+def test_too_many_columns_is_refused_with_bounded_memory(tmp_path):
+    header = ",".join(f"c{j}" for j in range(100_000))
+    row = ",".join("1" for _ in range(100_000))
+    path = write(tmp_path, f"{header}\n{row}\n{row}\n")
+    peak, message = _peak_bytes(lambda: read_table(path))
+    assert "100,000 columns" in message and f"{dataio.MAX_COLUMNS:,}" in message
+    assert peak < 60_000_000
+
+
+def test_wide_npy_is_refused(tmp_path):
+    np.save(tmp_path / "w.npy", np.zeros((2, dataio.MAX_COLUMNS + 1)))
+    with pytest.raises(DataError, match="columns"):
+        read_table(tmp_path / "w.npy")
+
+
+def test_wide_but_allowed_csv_loads(tmp_path):
+    d = 2_000
+    header = ",".join(f"c{j}" for j in range(d))
+    rows = [",".join(f"{v:.3f}" for v in np.random.default_rng(i).normal(size=d)) for i in range(5)]
+    ds = load_dataset(write(tmp_path, "\n".join([header, *rows]) + "\n"))
+    assert ds.values.shape == (5, d)
+
+
+def test_file_too_big_for_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    path = write(tmp_path, "a,b\n" + "1.5,2.5\n" * 100_000)  # 0.8 MB
+    physical = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 512}  # a 2 MB computer
+    monkeypatch.setattr(os, "sysconf", lambda name: physical[name])
+    with pytest.raises(DataError, match="needs about 3.2 MB of memory, more than this computer's 2.1 MB"):
+        read_table(path)
+
+
+def test_memory_error_while_loading_is_a_data_error(tmp_path, monkeypatch):
+    path = write(tmp_path, "a,b\n1,2\n3,4\n")
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(np, "loadtxt", exhausted)
+    with pytest.raises(DataError, match="not enough memory.*fewer rows or columns"):
+        read_table(path)
+
+
+def test_npy_text_column_with_impossible_code_points_is_a_data_error(tmp_path):
+    # Found by the fuzz suite: a '<U2' field holding UTF-32 units beyond U+10FFFF made numpy
+    # raise SystemError while the loader read it.
+    good = np.zeros(2, dtype=[("x", "<f8"), ("t", "<U2")])
+    path = tmp_path / "bad.npy"
+    np.save(path, good)
+    raw = bytearray(path.read_bytes())
+    header_end = raw.index(b"\n") + 1
+    raw[header_end + 8: header_end + 12] = b"\x00\x00\x00\x40"  # first char of row 0: 0x40000000
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="not valid Unicode"):
+        read_table(path)

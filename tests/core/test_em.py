@@ -178,12 +178,13 @@ def test_fit_steps_yields_every_restart_and_ends_fitted():
     assert model.means_.shape == (3, 2)
 
 
-def test_float32_input_is_accepted():
+def test_float32_input_is_accepted_and_kept_float32_as_in_scikit_learn():
     x = blobs().astype(np.float32)
     model = GaussianMixture(3, random_state=0).fit(x)
-    assert model.means_.dtype == np.float64
+    assert model.means_.dtype == model.covariances_.dtype == model.precisions_.dtype == np.float32
+    assert model.predict_proba(x).dtype == model.score_samples(x).dtype == np.float32
     assert model.score(x) == pytest.approx(GaussianMixture(3, random_state=0).fit(
-        x.astype(np.float64)).score(x), rel=1e-9)
+        x.astype(np.float64)).score(x), rel=1e-6)
 
 
 def test_parameters_for_other_data_are_refused():

@@ -7,6 +7,12 @@ import errno
 import io
 import json
 import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,12 +30,14 @@ from gmm_studio.core.export import (
     model_to_json,
     save_model_json,
     write_assignments_csv,
+    write_csv,
     write_history_csv,
 )
 from gmm_studio.core.mixture import GaussianMixture
 from gmm_studio.core.params import COVARIANCE_TYPES, MixtureParams
 
 TYPES = list(COVARIANCE_TYPES)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # The README's "use an exported model in scikit-learn" lines, run verbatim by a test below.
 # ``path`` is the exported file, ``X`` the raw data with columns in m["columns"] order.
@@ -409,6 +417,236 @@ def test_readme_snippet_loads_into_sklearn(tmp_path, covariance_type):
     np.testing.assert_allclose(gmm.predict_proba(X), gm.predict_proba(x_std), atol=1e-12)
 
 
-def test_csv_text_is_readable_by_csv_module():
-    text = export._csv_text(["a,b", 'q"uote'], [[1.0, "x,y"]])
-    assert list(csv.reader(io.StringIO(text))) == [["a,b", 'q"uote'], ["1.0", "x,y"]]
+def test_csv_is_readable_by_csv_module(tmp_path):
+    write_csv(tmp_path / "t.csv", ["a,b", 'q"uote'], [[1.0, "x,y"]])
+    with open(tmp_path / "t.csv", newline="") as handle:
+        assert list(csv.reader(handle)) == [["a,b", 'q"uote'], ["1.0", "x,y"]]
+
+
+def test_csv_streams_a_generator_in_chunks(tmp_path, monkeypatch):
+    written = []
+    real = export.atomic_write_chunks
+
+    def spy(path, chunks):
+        def counted():
+            for chunk in chunks:
+                written.append(len(chunk))
+                yield chunk
+        real(path, counted())
+
+    monkeypatch.setattr(export, "atomic_write_chunks", spy)
+    n = 3 * export.CSV_ROWS_PER_CHUNK + 5
+    write_csv(tmp_path / "big.csv", ["i"], ([i] for i in range(n)))
+    assert len(written) == 4  # one chunk per CSV_ROWS_PER_CHUNK rows, then the rest
+    with open(tmp_path / "big.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == n + 1 and rows[-1] == [str(n - 1)]
+
+
+# --------------------------------------------------------------------------- formula injection
+
+
+INJECTION = "=cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize(
+    "text, safe",
+    [
+        (INJECTION, "'" + INJECTION), ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-1.5", "-1.5"), ("+2e3", "+2e3"), ("-inf", "-inf"),
+        ("x1", "x1"), ("a=b", "a=b"), ("", ""),
+    ],
+)
+def test_spreadsheet_safe(text, safe):
+    assert export.spreadsheet_safe(text) == safe
+
+
+def test_exported_headers_and_text_cells_are_neutralised_numbers_unchanged(tmp_path):
+    values = np.array([[-1.5, 2.0], [3.25, -4e-300]])
+    resp = np.array([[0.25, 0.75], [1.0, 0.0]])
+    path = tmp_path / "points.csv"
+    write_assignments_csv(path, values, [INJECTION, "-@x"], resp)
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["row", "'" + INJECTION, "'-@x"]
+    assert [float(v) for v in rows[1][1:3]] == [-1.5, 2.0]
+    assert rows[2][1:3] == ["3.25", "-4e-300"]  # a negative number stays a number
+
+    write_csv(tmp_path / "t.csv", ["name", "value"], [["=HYPERLINK(1)", -2.5], ["@me", -7]])
+    with open(tmp_path / "t.csv", newline="") as handle:
+        assert list(csv.reader(handle))[1:] == [["'=HYPERLINK(1)", "-2.5"], ["'@me", "-7"]]
+
+
+# --------------------------------------------------------------------------- model file bounds
+
+
+def test_huge_integer_literal_is_a_model_file_error():
+    doc = _good_doc()
+    text = json.dumps(doc).replace('"n_components": 2', '"n_components": 1' + "0" * 400)
+    with pytest.raises(ModelFileError, match="'n_components' .* positive integer"):
+        load_model_json(text)
+    text = json.dumps(doc).replace("[0.4, 0.6]", "[0.4, 1" + "0" * 400 + "]")
+    with pytest.raises(ModelFileError, match="'weights' .* non-finite"):
+        load_model_json(text)
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deep_nesting_is_a_model_file_error(depth):
+    doc = _good_doc()
+    text = json.dumps(doc)[:-1] + ', "settings": {"x": ' + "[" * depth + "]" * depth + "}}"
+    with pytest.raises(ModelFileError, match="more than 32 deep"):
+        load_model_json(text)
+
+
+def test_boolean_version_is_refused():
+    doc = _good_doc()
+    doc["version"] = True
+    with pytest.raises(ModelFileError, match="version True is not supported"):
+        load_model_json(json.dumps(doc))
+
+
+def _finishes(function, *args):
+    """Run ``function`` on a daemon thread; whether it returned within 30 s, and its error."""
+    outcome = {}
+
+    def run():
+        try:
+            function(*args)
+        except Exception as exc:  # the caller inspects it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(30)
+    return not thread.is_alive(), outcome.get("error")
+
+
+def test_model_file_that_is_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    finished, error = _finishes(load_model_json, fifo)
+    assert finished, "opening a FIFO blocked"
+    assert isinstance(error, ModelFileError) and "named pipe (FIFO), not a regular file" in str(error)
+    # (/dev/zero is refused by the same check; reading it would fill memory, so no test does)
+
+
+# --------------------------------------------------------------------------- where exports land
+
+
+def test_special_files_are_refused_and_left_as_they_are(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ExportError, match="named pipe"):
+        atomic_write_text(fifo, "x")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # os.replace would have made it a regular file
+    null = tmp_path / "null"  # never the real /dev/null: a regression would replace it
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pass  # only root can make (or replace) a device node
+    else:
+        with pytest.raises(ExportError, match="null': it is a device, not a regular file"):
+            atomic_write_text(null, "x")
+        assert stat.S_ISCHR(os.lstat(null).st_mode)
+    assert _leftovers(tmp_path) == []
+
+
+def test_symlinks_are_written_through_to_their_target(tmp_path):
+    target = tmp_path / "real" / "model.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new"
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "real" / "fresh.json")
+    atomic_write_text(dangling, "made")
+    assert dangling.is_symlink() and (tmp_path / "real" / "fresh.json").read_text() == "made"
+    assert _leftovers(tmp_path) == [] and _leftovers(target.parent) == []
+
+
+def test_outputs_may_not_be_inputs_or_each_other(tmp_path, monkeypatch):
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n")
+    (tmp_path / "sub").mkdir()
+    hard = tmp_path / "sub" / "hard.csv"
+    os.link(data, hard)
+    soft = tmp_path / "soft.csv"
+    soft.symlink_to(data)
+    monkeypatch.chdir(tmp_path)
+    for same in (str(data), "./d.csv", "sub/../d.csv", str(hard), str(soft)):
+        with pytest.raises(ExportError, match="is the same file as the data file .* would overwrite "
+                                              "the input. Give --out another file name"):
+            export.check_output_paths([("--out", same)], [("the data file", "d.csv")])
+    with pytest.raises(ExportError, match="--truth './x.csv' and --out 'x.csv' are the same file"):
+        export.check_output_paths([("--out", "x.csv"), ("--truth", "./x.csv")])
+    export.check_output_paths([("--out", "m.json"), ("--truth", "t.json")], [("the data file", "d.csv")])
+    assert data.read_text() == "a,b\n1,2\n" and sorted(os.listdir(tmp_path)) == ["d.csv", "soft.csv", "sub"]
+
+
+def test_check_output_paths_refuses_what_a_write_would(tmp_path):
+    with pytest.raises(ExportError, match="is a folder"):
+        export.check_output_paths([("--out", tmp_path)])
+    with pytest.raises(ExportError, match="does not exist"):
+        export.check_output_paths([("--out", tmp_path / "no" / "m.json")])
+    with pytest.raises(ExportError, match="device"):
+        export.check_output_paths([("--out", "/dev/null")])
+
+
+def test_stale_temp_files_of_killed_exports_are_swept(tmp_path):
+    old = time.time() - export.STALE_TEMP_AGE - 60
+    names = {
+        "stale": ".model.json.abcd_123.gmm-studio.tmp",     # ours, old: swept
+        "fresh": ".model.json.zyxw_987.gmm-studio.tmp",     # ours, maybe still being written
+        "other": ".model.json.abcd_123.tmp",                # another program's pattern
+        "plain": "notes.gmm-studio.tmp",
+    }
+    for key, name in names.items():
+        (tmp_path / name).write_text(key)
+        if key != "fresh":
+            os.utime(tmp_path / name, (old, old))
+    (tmp_path / "keep.txt").write_text("keep")
+    link = tmp_path / ".x.csv.abcdefgh.gmm-studio.tmp"
+    link.symlink_to(tmp_path / "keep.txt")
+    os.utime(link, (old, old), follow_symlinks=False)
+
+    atomic_write_text(tmp_path / "other-file.csv", "x")  # any write to the folder sweeps it
+    left = set(os.listdir(tmp_path))
+    assert names["stale"] not in left
+    assert {names["fresh"], names["other"], names["plain"], "keep.txt", link.name} <= left
+    assert (tmp_path / "keep.txt").read_text() == "keep"
+
+
+SIGTERM_CHILD = """
+import sys
+from gmm_studio.core import export
+
+def slow():
+    yield b"partial"
+    print("writing", flush=True)
+    sys.stdin.readline()  # the parent sends SIGTERM instead of a line
+    yield b"rest"
+
+with export.temp_files_removed_on_termination():
+    export.atomic_write_chunks(sys.argv[1], slow())
+"""
+
+
+def test_sigterm_during_an_export_removes_its_temp_file(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text("previous")
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD, str(path)], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+        assert len(_leftovers(tmp_path)) == 1  # mid-write: the temp file exists
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 143
+    finally:
+        child.kill()
+        child.communicate()
+    assert _leftovers(tmp_path) == []
+    assert path.read_text() == "previous"

@@ -19,7 +19,11 @@ from scipy import stats
 from scipy.spatial.distance import pdist
 
 from gmm_studio.core.generate import (
+    BLOCK_ROWS,
     GAUSSIAN_SHAPES,
+    MAX_SEPARATION,
+    MIN_SEPARATION,
+    PLANAR_SHAPES,
     SHAPES,
     ComponentError,
     GeneratorSettings,
@@ -29,6 +33,7 @@ from gmm_studio.core.generate import (
     generate,
     match_components,
     sample_mixture,
+    stream,
 )
 from gmm_studio.core.params import MixtureParams
 
@@ -368,18 +373,23 @@ def test_compare_to_truth_with_fewer_fitted_components_and_other_covariance_type
 # --------------------------------------------------------------------------- invariants
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     k=st.integers(1, 20),
-    d=st.integers(2, 10),
+    d=st.integers(1, 10),
     shape=st.sampled_from(SHAPES),
     weights=st.sampled_from(["equal", "imbalanced"]),
-    separation=st.floats(0.5, 10.0),
+    separation=st.one_of(st.floats(MIN_SEPARATION, MAX_SEPARATION),
+                         st.sampled_from([MIN_SEPARATION, MAX_SEPARATION])),
     outlier_fraction=st.floats(0.0, 0.5),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_generated_data_invariants(k, d, shape, weights, separation, outlier_fraction, seed):
     n = 200
+    if d == 1 and shape in PLANAR_SHAPES:
+        with pytest.raises(ValueError, match="needs at least 2 dimensions"):
+            GeneratorSettings(k, n, d, weights, separation, shape, outlier_fraction, seed)
+        return
     s = GeneratorSettings(k, n, d, weights, separation, shape, outlier_fraction, seed)
     data = generate(s)
     assert data.values.shape == (n, d) and np.all(np.isfinite(data.values))
@@ -411,16 +421,23 @@ def test_generated_data_invariants(k, d, shape, weights, separation, outlier_fra
         ({"n_components": 21}, r"n_components must be between 1 and 20; got 21"),
         ({"n_components": 2.5}, r"n_components must be an integer"),
         ({"n_components": 5, "n_samples": 4}, r"n_samples \(4\) is smaller than n_components \(5\).*more samples"),
-        ({"n_features": 1}, r"n_features must be between 2 and 10; got 1"),
-        ({"n_features": 11}, r"n_features must be between 2 and 10; got 11"),
+        ({"n_features": 0}, r"n_features must be between 1 and 10; got 0"),
+        ({"n_features": 11}, r"n_features must be between 1 and 10; got 11"),
+        ({"n_samples": 10**8 + 1}, r"n_samples must be at most 100,000,000"),
+        ({"n_features": 1, "shape": "moons"}, r"'moons' is drawn in a plane and needs at least 2"),
+        ({"n_features": 1, "shape": "rings"}, r"'rings' .* needs at least 2 dimensions"),
+        ({"weights": (1e308, 1e308, 1.0)}, r"too large to add up"),
         ({"weights": (1.0, 2.0)}, r"weights has 2 entries but n_components is 3"),
         ({"weights": (1.0, 0.0, 2.0)}, r"weights must all be positive"),
         ({"weights": (1.0, -1.0, 2.0)}, r"weights must all be positive"),
         ({"weights": "skewed"}, r"Unknown weights 'skewed'.*'equal', 'imbalanced'"),
         ({"outlier_fraction": 0.6}, r"outlier_fraction must be between 0 and 0.5"),
         ({"outlier_fraction": -0.1}, r"outlier_fraction must be between 0 and 0.5"),
-        ({"separation": 0.0}, r"separation must be a positive"),
+        ({"separation": 0.0}, r"separation must be a positive number from 0.01 to 1000"),
         ({"separation": float("nan")}, r"separation must be a positive"),
+        ({"separation": 1e-200}, r"separation must be a positive number from 0.01 to 1000"),
+        ({"separation": 1e4}, r"separation must be a positive number from 0.01 to 1000"),
+        ({"separation": "far"}, r"separation must be a positive"),
         ({"shape": "blobs"}, r"Unknown shape 'blobs': choose one of 'spherical', .*'anisotropic'"),
         ({"seed": -1}, r"seed must be a non-negative integer"),
     ],
@@ -447,3 +464,64 @@ def test_generate_imports_no_sklearn_and_no_qt():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- one dimension
+
+
+@pytest.mark.parametrize("shape", GAUSSIAN_SHAPES)
+def test_one_dimensional_gaussian_mixtures(shape):
+    s = GeneratorSettings(n_components=3, n_samples=N_LARGE, n_features=1, shape=shape,
+                          separation=6.0, seed=2)
+    data = generate(s)
+    assert data.values.shape == (N_LARGE, 1) and np.all(np.isfinite(data.values))
+    truth = data.truth
+    assert truth.means.shape == (3, 1) and truth.covariances.shape == (3, 1, 1)
+    assert pdist(truth.means).min() == pytest.approx(6.0)
+    assert truth.covariances.max() == pytest.approx(1.0)  # the widest has standard deviation 1
+    for j in range(3):
+        members = data.values[data.labels == j, 0]
+        se = np.sqrt(truth.covariances[j, 0, 0] / members.size)
+        assert abs(members.mean() - truth.means[j, 0]) < _z(9) * se
+    if shape == "anisotropic":
+        np.testing.assert_allclose(truth.covariances, 1.0)  # nothing to shear: one width
+    words = "of one width" if shape == "anisotropic" else "of different widths"
+    assert data.description == f"3 Gaussian components {words}, in 1 dimension, {N_LARGE} points, seed 2"
+
+
+def test_one_dimensional_uniform_interval():
+    data = generate(GeneratorSettings(n_samples=500, n_features=1, shape="uniform_square",
+                                      outlier_fraction=0.1))
+    assert data.values.shape == (500, 1) and data.truth is None
+    assert np.all(np.abs(data.values[data.labels == 0]) <= 1.0)
+    assert data.description.startswith("a uniform interval (no clusters), in 1 dimension")
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+@pytest.mark.parametrize("shape, fraction", [("rotated", 0.0), ("random", 0.1), ("moons", 0.3)])
+def test_stream_blocks_are_the_generated_data(shape, fraction):
+    n = 2 * BLOCK_ROWS + 123
+    s = GeneratorSettings(n_components=4, n_samples=n, n_features=3, shape=shape,
+                          outlier_fraction=fraction, seed=5)
+    source = stream(s)
+    blocks = list(source.blocks())
+    assert [len(labels) for _, labels in blocks] == [BLOCK_ROWS, BLOCK_ROWS, 123]
+    values = np.vstack([v for v, _ in blocks])
+    labels = np.concatenate([lab for _, lab in blocks])
+    data = generate(s)
+    np.testing.assert_array_equal(values, data.values)
+    np.testing.assert_array_equal(labels, data.labels)
+    assert source.description == data.description
+    again = np.vstack([v for v, _ in source.blocks()])  # every pass draws the same blocks
+    np.testing.assert_array_equal(again, values)
+    assert (labels == -1).sum() == s.n_outliers
+    if fraction:
+        outlier = labels == -1
+        low, high = values[~outlier].min(axis=0), values[~outlier].max(axis=0)
+        pad = 0.1 * (high - low)
+        assert np.all(values[outlier] >= low - pad) and np.all(values[outlier] <= high + pad)
+        # every block holds its share of outliers: mixed in, not gathered at one end
+        shares = [(lab == -1).mean() for _, lab in blocks[:2]]
+        assert all(abs(share - fraction) < 0.02 for share in shares)

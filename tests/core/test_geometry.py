@@ -1,13 +1,20 @@
 """Ellipses, coverage, projections and colour matching (Qt-free)."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gmm_studio.core.geometry import (
     Projection,
     coverage_of_radius,
     ellipse_outline,
+    label_classes,
     match_colors,
+    match_labels,
     permute_params,
     radius_for_coverage,
 )
@@ -26,6 +33,24 @@ def test_coverage_of_one_and_two_sigma_in_the_plane():
 @pytest.mark.parametrize("dim", [1, 2, 3])
 def test_radius_for_coverage_inverts_coverage_of_radius(coverage, dim):
     assert coverage_of_radius(radius_for_coverage(coverage, dim), dim) == pytest.approx(coverage)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 5])
+@pytest.mark.parametrize("radius", [0.0, 0.5, 1.0, 2.0, 3.5])
+def test_coverage_is_the_chi_square_probability(radius, dim):
+    from scipy.stats import chi2  # the reference; the program itself does not import it
+
+    assert coverage_of_radius(radius, dim) == pytest.approx(chi2.cdf(radius**2, dim), abs=1e-12)
+    if 0 < radius:
+        p = chi2.cdf(radius**2, dim)
+        assert radius_for_coverage(p, dim) == pytest.approx(radius, rel=1e-9)
+
+
+def test_geometry_does_not_import_scipy_stats():
+    # scipy.stats cost about a second of start-up; the window imports geometry at once.
+    code = "import sys, gmm_studio.core.geometry; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_radius_for_coverage_rejects_bounds():
@@ -84,6 +109,28 @@ def test_column_projection_picks_the_columns(cov_type):
     np.testing.assert_allclose(covs2, f[:, [2, 0]][:, :, [2, 0]])
 
 
+def test_pca_of_unscaled_columns_names_the_dominant_column_and_says_to_standardise():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 3)) * np.array([1.0, 2000.0, 1.5])
+    proj = Projection.pca(x, names=["height", "income", "age"])
+    assert proj.axis_titles[0].startswith("PC1 (100.0 %")
+    assert "dominated by income" in proj.axis_titles[0]
+    assert "standardise to compare shapes" in proj.axis_titles[0]
+    assert "PC1 is mostly column income" in proj.note and "Standardise" in proj.note
+    # default_for passes the names on
+    assert "income" in Projection.default_for(x, ["height", "income", "age"]).axis_titles[0]
+
+
+def test_pca_of_comparable_columns_has_no_warning():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(400, 3)) * np.array([1.0, 5.0, 2.0])  # 5× apart: fine
+    proj = Projection.pca(x, names=["a", "b", "c"])
+    assert "dominated" not in " ".join(proj.axis_titles)
+    assert proj.note == ""
+    standardised = (x * [1, 1000, 1] - 0) / (x * [1, 1000, 1]).std(axis=0)
+    assert Projection.pca(standardised).note == ""
+
+
 def test_default_projection_is_identity_in_2d_and_pca_above():
     x = np.random.default_rng(3).normal(size=(20, 2))
     assert Projection.default_for(x).kind == "columns"
@@ -121,3 +168,59 @@ def test_fit_settings_validate_and_round_trip():
     assert FitSettings.from_dict({"n_components": "99", "tol": "x", "junk": 1}) == FitSettings()
     with pytest.raises(ValueError):
         FitSettings(n_components=0)
+
+
+def test_label_classes_orders_numbers_as_numbers():
+    classes, codes = label_classes(np.array(["10", "2", "1", "2"], dtype=object))
+    assert list(classes) == ["1", "2", "10"]
+    assert list(classes[codes]) == ["10", "2", "1", "2"]
+    classes, _ = label_classes(["b", "a", "10"])
+    assert list(classes) == ["10", "a", "b"]
+
+
+def test_match_labels_pairs_each_class_with_the_component_it_overlaps():
+    labels = np.array(["setosa"] * 5 + ["versicolor"] * 5 + ["virginica"] * 5)
+    # components are numbered differently from the classes, with one mistake
+    assignments = np.array([2] * 5 + [0] * 4 + [1] + [1] * 5)
+    classes, component = match_labels(labels, assignments, 3)
+    assert list(classes) == ["setosa", "versicolor", "virginica"]
+    assert list(component) == [2, 0, 1]
+
+
+def test_match_labels_leaves_extra_classes_unmatched_and_uses_each_component_once():
+    labels = np.array(list("aaabbbccd"))
+    assignments = np.array([0, 0, 0, 1, 1, 1, 1, 1, 0])
+    classes, component = match_labels(labels, assignments, 2)
+    assert list(component[:2]) == [0, 1]
+    assert sorted(component[2:]) == [-1, -1]
+
+
+def test_match_labels_rejects_bad_assignments():
+    with pytest.raises(ValueError, match="one per point"):
+        match_labels(["a", "b"], [0], 2)
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        match_labels(["a", "b"], [0, 2], 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=60),
+       st.integers(1, 5))
+def test_match_labels_is_one_to_one_and_maximises_the_overlap(pairs, k):
+    from itertools import permutations
+
+    labels = np.array([str(c) for c, _ in pairs])
+    assignments = np.array([a % k for _, a in pairs])
+    classes, component = match_labels(labels, assignments, k)
+    matched = component[component >= 0]
+    assert len(set(matched.tolist())) == len(matched) == min(len(classes), k)
+
+    table = [[int(np.sum((labels == c) & (assignments == j))) for j in range(k)] for c in classes]
+
+    def overlap(comp):
+        return sum(table[i][j] for i, j in enumerate(comp) if j >= 0)
+
+    # Brute force over every distinct one-to-one pairing of classes with components
+    # (-1: the class is left unmatched).
+    pairings = set(permutations(list(range(k)) + [-1] * len(classes), len(classes)))
+    best = max(overlap(perm) for perm in pairings)
+    assert overlap(component) == best

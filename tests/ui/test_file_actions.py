@@ -18,15 +18,10 @@ from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.em import EMData
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import adjusted_rand_index
-from gmm_studio.core.settings import FitSettings
-from gmm_studio.ui import threads
-from gmm_studio.ui.control_panel import SPEED_MAX
-from gmm_studio.ui.file_actions import install_file_actions
 from gmm_studio.ui.import_dialog import ProjectedDataset, ProjectionChoice
-from gmm_studio.ui.main_window import MainWindow
+from gmm_studio.ui.tasks import running_tasks
 
 TIMEOUT = 20_000
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture
@@ -59,18 +54,8 @@ def _blobs_csv(path, n=240, seed=0, extra=0):
 
 
 @pytest.fixture
-def window(qtbot, messages):
-    w = MainWindow(restore_settings=False)
-    qtbot.addWidget(w)
-    w.resize(900, 650)
-    w.show()
-    w.panel.set_settings(FitSettings(n_components=3, init_params="kmeans", seed=1))
-    w.panel.speed_slider.setValue(SPEED_MAX)
-    # the window may already install them itself (the lead wires it in MainWindow.__init__)
-    w.file_actions = install_file_actions(w)
-    yield w
-    w.file_actions.shutdown()
-    w.close()
+def window(make_window, messages):
+    return make_window(size=(900, 650))
 
 
 def _open(qtbot, window, path, configure=None):
@@ -83,7 +68,7 @@ def _open(qtbot, window, path, configure=None):
         configure(dialog)
     with qtbot.waitSignal(fa.dataset_loaded, timeout=TIMEOUT):
         dialog.accept()
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
     return window.dataset
 
 
@@ -104,7 +89,7 @@ def test_open_csv_with_header_and_text_labels(qtbot, window, tmp_path):
     raw = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(0, 1))
     np.testing.assert_array_equal(ds.values, raw)
     assert list(ds.labels[:3]) == ["north", "east", "south"]
-    np.testing.assert_array_equal(window.file_actions.truth_labels(), ds.labels)
+    np.testing.assert_array_equal(window.dataset.labels, ds.labels)
     assert window.file_actions.recent_files()[0] == str(path)
 
 
@@ -115,8 +100,8 @@ def test_npy_opens_too(qtbot, window, tmp_path):
     assert ds.columns == ("x1", "x2", "x3") and ds.n_samples == 50
 
 
-@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"a,b,c\n", b"a,name\n1,x\n2,y\n3,z\n"],
-                         ids=["binary", "header-only", "one-numeric-column"])
+@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"a,b,c\n", b"a,name\nu,x\nv,y\nw,z\n"],
+                         ids=["binary", "header-only", "no-numeric-column"])
 def test_bad_file_shows_a_message_and_keeps_the_data(qtbot, window, tmp_path, messages, content):
     before = dataset_from_array(np.random.default_rng(1).normal(size=(30, 2)), source="before")
     window.set_dataset(before)
@@ -124,22 +109,22 @@ def test_bad_file_shows_a_message_and_keeps_the_data(qtbot, window, tmp_path, me
     path.write_bytes(content)
     with qtbot.waitSignal(window.file_actions.load_failed, timeout=TIMEOUT) as failed:
         window.file_actions.open_path(str(path), interactive=False)
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
     assert window.dataset is before
     assert messages and messages[-1][0] == "warning" and messages[-1][1] == failed.args[0]
     assert str(path) not in window.file_actions.recent_files()
 
 
-def test_one_numeric_column_keeps_ok_disabled_in_the_dialog(qtbot, window, tmp_path):
-    path = tmp_path / "one.csv"
-    path.write_text("a,name\n1,x\n2,y\n3,z\n")
+def test_no_numeric_column_keeps_ok_disabled_in_the_dialog(qtbot, window, tmp_path):
+    path = tmp_path / "none.csv"
+    path.write_text("a,name\nu,x\nv,y\nw,z\n")
     with qtbot.waitSignal(window.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
         window.file_actions.open_path(str(path))
     dialog = opened.args[0]
-    assert not dialog.ok_button.isEnabled() and "at least 2" in dialog.error_text()
+    assert not dialog.ok_button.isEnabled() and "at least one" in dialog.error_text()
     dialog.reject()
-    assert window.dataset is None
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    assert window.dataset.source == "demo"  # unchanged
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
 def test_missing_file_and_unsupported_suffix(window, tmp_path, messages):
@@ -147,7 +132,7 @@ def test_missing_file_and_unsupported_suffix(window, tmp_path, messages):
     (tmp_path / "data.xlsx").write_text("x")
     assert not window.file_actions.open_path(str(tmp_path / "data.xlsx"))
     assert len(messages) == 2 and "not a supported" in messages[1][1]
-    assert not threads.running_threads()
+    assert running_tasks() == []
 
 
 def test_cancel_during_load_keeps_the_data_and_ends_the_thread(qtbot, window, tmp_path):
@@ -159,7 +144,7 @@ def test_cancel_during_load_keeps_the_data_and_ends_the_thread(qtbot, window, tm
     assert fa.is_loading() and fa.cancel_button.isVisibleTo(window)
     with qtbot.waitSignal(fa.load_cancelled, timeout=TIMEOUT):
         fa.cancel_button.click()
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
     assert not fa.is_loading() and fa.import_dialog is None
     assert window.dataset is before
 
@@ -173,7 +158,7 @@ def test_a_second_open_replaces_the_first(qtbot, window, tmp_path):
         fa.open_path(str(second))
     assert opened.args[0].table.path == str(second)
     opened.args[0].reject()
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
 def test_open_action_uses_the_file_dialog_and_the_import_dialog(qtbot, window, tmp_path, monkeypatch):
@@ -187,11 +172,11 @@ def test_open_action_uses_the_file_dialog_and_the_import_dialog(qtbot, window, t
     with qtbot.waitSignal(window.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
         window.open_action.trigger()
     assert "*.csv" in asked[0] and "*.npy" in asked[0] and "*.dat" in asked[0]
-    assert window.dataset is None  # nothing is installed before OK
+    assert window.dataset.source == "demo"  # unchanged  # nothing is installed before OK
     with qtbot.waitSignal(window.file_actions.dataset_loaded, timeout=TIMEOUT):
         opened.args[0].accept()
     assert window.dataset.n_samples == 240
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
 def test_choices_are_remembered_and_reused(qtbot, window, tmp_path):
@@ -211,7 +196,7 @@ def test_choices_are_remembered_and_reused(qtbot, window, tmp_path):
     ds = loaded.args[0]
     assert ds.center is not None and ds.labels is not None
     np.testing.assert_allclose(ds.values.mean(axis=0), 0, atol=1e-12)
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
 def _drag_events(path):
@@ -237,7 +222,7 @@ def test_drag_and_drop_of_a_csv_opens_it(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.file_actions.dataset_loaded, timeout=TIMEOUT):
         opened.args[0].accept()
     assert window.dataset.source == str(path)
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
 def test_a_file_dropped_on_the_plot_opens_too(qtbot, window, tmp_path):
@@ -249,13 +234,15 @@ def test_a_file_dropped_on_the_plot_opens_too(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
         QApplication.sendEvent(viewport, drop)
     opened.args[0].reject()
-    assert window.dataset is None
-    qtbot.waitUntil(lambda: not threads.running_threads(), timeout=TIMEOUT)
+    assert window.dataset.source == "demo"  # unchanged
+    qtbot.waitUntil(lambda: running_tasks() == [], timeout=TIMEOUT)
 
 
-def test_installing_twice_gives_the_same_actions(window):
-    assert install_file_actions(window) is window.file_actions
-    assert [a.text() for a in window.file_menu.actions()].count("Import model JSON…") == 1
+def test_the_file_menu_holds_each_action_once(window):
+    texts = [a.text() for a in window.file_menu.actions()]
+    for text in ("Open data…", "Open recent", "Import model JSON…", "Export", "Save session…",
+                 "Open session…", "Quit"):
+        assert texts.count(text) == 1, text
 
 
 def test_drag_of_an_unsupported_file_is_refused(window, tmp_path):
@@ -276,7 +263,7 @@ def test_recent_files_update_and_missing_ones_are_removed(qtbot, window, tmp_pat
     assert fa.recent_files() == [str(p) for p in reversed(paths[1:9])]  # last 8, newest first
     _open(qtbot, window, paths[3])
     assert fa.recent_files()[0] == str(paths[3]) and len(fa.recent_files()) == 8
-    fa._rebuild_recent_menu()
+    fa.recent_menu.aboutToShow.emit()  # what opening the menu does
     texts = [a.text() for a in fa.recent_menu.actions()]
     assert "f3.csv" in texts[0]
     os.remove(paths[5])
@@ -286,8 +273,9 @@ def test_recent_files_update_and_missing_ones_are_removed(qtbot, window, tmp_pat
 
 
 def test_export_actions_need_a_model(qtbot, window, tmp_path):
-    fa = window.file_actions
+    fa = window.model_files
     assert not fa.export_model_action.isEnabled()
+    assert fa.export_model_action.toolTip() == "Fit a model first."
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"))
     fa.update_actions()
     assert not fa.export_model_action.isEnabled() and fa.export_png_action.isEnabled()
@@ -301,7 +289,7 @@ def test_model_json_round_trip(qtbot, window, tmp_path, monkeypatch):
     out = tmp_path / "model.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(tmp_path / "model"), "")))
-    window.file_actions.export_model_action.trigger()  # adds the .json suffix
+    window.model_files.export_model_action.trigger()  # adds the .json suffix
     doc = json.loads(out.read_text())
     assert doc["columns"] == ["x", "y"] and doc["n_samples"] == 240
     assert doc["preprocessing"]["standardization"] is not None and doc["preprocessing"]["projection"] is None
@@ -311,32 +299,31 @@ def test_model_json_round_trip(qtbot, window, tmp_path, monkeypatch):
     window.reset()
     assert window.current_snapshot() is None
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    with qtbot.waitSignal(window.file_actions.model_imported, timeout=TIMEOUT):
-        window.file_actions.import_model_action.trigger()
+    with qtbot.waitSignal(window.model_files.model_imported, timeout=TIMEOUT):
+        window.model_files.import_model_action.trigger()
     shown = window.current_snapshot().params
     np.testing.assert_array_equal(shown.means, final.params.means)
     np.testing.assert_array_equal(shown.covariances, final.params.covariances)
     ll = EMData(window.dataset.values, shown.covariance_type).mean_log_likelihood(shown)
     assert abs(ll - doc["log_likelihood"]) <= 1e-12
     # EM continues from the imported model
-    with qtbot.waitSignal(window.fit_controller.iteration_done, timeout=TIMEOUT) as blocker:
-        window.step("E")
-    np.testing.assert_array_equal(blocker.args[0].snapshot.params.means, final.params.means)
-    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
-        window.stop_fit()
+    window.step("E")
+    qtbot.waitUntil(lambda: not window.is_fitting(), timeout=TIMEOUT)
+    assert window.history()[-1].half_step == "E"
+    np.testing.assert_array_equal(window.history()[-1].params.means, final.params.means)
 
 
 def test_model_with_other_columns_is_refused(qtbot, window, tmp_path, messages):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"))
     _fit(qtbot, window)
     path = tmp_path / "m.json"
-    assert window.file_actions.export_model_json(str(path))
+    assert window.model_files.export_model_json(str(path))
     doc = json.loads(path.read_text())
     doc["columns"] = ["u", "v"]
     path.write_text(json.dumps(doc))
     shown = window.current_snapshot()
     dataset = window.dataset
-    assert not window.file_actions.import_model(str(path))
+    assert not window.model_files.import_model(str(path))
     assert "different column" in messages[-1][1] or "fitted on columns" in messages[-1][1]
     assert window.current_snapshot() is shown and window.dataset is dataset
 
@@ -345,11 +332,11 @@ def test_model_import_reorders_columns(qtbot, window, tmp_path):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"))
     final = _fit(qtbot, window)
     path = tmp_path / "m.json"
-    window.file_actions.export_model_json(str(path))
+    window.model_files.export_model_json(str(path))
     # the same data with the columns swapped
     swapped = dataset_from_array(window.dataset.values[:, ::-1], columns=("y", "x"), source="swapped")
     window.set_dataset(swapped)
-    assert window.file_actions.import_model(str(path))
+    assert window.model_files.import_model(str(path))
     shown = window.current_snapshot().params
     np.testing.assert_allclose(shown.means, final.params.means[:, ::-1])
     np.testing.assert_allclose(shown.covariances, final.params.covariances[:, ::-1, ::-1])
@@ -358,7 +345,7 @@ def test_model_import_reorders_columns(qtbot, window, tmp_path):
 def test_per_point_csv_history_csv_and_figures(qtbot, window, tmp_path):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"), lambda d: d.set_standardize(True))
     _fit(qtbot, window)
-    fa = window.file_actions
+    fa = window.model_files
     points = tmp_path / "points.csv"
     assert fa.export_assignments_csv(str(points))
     with open(points, newline="") as f:
@@ -386,21 +373,21 @@ def test_per_point_csv_history_csv_and_figures(qtbot, window, tmp_path):
 def test_export_failure_shows_a_message_and_keeps_the_old_file(qtbot, window, tmp_path, messages):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"))
     _fit(qtbot, window)
-    assert not window.file_actions.export_model_json(str(tmp_path / "no-such-folder" / "m.json"))
+    assert not window.model_files.export_model_json(str(tmp_path / "no-such-folder" / "m.json"))
     assert "does not exist" in messages[-1][1]
     assert window.current_snapshot() is not None
 
 
 def test_adjusted_rand_index_after_a_fit(qtbot, window, tmp_path):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"), _label("kind"))
-    with qtbot.waitSignal(window.file_actions.ari_changed, timeout=TIMEOUT) as got:
-        final = _fit(qtbot, window)
+    final = _fit(qtbot, window)
+    qtbot.waitUntil(lambda: window.truth_label.isVisible(), timeout=TIMEOUT)
     gamma = EMData(window.dataset.values, final.params.covariance_type).responsibilities(final.params)
     expected = adjusted_rand_index(window.dataset.labels, gamma.argmax(axis=1))
-    assert got.args[0] == pytest.approx(expected) and expected > 0.95
-    assert "ARI" in window.file_actions.truth_label.text()
+    assert expected > 0.95
+    assert window.truth_label.text() == f"ARI vs labels: {expected:.3f} (3 classes)"
     window.set_dataset(dataset_from_array(np.random.default_rng(0).normal(size=(20, 2))))
-    assert window.file_actions.truth_label.text() == ""
+    assert window.truth_label.text() == "" and not window.truth_label.isVisible()
 
 
 def test_fitting_in_the_projection_and_exporting_it(qtbot, window, tmp_path):
@@ -416,7 +403,7 @@ def test_fitting_in_the_projection_and_exporting_it(qtbot, window, tmp_path):
     assert ds.input_columns == ("x", "y", "z0", "z1")
     _fit(qtbot, window)
     out = tmp_path / "proj.json"
-    assert window.file_actions.export_model_json(str(out))
+    assert window.model_files.export_model_json(str(out))
     loaded = load_model_json(str(out))
     assert loaded.columns == ("PC1", "PC2")
     assert loaded.preprocessing["projection"]["matrix"].shape == (4, 2)
@@ -425,11 +412,11 @@ def test_fitting_in_the_projection_and_exporting_it(qtbot, window, tmp_path):
     z = ((raw - std["center"]) / std["scale"] - proj["offset"]) @ proj["matrix"]
     np.testing.assert_allclose(z, ds.values, atol=1e-10)
     window.reset()
-    assert window.file_actions.import_model(str(out))
+    assert window.model_files.import_model(str(out))
 
 
-def test_shutdown_while_loading_joins_the_thread(qtbot, window, tmp_path):
-    window.file_actions.open_path(str(_blobs_csv(tmp_path / "b.csv")))
-    window.file_actions.shutdown()
-    assert not threads.running_threads()
-    assert not window.file_actions.is_loading()
+def test_closing_while_loading_joins_the_load(qtbot, window, tmp_path):
+    window.file_actions.open_path(str(_blobs_csv(tmp_path / "b.csv", n=30_000)))
+    assert window.file_actions.is_loading()
+    window.close()
+    assert running_tasks() == []

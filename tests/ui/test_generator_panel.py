@@ -7,26 +7,31 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gmm_studio.core.export import load_model_json
 from gmm_studio.core.generate import GeneratorSettings, generate
+from gmm_studio.core.compare import compare_model
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui import generator_panel as gp
-from gmm_studio.ui import threads
 from gmm_studio.ui.generator_panel import GeneratorPanel
+from gmm_studio.ui.tasks import running_tasks
 
 
 @pytest.fixture
-def panel(qtbot):
-    widget = GeneratorPanel()
+def panel(qtbot, runner):
+    widget = GeneratorPanel(runner=runner)
     qtbot.addWidget(widget)
-    yield widget
-    # Whatever a test did, no generation thread may outlive it.
-    widget.shutdown()
-    assert not widget.is_busy()
-    assert widget._thread is None
+    return widget
+
+
+def _show_fit(panel: GeneratorPanel, params: MixtureParams, fitted) -> None:
+    """Give the panel the session's comparison of ``params`` (hard labels or γ) with the truth."""
+    data = panel.data()
+    fitted = np.asarray(fitted)
+    assigned = fitted.argmax(axis=1) if fitted.ndim == 2 else fitted
+    panel.show_comparison(compare_model(params, assigned, None, data.truth, data.labels), params)
 
 
 def _table(panel: GeneratorPanel) -> list[list[str]]:
@@ -195,28 +200,25 @@ def test_large_n_is_generated_on_a_thread_that_ends(panel, qtbot):
     panel.busy_changed.connect(busy.append)
     with qtbot.waitSignal(panel.data_generated, timeout=10_000) as blocker:
         panel.generate()
-        assert panel.is_busy()
-        thread = panel._thread
-        assert isinstance(thread, QThread) and thread is not QThread.currentThread()
+        assert panel.is_busy() and running_tasks() == ["generate"]
         assert not panel.generate_button.isEnabled()
         assert panel.busy_bar.isVisibleTo(panel)
         panel.generate()  # ignored while busy: one generation at a time
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=5000)
-    assert not threads.is_running(thread)  # ended (Qt may already have deleted it)
+    assert running_tasks() == []
     assert busy == [True, False]
     assert panel.generate_button.isEnabled()
     assert not panel.busy_bar.isVisibleTo(panel)
     _assert_same_data(blocker.args[0], generate(settings))
 
 
-def test_shutdown_joins_a_running_generation_and_drops_its_result(panel, qtbot):
+def test_closing_joins_a_running_generation_and_drops_its_result(panel, qtbot, runner):
     panel.set_settings(GeneratorSettings(n_samples=gp.THREAD_THRESHOLD + 1000, seed=1))
     emitted = []
     panel.data_generated.connect(emitted.append)
     panel.generate()
-    thread = panel._thread
-    panel.shutdown()
-    assert thread.isFinished()
+    assert runner.join_all(timeout=30)  # what the window does when it closes
+    assert running_tasks() == []
     assert not panel.is_busy()
     QApplication.processEvents()  # deliver the queued payload: it must be dropped as stale
     assert emitted == []
@@ -226,12 +228,12 @@ def test_shutdown_joins_a_running_generation_and_drops_its_result(panel, qtbot):
 # --------------------------------------------------------------------------- fit vs truth
 
 
-def test_show_fit_with_the_truth_itself_is_perfect(panel, qtbot):
+def test_show_comparison_with_the_truth_itself_is_perfect(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_components=3, n_samples=1500, seed=2))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
     data = blocker.args[0]
-    panel.show_fit(data.truth, data.labels)
+    _show_fit(panel, data.truth, data.labels)
     assert panel.fit_group.isVisibleTo(panel)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
@@ -245,7 +247,7 @@ def test_show_fit_with_the_truth_itself_is_perfect(panel, qtbot):
     assert panel.fit_table.rowCount() == 0
 
 
-def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, qtbot):
+def test_show_comparison_matches_permuted_components_and_takes_responsibilities(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_components=3, n_samples=900, seed=4, separation=6.0))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
@@ -259,7 +261,7 @@ def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, 
     resp = np.zeros((len(true_labels), 3))
     inverse = np.argsort(order)
     resp[np.arange(len(true_labels)), inverse[true_labels]] = 1.0
-    panel.show_fit(fitted, resp)
+    _show_fit(panel, fitted, resp)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
     assert [int(r[1]) for r in rows] == list(inverse)
@@ -267,7 +269,7 @@ def test_show_fit_matches_permuted_components_and_takes_responsibilities(panel, 
     np.testing.assert_allclose(mean_errors, 0.1 * np.sqrt(2), rtol=1e-3)
 
 
-def test_show_fit_without_truth_reports_the_ari_only(panel, qtbot):
+def test_show_comparison_without_truth_reports_the_ari_only(panel, qtbot):
     panel.set_settings(GeneratorSettings(shape="moons", n_samples=600, seed=0))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
@@ -275,29 +277,29 @@ def test_show_fit_without_truth_reports_the_ari_only(panel, qtbot):
     assert data.truth is None
     assert not panel.save_json_button.isEnabled()
     some_fit = MixtureParams("spherical", [0.5, 0.5], [[-1.0, 0.0], [1.0, 0.0]], [1.0, 1.0])
-    panel.show_fit(some_fit, data.labels)
+    _show_fit(panel, some_fit, data.labels)
     assert "1.000" in panel.ari_label.text()
     assert "no Gaussian truth" in panel.ari_label.text()
     assert not panel.fit_table.isVisibleTo(panel)
 
-    panel.show_fit(some_fit, np.zeros(10, dtype=int))  # not this data
-    assert "not of the generated data" in panel.ari_label.text()
+    panel.show_comparison(None, some_fit)  # a new model is being compared: nothing stale shows
+    assert not panel.fit_group.isVisibleTo(panel)
 
 
-def test_show_fit_with_outliers_reports_inlier_ari_too(panel, qtbot):
+def test_show_comparison_with_outliers_reports_inlier_ari_too(panel, qtbot):
     panel.set_settings(GeneratorSettings(n_samples=1000, outlier_fraction=0.1, seed=3))
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
     data = blocker.args[0]
     fitted_labels = np.where(data.labels < 0, 0, data.labels)
-    panel.show_fit(data.truth, fitted_labels)
+    _show_fit(panel, data.truth, fitted_labels)
     assert "inliers only: 1.000" in panel.ari_label.text()
 
 
 def test_a_new_data_set_clears_the_old_comparison(panel, qtbot):
     with qtbot.waitSignal(panel.data_generated, timeout=5000) as blocker:
         panel.generate()
-    panel.show_fit(blocker.args[0].truth, blocker.args[0].labels)
+    _show_fit(panel, blocker.args[0].truth, blocker.args[0].labels)
     with qtbot.waitSignal(panel.data_generated, timeout=5000):
         panel.generate()
     assert not panel.fit_group.isVisibleTo(panel)
@@ -315,7 +317,11 @@ def test_save_csv_writes_columns_and_true_labels(panel, qtbot, tmp_path, monkeyp
     data = blocker.args[0]
     target = tmp_path / "points.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(panel.save_csv_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.saved, timeout=10_000):
+        qtbot.mouseClick(panel.save_csv_button, Qt.MouseButton.LeftButton)
+        assert panel.save_csv_button.text() == "Saving…" and not panel.save_csv_button.isEnabled()
+    assert panel.save_csv_button.isEnabled()
+    assert "Saved 400 points" in panel.status_label.text()
     lines = target.read_text().splitlines()
     assert lines[0] == "x1,x2,x3,label"
     table = np.loadtxt(target, delimiter=",", skiprows=1)
@@ -341,6 +347,7 @@ def test_save_error_shows_a_message_and_keeps_the_data(panel, qtbot, tmp_path, m
     messages = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: messages.append(text))
     panel.save_csv()
+    qtbot.waitUntil(lambda: not panel.is_saving(), timeout=10_000)
     assert len(messages) == 1 and "does not exist" in messages[0]
     assert not target.exists()
     assert panel.data() is data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from gmm_studio.core.dataio import ImportOptions, read_table
 from gmm_studio.core.export import load_model_json, model_to_json
@@ -57,7 +58,8 @@ def test_preview_lists_rows_and_marks_text_columns(qtbot, table):
 
 def test_defaults_and_missing_counts(qtbot, table):
     d = _dialog(qtbot, table)
-    assert d.options() == ImportOptions(columns=("a", "b", "c", "d"), label_column=None,
+    # the lone text column is preselected as the label
+    assert d.options() == ImportOptions(columns=("a", "b", "c", "d"), label_column="species",
                                         missing="drop", standardize=False)
     assert d.projection_choice() == ProjectionChoice("view", "pca", None)
     assert d.rows_to_drop() == 2
@@ -85,9 +87,9 @@ def test_label_column_is_excluded_from_the_data(qtbot, table):
 
 def test_invalid_choice_shows_the_error_and_disables_ok(qtbot, table):
     d = _dialog(qtbot, table)
-    d.set_columns(["a"])
+    d.set_columns([])
     assert not d.ok_button.isEnabled()
-    assert "at least 2" in d.error_text()
+    assert "choose at least one" in d.error_text()
     assert d.error_label.styleSheet().count("color")
     d.accept()  # refused
     assert d.dataset() is None and d.result() == 0
@@ -114,6 +116,7 @@ def test_fit_in_pca_projection_gives_pc1_pc2(qtbot, table):
     ds = d.dataset()
     assert isinstance(ds, ProjectedDataset)
     assert ds.columns == ("PC1", "PC2") and ds.values.shape == (58, 2)
+    assert ds.label_column == "species" and ds.labels is not None
     # the recorded preprocessing reproduces the values from the file's columns
     pre = ds.preprocessing()
     x = np.column_stack([table.numeric[c] for c in "abcd"])[ds.row_index]
@@ -167,7 +170,7 @@ def test_choices_are_remembered_per_file(qtbot, tmp_path):
     assert remembered_options(first)[0] == again.options()
     # another file starts from the defaults
     fresh = _dialog(qtbot, other)
-    assert fresh.options() == ImportOptions(("a", "b", "c", "d"), None, "drop", False)
+    assert fresh.options() == ImportOptions(("a", "b", "c", "d"), "species", "drop", False)
     # Cancel remembers nothing
     fresh.set_standardize(True)
     fresh.reject()
@@ -177,3 +180,85 @@ def test_choices_are_remembered_per_file(qtbot, tmp_path):
 def test_build_dataset_ignores_projection_for_view_mode(table):
     ds = build_dataset(table, ImportOptions(label_column="species"), ProjectionChoice("view"))
     assert ds.columns == ("a", "b", "c", "d")
+
+
+# --------------------------------------------------------------------------- defaults that do not leak the answer
+
+
+def _penguins(path, n=60, seed=0):
+    """Rdatasets style: rownames 1..N sorted by species, species as text, a constant year."""
+    rng = np.random.default_rng(seed)
+    lines = ["rownames,species,bill_length_mm,body_mass_g,year"]
+    for i in range(n):
+        k = 3 * i // n
+        lines.append(f"{i + 1},{'ABC'[k]},{rng.normal(40 + 5 * k):.2f},{rng.normal(3500 + 800 * k, 300):.0f},2008")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _checked(d):
+    return {d.column_list.item(i).text(): d.column_list.item(i).checkState() == Qt.CheckState.Checked
+            for i in range(d.column_list.count())}
+
+
+def test_index_and_constant_columns_start_unchecked_with_reasons(qtbot, tmp_path):
+    d = _dialog(qtbot, read_table(_penguins(tmp_path / "penguins.csv")))
+    assert _checked(d) == {"rownames": False, "bill_length_mm": True, "body_mass_g": True, "year": False}
+    assert d.label_column() == "species"
+    text = d.excluded_label.text()
+    assert d.excluded_label.isVisibleTo(d)
+    assert "'rownames': a row index: 1, 2, …, 60 in order" in text
+    assert "'year': constant: every value is 2008" in text
+    items = {d.column_list.item(i).text(): d.column_list.item(i) for i in range(d.column_list.count())}
+    assert "row index" in items["rownames"].toolTip()
+    # ticking it fits it anyway, and the note stops listing it
+    items["rownames"].setCheckState(Qt.CheckState.Checked)
+    assert "rownames" in d.selected_columns() and "rownames" not in d.excluded_label.text()
+    d.accept()
+    assert d.dataset().columns == ("rownames", "bill_length_mm", "body_mass_g")
+
+
+def test_generator_label_column_is_offered_as_the_label(qtbot, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "generated.csv"
+    rows = [f"{a:.4f},{b:.4f},{i % 3}" for i, (a, b) in enumerate(rng.normal(size=(30, 2)))]
+    path.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    d = _dialog(qtbot, read_table(path))
+    assert d.label_column() == "label" and d.selected_columns() == ("x1", "x2")
+    # choosing no label leaves the class ids unfitted, with the reason shown
+    d.set_label_column(None)
+    assert d.selected_columns() == ("x1", "x2")
+    assert "'label': 3 class ids, named like a label" in d.excluded_label.text()
+    d.accept()
+    assert d.dataset().labels is None and d.dataset().columns == ("x1", "x2")
+
+
+def test_scale_warning_shows_while_standardising_is_off(qtbot, tmp_path):
+    d = _dialog(qtbot, read_table(_penguins(tmp_path / "penguins.csv")))
+    assert d.scale_warning_label.isVisibleTo(d)
+    text = d.scale_warning_label.text()
+    assert "differ by" in text and "'body_mass_g'" in text and "Standardise" in text
+    d.set_standardize(True)
+    assert not d.scale_warning_label.isVisibleTo(d)
+    d.set_standardize(False)
+    d.set_columns(["bill_length_mm"])
+    assert not d.scale_warning_label.isVisibleTo(d)  # one column has nothing to differ from
+
+
+def test_one_chosen_column_gives_a_1d_dataset(qtbot, table):
+    d = _dialog(qtbot, table)
+    d.set_columns(["c"])
+    assert d.is_valid() and d.error_text() == ""
+    assert not d.projection_group.isEnabled()
+    d.accept()
+    ds = d.dataset()
+    assert ds.columns == ("c",) and ds.values.shape == (59, 1)
+
+
+def test_one_column_file_opens(qtbot, tmp_path):
+    path = tmp_path / "faithful.csv"
+    path.write_text("eruptions\n" + "\n".join(f"{v:.2f}" for v in np.linspace(1.6, 5.1, 40)) + "\n")
+    d = _dialog(qtbot, read_table(path))
+    assert d.selected_columns() == ("eruptions",) and d.is_valid()
+    d.accept()
+    assert d.dataset().n_features == 1

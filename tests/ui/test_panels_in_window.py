@@ -7,25 +7,15 @@ import pytest
 
 from gmm_studio.core.generate import GeneratorSettings
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.ui.control_panel import SPEED_MAX
-from gmm_studio.ui.main_window import MainWindow
 from gmm_studio.ui.sweep_panel import SweepPanel
 
 TIMEOUT = 30_000
-pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
-                                        "This plugin does not support raise")
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(restore_settings=False)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    w.panel.speed_slider.setValue(SPEED_MAX)
-    w.load_demo()
-    yield w
-    w.close()
+def window(make_window):
+    """The window on the demo data (which has its generating labels as a label column)."""
+    return make_window(settings=None, size=(1200, 800))
 
 
 def test_generated_data_replace_the_open_data_and_the_fit_is_compared_with_the_truth(window, qtbot):
@@ -35,16 +25,19 @@ def test_generated_data_replace_the_open_data_and_the_fit_is_compared_with_the_t
         window.generator_panel.generate()
     data = window.generator_panel.data()
     np.testing.assert_array_equal(window.dataset.values, data.values)
-    assert len(window.data_view._truth_curves) > 0  # the true mixture is drawn
+    assert window.panel.components_spin.value() == 3  # the generator's K is offered to the fit
+    assert "K = 3 as generated" in window.info_label.text()
     window.panel.set_settings(FitSettings(n_components=3, init_params="kmeans", seed=0))
     with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
         window.run_fit()
+    qtbot.waitUntil(lambda: window.generator_panel.fit_group.isVisible(), timeout=TIMEOUT)
     assert "1.000" in window.generator_panel.ari_label.text()
 
 
 def test_loading_other_data_forgets_the_generated_truth(window, qtbot):
     window.generator_panel.set_settings(GeneratorSettings(n_components=2, n_samples=200, seed=1))
-    window.generator_panel.generate()
+    with qtbot.waitSignal(window.dataset_changed, timeout=TIMEOUT):
+        window.generator_panel.generate()
     assert window.generator_panel.data() is not None
     window.load_demo()
     assert window.generator_panel.data() is None
@@ -78,17 +71,25 @@ def test_colours_stay_with_their_components_across_re_runs(window, qtbot):
     np.testing.assert_allclose(a, b, atol=0.05)
 
 
-def test_points_can_be_coloured_by_the_true_labels(window, monkeypatch):
+def test_points_can_be_coloured_by_the_true_labels_matched_to_the_fit(window, qtbot, monkeypatch):
     labels = np.asarray(window.dataset.labels).astype(str)  # the demo keeps its generating labels
+    window.panel.set_settings(FitSettings(n_components=4, init_params="kmeans", seed=0))
+    with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
+        window.run_fit()
+    window.redraw()
     given = []
     monkeypatch.setattr(window.data_view, "set_colors", given.append)
     combo = window.panel.color_combo
     combo.setCurrentIndex(combo.findData("truth"))
     window.redraw()
+    qtbot.waitUntil(window.drawing.colors_up_to_date, timeout=TIMEOUT)
+    window.redraw()
     colors = given[-1]
     for label in np.unique(labels):  # one colour per true label, distinct between labels
         assert len(np.unique(colors[labels == label], axis=0)) == 1
     assert len(np.unique(colors, axis=0)) == len(np.unique(labels))
+    legend = " ".join(window.data_view.legend_texts())
+    assert all(f"(component {k})" in legend for k in (1, 2, 3, 4))  # each class named with its match
 
 
 def test_truth_colouring_is_offered_only_with_a_label_column(window):

@@ -7,23 +7,22 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QThread, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 
 from gmm_studio.core.generate import GeneratorSettings, generate
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.sweep import SweepResult
 from gmm_studio.ui.sweep_panel import EXPLANATION, SweepPanel
+from gmm_studio.ui.tasks import running_tasks
 
 TIMEOUT = 30_000
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = SweepPanel()
+def panel(qtbot, runner):
+    p = SweepPanel(runner=runner)
     qtbot.addWidget(p)
-    yield p
-    p.shutdown()
-    assert not p.is_running()
+    return p
 
 
 def _blobs(n: int = 400, k: int = 3, seed: int = 0) -> np.ndarray:
@@ -164,14 +163,13 @@ def test_cancel_stops_and_leaves_no_thread(qtbot, panel):
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
-def test_shutdown_joins_a_running_sweep_and_drops_its_results(qtbot, panel):
+def test_closing_joins_a_running_sweep_and_drops_its_results(qtbot, panel, runner):
     panel.set_data(generate(GeneratorSettings(n_components=4, n_samples=20_000, seed=3)).values)
     panel.run()
-    thread = panel._thread
-    assert isinstance(thread, QThread) and panel.is_running()
-    panel.shutdown()
+    assert panel.is_running() and running_tasks() == ["sweep"]
+    assert runner.join_all(timeout=30)  # what the window does when it closes
     assert not panel.is_running()
-    assert thread.isFinished()
+    assert running_tasks() == []
     assert not _sweep_threads()
     # Late signals of the abandoned run are stale: nothing changes.
     QCoreApplication.processEvents()  # deliver whatever the old run had queued
@@ -215,8 +213,10 @@ def test_set_data_during_a_sweep_abandons_it(qtbot, panel):
     panel.set_data(generate(GeneratorSettings(n_components=4, n_samples=20_000, seed=4)).values)
     panel.run()
     panel.set_data(_blobs())
-    assert not panel.is_running()
     assert panel.table.rowCount() == 0
+    assert not panel.run_button.isEnabled()  # until the abandoned sweep has stopped
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=TIMEOUT)
+    assert panel.run_button.isEnabled() and panel.table.rowCount() == 0
     _small_grid(panel, k_max=2, types=("full",), restarts=1)
     result = _run(qtbot, panel)
     assert len(result.cells) == 2 and all(math.isfinite(c.value("bic")) for c in result.cells)

@@ -1,0 +1,407 @@
+"""Does the window answer at once while EM runs?  Event-loop stalls during a fit, three ways.
+
+The same fit (N points of 10 clusters in 2-D, K = 10, full covariances, a fixed number of
+iterations: tol = 0) is run in the real window, started the way a person starts it, while a
+5 ms QTimer on the GUI thread records the gaps between its ticks:
+
+* idle: nothing else running (besides whatever the machine already runs: see ``uptime``);
+* 1 busy: one competing CPU-bound process (a Python busy loop, spawned, bounded in time);
+* 2 busy: two of them.
+
+Printed per run: the longest and the 99th-percentile gap between ticks (a gap includes the
+5 ms interval itself), the fit's wall time from the Run click to ``fit_finished``, and, as the
+reference measured in the same run, the same fit by the engine alone
+(:func:`gmm_studio.core.em.em_steps` from the window's own initial parameters, no window).
+Targets (issue 11): longest gap <= 50 ms idle and <= 100 ms with one competitor; fit <= 1.3x
+the engine alone.
+
+With ``--n 1e7`` (anything above 2e6) it also prints the time to open the ``.npy`` (window
+built, points drawn) and the peak RSS beside the data + N x K responsibilities budget, then
+after the fit scrubs the history with the keyboard and hovers the data view with synthetic
+mouse moves, with the same stall figures.
+
+Only public API is used, so the script outlives rewrites of the window:
+``gmm_studio.app.build_window(["--data", FILE, "--no-fit"])``, widgets found by objectName
+(componentsSpin, covarianceCombo, initCombo, seedSpin, tolSpin, maxIterSpin, nInitSpin,
+speedSlider, runButton, iterationSlider, dataView), the window's ``fit_finished(object)``
+signal and ``history()`` (its first snapshot is the initial state), and
+``dataView.cloud.visible_owners()`` to know the points are drawn.
+
+Run: ``python benchmarks/bench_stall.py [--n 1e6] [--iters 20] [--runs idle,1,2]``.
+"""
+
+from __future__ import annotations
+
+# Light imports only at the top: competitors are *spawned*, and a spawned child imports this
+# module again before it runs its busy loop.
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+K = 10
+CLUSTERS = 10
+PROBE_MS = 5
+TARGETS_MS = {"idle": 50.0, "1 busy": 100.0, "2 busy": None}
+SLOWDOWN_TARGET = 1.3
+FIT_TIMEOUT_S = 1800
+COMPETITOR_MAX_S = 1800  # a competitor ends by itself after this, whatever happens here
+
+
+def _busy(seconds: float) -> None:
+    """A CPU-bound competitor: spin until ``seconds`` have passed (or until killed)."""
+    end = time.monotonic() + seconds
+    x = 0
+    while time.monotonic() < end:
+        x += 1
+
+
+class Competitors:
+    """``count`` spawned busy processes, killed on exit."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.procs: list = []
+
+    def __enter__(self):
+        ctx = mp.get_context("spawn")
+        self.procs = [ctx.Process(target=_busy, args=(COMPETITOR_MAX_S,), daemon=True)
+                      for _ in range(self.count)]
+        for p in self.procs:
+            p.start()
+        if self.procs:
+            time.sleep(1.0)  # let them start spinning
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.join(5)
+
+
+# ----------------------------------------------------------------------------------- data
+def write_mixture_npy(path: Path, n: int, seed: int = 1) -> None:
+    """``n`` points of 10 Gaussian clusters in 2-D, written in chunks (never all in memory
+    twice, so the peak RSS measured later is the window's)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    angles = np.linspace(0.0, 2 * np.pi, CLUSTERS, endpoint=False)
+    means = 10.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    factors = []
+    for a in rng.uniform(0.0, np.pi, CLUSTERS):
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        factors.append(rot @ np.diag(rng.uniform(0.6, 2.0, 2)))
+    weights = rng.dirichlet(np.full(CLUSTERS, 5.0))
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(n, 2))
+    step = 1_000_000
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        z = rng.choice(CLUSTERS, e - s, p=weights)
+        noise = rng.standard_normal((e - s, 2))
+        out[s:e] = means[z] + np.einsum("nij,nj->ni", np.asarray(factors)[z], noise)
+    out.flush()
+    del out
+
+
+# ----------------------------------------------------------------------------------- Qt side
+def _rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size of this process in MB."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return current, peak
+
+
+class Probe:
+    """A 5 ms timer on the GUI thread; ``gaps`` are the seconds between its ticks."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.gaps: list[float] = []
+        self._last = None
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(PROBE_MS)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps, self._last = [], None
+        self._timer.start()
+
+    def stop(self) -> tuple[float, float, int]:
+        """(longest, 99th percentile) gap in ms, and the number of gaps."""
+        import numpy as np
+
+        self._timer.stop()
+        if not self.gaps:
+            return float("nan"), float("nan"), 0
+        g = np.asarray(self.gaps) * 1000.0
+        return float(g.max()), float(np.percentile(g, 99)), len(g)
+
+
+def _wait(app, condition, timeout_s: float) -> bool:
+    end = time.perf_counter() + timeout_s
+    while time.perf_counter() < end:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _child(window, cls, name: str):
+    widget = window.findChild(cls, name)
+    if widget is None:
+        raise SystemExit(f"bench_stall: the window has no {cls.__name__} named {name!r}")
+    return widget
+
+
+def _points_drawn(window):
+    """A function telling whether the data view has drawn the points of the current data."""
+    from PySide6.QtWidgets import QWidget
+
+    view = window.findChild(QWidget, "dataView")
+    cloud = getattr(view, "cloud", None)
+    if cloud is None or not hasattr(cloud, "visible_owners"):
+        return lambda: True  # cannot tell: the settle loop then only processes events
+    return lambda: len(cloud.visible_owners().indices) > 0
+
+
+def open_window(app, path: Path, iters: int):
+    """The window on ``path``, shown, settings entered in its widgets, points drawn.
+
+    Returns (window, seconds from build to points drawn).
+    """
+    from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSlider, QSpinBox
+
+    from gmm_studio.app import build_window
+
+    t0 = time.perf_counter()
+    window = build_window(["--data", str(path), "--no-fit"])
+    window.resize(1400, 900)
+    window.show()
+    drawn = _points_drawn(window)
+    _wait(app, drawn, 600)
+    opened = time.perf_counter() - t0
+    _child(window, QSpinBox, "componentsSpin").setValue(K)
+    for name, data in (("covarianceCombo", "full"), ("initCombo", "random_from_data")):
+        combo = _child(window, QComboBox, name)
+        combo.setCurrentIndex(combo.findData(data))
+    _child(window, QSpinBox, "seedSpin").setValue(0)
+    _child(window, QDoubleSpinBox, "tolSpin").setValue(0.0)
+    _child(window, QSpinBox, "maxIterSpin").setValue(iters)
+    _child(window, QSpinBox, "nInitSpin").setValue(1)
+    speed = _child(window, QSlider, "speedSlider")
+    speed.setValue(speed.maximum())  # as fast as possible
+    _wait(app, lambda: False, 0.5)  # settle layout and the first paints
+    return window, opened
+
+
+def close_window(app, window) -> None:
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
+    """Click Run (or call ``run_fit()`` when the button is disabled); wait for fit_finished.
+
+    Returns (wall seconds, probe figures, how it was started).
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QPushButton
+
+    loop = QEventLoop()
+    done: list = []
+    window.fit_finished.connect(lambda final: (done.append(final), loop.quit()))
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+    guard.start(FIT_TIMEOUT_S * 1000)
+    run = _child(window, QPushButton, "runButton")
+    how = "Run clicked" if run.isEnabled() else "run_fit() (Run was disabled)"
+    probe.start()
+    t0 = time.perf_counter()
+    if run.isEnabled():
+        run.click()
+    else:
+        window.run_fit()
+    loop.exec()
+    wall = time.perf_counter() - t0
+    figures = probe.stop()
+    if not done:
+        raise SystemExit(f"bench_stall: no fit_finished within {FIT_TIMEOUT_S} s")
+    return wall, figures, how
+
+
+def engine_alone(path: Path, initial, iters: int) -> float:
+    """Seconds for the same EM by the engine, from the same initial parameters, no window."""
+    import numpy as np
+
+    from gmm_studio.core.em import EMData, em_steps
+
+    x = np.load(path)
+    data = EMData(x, initial.covariance_type)
+    t0 = time.perf_counter()
+    for _ in em_steps(data, initial, tol=0.0, max_iter=iters):
+        pass
+    return time.perf_counter() - t0
+
+
+def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> tuple:
+    """Press Left/Right on the iteration slider, one key every ``every_ms``; probe figures."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QSlider
+
+    slider = _child(window, QSlider, "iterationSlider")
+    slider.setFocus()
+    keys = [Qt.Key.Key_Home] + [Qt.Key.Key_Right] * (presses // 2) + [Qt.Key.Key_Left] * (presses // 2) \
+        + [Qt.Key.Key_End]
+    return _drive(app, probe, [lambda k=k: QTest.keyClick(slider, k) for k in keys], every_ms)
+
+
+def hover(app, window, probe: Probe, moves: int = 120, every_ms: int = 16) -> tuple:
+    """Synthetic mouse moves across the data view (a diagonal, then back); probe figures and
+    how many moves landed on a point (the view's ``point_hovered`` signal)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    view = _child(window, QWidget, "dataView")
+    target = getattr(view, "viewport", lambda: view)()
+    hits: list[int] = []
+    if hasattr(view, "point_hovered"):
+        view.point_hovered.connect(lambda index: hits.append(index) if index >= 0 else None)
+    w, h = target.width(), target.height()
+    path = [(0.1 + 0.8 * t / moves, 0.15 + 0.7 * t / moves) for t in range(moves)]
+    path += path[::-1]
+
+    def move(p) -> None:
+        local = QPointF(p[0] * w, p[1] * h)
+        event = QMouseEvent(QEvent.Type.MouseMove, local, target.mapToGlobal(local),
+                            Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(target, event)
+
+    figures = _drive(app, probe, [lambda p=p: move(p) for p in path], every_ms)
+    return figures, f"  {len(hits)} of {len(path)} moves on a point"
+
+
+def _drive(app, probe: Probe, actions, every_ms: int) -> tuple:
+    """Run ``actions`` one per ``every_ms`` from a timer, with the probe on; its figures."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    todo = list(actions)
+
+    def next_action() -> None:
+        if not todo:
+            timer.stop()
+            QTimer.singleShot(200, loop.quit)  # and let the last redraw land
+            return
+        todo.pop(0)()
+
+    timer = QTimer()
+    timer.setInterval(every_ms)
+    timer.timeout.connect(next_action)
+    probe.start()
+    timer.start()
+    loop.exec()
+    return probe.stop()
+
+
+# ----------------------------------------------------------------------------------- main
+def _row(label: str, figures: tuple, target: float | None, extra: str = "") -> None:
+    longest, p99, count = figures
+    verdict = "" if target is None else ("ok" if longest <= target else "OVER")
+    target_text = "" if target is None else f"<= {target:.0f}"
+    print(f"{label:<26}{longest:>9.1f}{p99:>9.1f}{count:>8}   {target_text:>7} {verdict:<5}{extra}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=float, default=1e6, help="number of points (default 1e6)")
+    parser.add_argument("--iters", type=int, default=None,
+                        help="EM iterations of the fit (tol = 0); default 20, 6 above 2e6 points")
+    parser.add_argument("--runs", default="idle,1,2",
+                        help="comma list of idle, 1, 2 (competing processes); default all three")
+    args = parser.parse_args(argv)
+    n = int(args.n)
+    large = n > 2_000_000
+    iters = args.iters or (6 if large else 20)
+    runs = [r.strip() for r in args.runs.split(",") if r.strip()]
+    if any(r not in ("idle", "1", "2") for r in runs):
+        parser.error("--runs takes idle, 1 and 2")
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")  # as the program itself does (gmm_studio.app)
+    print(f"bench_stall: N = {n:.0e}, 2-D, {CLUSTERS} clusters, K = {K} full, {iters} iterations "
+          f"(tol = 0), probe every {PROBE_MS} ms, offscreen window 1400x900")
+    print("load average before:", " ".join(f"{v:.2f}" for v in os.getloadavg()), f"({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"mixture_{n}.npy"
+        write_mixture_npy(path, n)
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication(["bench_stall"])
+        probe = Probe()
+        rss_before = _rss_mb()[0]
+        print(f"\n{'':<26}{'longest':>9}{'p99':>9}{'gaps':>8}   {'target':>7}        (gaps in ms)")
+        results = {}
+        initial = None
+        for run in runs:
+            label = {"idle": "idle", "1": "1 busy", "2": "2 busy"}[run]
+            window, opened = open_window(app, path, iters)
+            if large and run == runs[0]:
+                current, peak = _rss_mb()
+                budget = 2.5 * n * (2 + K) * 8 / 2**20
+                print(f"open .npy, points drawn: {opened:.2f} s; RSS {current - rss_before:.0f} MB over "
+                      f"the bare process, peak {peak:.0f} MB (budget 2.5 x (data + N x K γ) = "
+                      f"{budget:.0f} MB)")
+            with Competitors(int(run) if run != "idle" else 0):
+                wall, figures, how = run_fit(app, window, probe)
+                history = window.history()
+                if initial is None and history and history[0].half_step == "init":
+                    initial = history[0].params
+                results[label] = wall
+                _row(f"fit, {label}", figures, TARGETS_MS[label], f"  fit {wall:.2f} s ({how})")
+                if large and run == runs[0]:
+                    _row("scrub by keys", scrub(app, window, probe), TARGETS_MS[label] * 2)
+                    figures, hits = hover(app, window, probe)
+                    _row("hover", figures, TARGETS_MS[label] * 2, hits)
+                    peak = _rss_mb()[1]
+                    print(f"peak RSS after fit, scrub, hover: {peak:.0f} MB, budget {budget:.0f} MB "
+                          + ("ok" if peak <= budget else "OVER"))
+            close_window(app, window)
+        if initial is None:
+            print("engine alone: the window's history has no initial snapshot; not measured")
+            return 0
+        engine = engine_alone(path, initial, iters)
+        print(f"\nengine alone (em_steps from the window's initial parameters): {engine:.2f} s")
+        for label, wall in results.items():
+            ratio = wall / engine
+            verdict = "ok" if ratio <= SLOWDOWN_TARGET else "OVER"
+            print(f"  window / engine, {label:<7}: {ratio:5.2f}x   target <= {SLOWDOWN_TARGET}x  {verdict}")
+    print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""What the views show: the shown snapshot, its γ, its degeneracy events and its comparisons.
+
+Whatever the shown state is — live, scrubbed, an imported model, a sweep cell — its γ and its
+comparisons belong to it: a new shown state first withdraws the old γ and comparison (None),
+then the runner computes the new ones ("scrub" work for γ, "compare" work for the figures).
+Owner thread; the work runs wherever the runner runs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.cluster.vq import vq
+
+from gmm_studio.core.compare import ModelComparison, compare_model, label_codes
+from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
+from gmm_studio.core.params import MixtureParams
+
+if TYPE_CHECKING:
+    from gmm_studio.session.session import Session
+
+__all__ = ["ShownModel", "describe_events"]
+
+_KIND_TEXT = {
+    "singular": ("has a covariance that is not positive definite", "have covariances that are not "
+                 "positive definite", ": EM cannot continue."),
+    "collapsed": ("has collapsed", "have collapsed", ": their points lie on a point or a line, so "
+                  "their variance comes only from reg_covar and the likelihood grows without bound."),
+    "empty": ("is empty", "are empty", ": less than one point of weight."),
+}
+
+
+def _names(components: list[int]) -> str:
+    numbers = [str(k + 1) for k in components]
+    if len(numbers) == 1:
+        return f"Component {numbers[0]}"
+    return f"Components {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
+    """One banner text for a state's events: one sentence per kind of problem, then the remedies."""
+    sentences = []
+    for kind, (one, many, why) in _KIND_TEXT.items():
+        components = sorted({e.component for e in events if e.kind == kind})
+        if components:
+            verb = one if len(components) == 1 else many
+            tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
+            sentences.append(f"{_names(components)} {verb}{tail}")
+    remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
+    if remedies:
+        text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
+        sentences.append(text[0].upper() + text[1:] + ".")
+    return " ".join(sentences)
+
+
+def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
+    """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""
+    if hard_x is not None:
+        return lambda cancel: np.eye(params.n_components)[vq(hard_x, params.means, check_finite=False)[0]]
+    return lambda cancel: data.responsibilities(params)
+
+
+def _compare_work(data: EMData, params: MixtureParams, gamma: np.ndarray | None, labels, codes,
+                  truth, truth_labels):
+    """Returns the comparison and the label codes (made here once: sorting 1e7 strings takes seconds)."""
+    def work(cancel):
+        g = gamma if gamma is not None else data.responsibilities(params)
+        c = codes if codes is not None or labels is None else label_codes(labels)
+        return compare_model(params, np.argmax(g, axis=1), c, truth, truth_labels), c
+    return work
+
+
+class ShownModel:
+    """The shown state of a :class:`~gmm_studio.session.session.Session`; read by the views.
+
+    Attributes (read-only for others): ``snapshot``, ``index`` (in the history),
+    ``responsibilities``, ``events``, ``comparison``.  The session emits the matching signals.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._key = 0  # the current shown state; results for an older one are dropped
+        self.snapshot: Snapshot | None = None
+        self.index: int | None = None
+        self.responsibilities: np.ndarray | None = None
+        self.events: tuple[DegeneracyEvent, ...] = ()
+        self.comparison: ModelComparison | None = None
+        self._compared: tuple | None = None  # (snapshot, γ) the comparison is of
+        self._labels: np.ndarray | None = None
+        self._codes: np.ndarray | None = None
+
+    def set_labels(self, labels: np.ndarray | None) -> None:
+        """The dataset's label column (None without one)."""
+        self._labels, self._codes = labels, None
+
+    def refresh(self) -> None:
+        """The history, cursor or run state changed: bring everything shown up to date."""
+        s, h = self._session, self._session.history
+        self._key += 1
+        key = self._key
+        snap, index = h.shown, h.shown_index
+        if snap is not self.snapshot or index != self.index:
+            self.snapshot, self.index = snap, index
+            s.shown_changed.emit(snap)
+        events = () if index is None else h.events_at(index)
+        if events != self.events:
+            self.events = events
+            s.events_changed.emit(events)
+        if snap is None:
+            self.cancel()
+            self._set_gamma(None)
+            self._set_comparison(None, None)
+            return
+        params = h.gamma_params(index)
+        live = h.cursor is None
+        if params is None or (live and h.live_gamma is not None):
+            s.runner.cancel("scrub")
+            self._set_gamma(h.live_gamma if live else None)
+            self._compare()
+            return
+        # γ of another state must not pass for this one's (a view may keep drawing the old
+        # colours until the new γ arrives; that is its choice).
+        self._set_gamma(None)
+        self._set_comparison(None, None)
+        s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params,
+                                            s.x if isinstance(snap, KMeansSnapshot) else None),
+                       on_finished=lambda g: self._on_gamma(key, live, g),
+                       on_failed=lambda exc: self._on_gamma(key, live, None))
+
+    def status_text(self) -> str:
+        """The status line for the shown state: where in the fit, the figures, and the run state."""
+        s, h, snap = self._session, self._session.history, self.snapshot
+        if snap is None:
+            return "No model yet."
+        if h.origins[self.index] == "model":
+            parts = [f"a given model (iteration {snap.iteration})"]
+        elif snap.half_step == "init":
+            parts = [f"iteration {snap.iteration}: initial parameters"]
+        else:
+            parts = [f"iteration {snap.iteration}, after {snap.half_step}-step"]
+        if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
+            parts.append(f"restart {snap.restart + 1}")
+        if np.isfinite(snap.log_likelihood):
+            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M":
+                parts.append(f"bound {snap.lower_bound:.5f}")
+            values = [e.log_likelihood for e in h.entries[: self.index + 1]
+                      if e.half_step == "E" and e.restart == snap.restart]
+            if len(values) >= 2 and np.isfinite(values[-2]):
+                parts.append(f"Δ {values[-1] - values[-2]:+.2e}")
+        parts.append("converged" if snap.converged else "not converged")
+        if h.cursor is not None:
+            parts.append("(scrubbing history — press Live to return)")
+        elif s.state.busy or s.state.value == "paused":
+            parts.append(s.state.value)
+        return " · ".join(parts)
+
+    def point_responsibilities(self, index: int) -> np.ndarray | None:
+        """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
+        h = self._session.history
+        if self.snapshot is None:
+            return None
+        if self.responsibilities is not None:
+            return self.responsibilities[index]
+        params = h.gamma_params(self.index) or self.snapshot.params
+        try:
+            return EMData(self._session.x[index:index + 1], params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+
+    def cancel(self) -> None:
+        """Stop computing anything for the shown state."""
+        self._key += 1
+        self._session.runner.cancel("scrub")
+        self._session.runner.cancel("compare")
+
+    def _on_gamma(self, key: int, live: bool, gamma: np.ndarray | None) -> None:
+        if key != self._key:
+            return
+        if live:
+            self._session.history.set_live_gamma(gamma)
+        self._set_gamma(gamma)
+        self._compare()
+
+    def _compare(self) -> None:
+        s = self._session
+        target = (self.snapshot, self.responsibilities)
+        if s.state.busy or (self._labels is None and s.truth is None and s.truth_labels is None):
+            self._set_comparison(None, None)
+            return
+        if self._compared is not None and all(a is b for a, b in zip(self._compared, target)):
+            return
+        self._set_comparison(None, None)
+        key, labels = self._key, self._labels
+        params = self.snapshot.params
+        s.runner.start(
+            "compare",
+            _compare_work(s.emdata(params.covariance_type), params, self.responsibilities,
+                          self._labels, self._codes, s.truth, s.truth_labels),
+            on_finished=lambda result: self._on_compared(key, target, labels, *result),
+            on_failed=lambda exc: self._on_compared(key, target, labels, None, None))
+
+    def _on_compared(self, key: int, target: tuple, labels, comparison: ModelComparison | None,
+                     codes: np.ndarray | None) -> None:
+        if codes is not None and labels is self._labels:  # the same dataset's labels
+            self._codes = codes
+        if key == self._key:
+            self._set_comparison(comparison, target if comparison is not None else None)
+
+    def _set_gamma(self, gamma: np.ndarray | None) -> None:
+        if gamma is not self.responsibilities:
+            self.responsibilities = gamma
+            self._session.responsibilities_changed.emit(gamma)
+
+    def _set_comparison(self, comparison: ModelComparison | None, target: tuple | None) -> None:
+        self._compared = target
+        if comparison is not self.comparison:
+            self.comparison = comparison
+            self._session.comparison_changed.emit(comparison)

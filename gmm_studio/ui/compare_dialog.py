@@ -1,0 +1,121 @@
+"""K-means beside EM: both run to the end from the same initial means, drawn side by side.
+
+The course notes' first contrast: K-means gives every point to its nearest centre (hard r_nk,
+boundaries halfway between centres), EM shares points by their responsibilities and learns
+each component's spread and shape.  :func:`comparison_work` runs
+:func:`gmm_studio.core.kmeans.compare_with_em` on the window's runner (with the colours packed
+there too); :class:`CompareDialog` draws the two results in two small data views, each titled
+with its adjusted Rand index against the known labels.  GUI thread, except the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QWidget
+
+from gmm_studio.core import restarts
+from gmm_studio.core.geometry import Projection
+from gmm_studio.core.kmeans import Comparison, compare_with_em
+from gmm_studio.core.params import MixtureParams
+from gmm_studio.session.fitting import restart_rng
+from gmm_studio.ui import colors as colors_mod
+from gmm_studio.ui.data_view import DataView
+
+__all__ = ["CompareDialog", "ComparisonResult", "comparison_work", "initial_for_comparison"]
+
+
+@dataclass(frozen=True, eq=False)
+class ComparisonResult:
+    """A :class:`~gmm_studio.core.kmeans.Comparison` with the two colourings, packed."""
+
+    comparison: Comparison
+    kmeans_colors: np.ndarray
+    em_colors: np.ndarray
+
+
+def initial_for_comparison(session) -> MixtureParams:
+    """The shared start: the session's placed means, else its initialiser's first restart
+    (the same start Run would take).  Owner thread; raises ValueError (a sentence) without data."""
+    s = session.settings
+    if session.dataset is None:
+        raise ValueError("Open or generate data first: the comparison fits them.")
+    data = session.emdata(s.covariance_type)
+    placed = session.placed_means
+    start = restarts.Start.from_means(placed) if len(placed) else None
+    policy = restarts.RestartPolicy.from_settings(s.replace(algorithm="em"))
+    return restarts.initial_params(data, session.x, policy, 0, restart_rng(s.seed, 0), start)
+
+
+def comparison_work(x: np.ndarray, initial: MixtureParams, labels, settings):
+    """Runner work: both fits and their hard colours.  Runs on the runner's thread."""
+    def work(cancel):
+        comparison = compare_with_em(x, initial, labels, tol=settings.tol,
+                                     reg_covar=settings.reg_covar, max_iter=settings.max_iter)
+        palette = colors_mod.component_palette(initial.n_components)
+        return ComparisonResult(comparison,
+                                colors_mod.packed_colors(comparison.kmeans.responsibilities, palette, "hard"),
+                                colors_mod.packed_colors(comparison.em.responsibilities, palette, "hard"))
+    return work
+
+
+def _ari_text(name: str, ari: float | None) -> str:
+    if ari is None:
+        return f"{name} — no labels to score against"
+    return f"{name} — ARI {ari:.3f} against the true labels"
+
+
+class CompareDialog(QDialog):
+    """Two data views: K-means (left) and EM (right), from the same initial means.
+
+    Attributes: ``kmeans_view``, ``em_view`` (:class:`DataView`), ``kmeans_label``,
+    ``em_label`` (their titles with the ARI), ``result`` (the last :class:`ComparisonResult`).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareDialog")
+        self.setWindowTitle("K-means and EM from the same initial means")
+        self.resize(1000, 520)
+        self.kmeans_view, self.em_view = DataView(), DataView()
+        self.kmeans_view.setObjectName("kmeansCompareView")
+        self.em_view.setObjectName("emCompareView")
+        self.kmeans_label = QLabel(objectName="kmeansAriLabel")
+        self.em_label = QLabel(objectName="emAriLabel")
+        self.note = QLabel("Computing both fits…", objectName="compareNote")
+        self.note.setWordWrap(True)
+        grid = QGridLayout(self)
+        grid.addWidget(self.kmeans_label, 0, 0)
+        grid.addWidget(self.em_label, 0, 1)
+        grid.addWidget(self.kmeans_view, 1, 0)
+        grid.addWidget(self.em_view, 1, 1)
+        grid.addWidget(self.note, 2, 0, 1, 2)
+        grid.setRowStretch(1, 1)
+        self.result: ComparisonResult | None = None
+
+    def set_pending(self) -> None:
+        """A comparison is being computed: say so, keep the old pictures until it arrives."""
+        self.note.setText("Computing both fits…")
+
+    def show_failure(self, message: str) -> None:
+        self.note.setText(message)
+
+    def show_result(self, result: ComparisonResult, x: np.ndarray, projection: Projection) -> None:
+        """Draw both fits of ``x`` through ``projection``."""
+        self.result = result
+        c = result.comparison
+        points = projection.project_points(x)
+        palette = colors_mod.component_palette(c.em.params.n_components)
+        for view, snapshot, packed in ((self.kmeans_view, c.kmeans, result.kmeans_colors),
+                                       (self.em_view, c.em, result.em_colors)):
+            view.set_points(points, projection.axis_titles)
+            view.set_palette(palette)
+            view.set_colors(packed)
+            view.show_components(*projection.project_params(snapshot.params))
+        self.kmeans_label.setText(_ari_text(f"K-means ({c.kmeans.iteration} iterations)", c.kmeans_ari))
+        self.em_label.setText(_ari_text(f"EM ({c.em.iteration} iterations)", c.em_ari))
+        self.note.setText(
+            "Both started from the same initial means. K-means' boundaries lie halfway between "
+            "centres (its circles show each cluster's spread, not a shape it learnt); EM learns "
+            "every component's weight, spread and orientation.")

@@ -1,0 +1,342 @@
+"""The data view for one feature: a histogram with the mixture drawn over it.
+
+The most common picture of a mixture: the data's histogram (as a density, Freedman–Diaconis
+bins, adjustable), each component's weighted density π_k N(x | μ_k, σ_k²) and their sum in the
+component colours, each bin split by the responsibilities of its points (stacked colours), and
+beneath the axis every component's mean with its ±1σ (thick) and ±2σ (thin) interval, the 1-D
+counterpart of the ellipses.  The numbers come from :mod:`gmm_studio.core.density`.
+After :meth:`HistogramView.set_editing` the person drags a mean marker to move the component
+and an end of its ±1σ interval to change σ; the curves follow the pointer and the view emits the
+same edit signals as the 2-D data view, with a mean ``(1,)`` and variance ``(1, 1)``.
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from gmm_studio.core.density import (
+    MAX_BINS,
+    density_1d,
+    freedman_diaconis_bins,
+    histogram_edges,
+    stacked_histogram,
+)
+from gmm_studio.core.editing import edit_component
+from gmm_studio.core.params import MixtureParams
+from gmm_studio.ui.colors import component_palette
+from gmm_studio.ui.component_handles import DraggableScatter, EditSession
+
+__all__ = ["HistogramPanel", "HistogramView"]
+
+_CURVE_POINTS = 400
+_GREY = QColor(120, 120, 120)
+_MEAN_TIP = "Drag to move this component's mean."
+_END_TIPS = {
+    "tied": "Tied variance: every component shares it, so widening this interval widens them all.",
+}
+_END_TIP = "Drag to widen or narrow the ±1σ interval (σ is its half-width)."
+
+
+def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
+    return tuple(int(round(255 * c)) for c in colour)
+
+
+class _Component:
+    """The items of one component: its stacked bars, density curve, intervals and mean."""
+
+    def __init__(self, plot: pg.PlotItem, k: int, colour: np.ndarray, on_mean_drag, on_end_drag) -> None:
+        rgb = _rgb(colour)
+        self.bars = pg.BarGraphItem(x0=[], width=[], y0=[], height=[], pen=None,
+                                    brush=pg.mkBrush(*rgb, 110))
+        self.curve = pg.PlotDataItem(name=f"component {k + 1}", pen=pg.mkPen(rgb, width=2),
+                                     antialias=True)
+        self.two_sigma = pg.PlotDataItem(pen=pg.mkPen(rgb, width=1.5))
+        self.one_sigma = pg.PlotDataItem(pen=pg.mkPen(rgb, width=5))
+        self.mean = DraggableScatter(on_mean_drag, symbol="o", size=11, brush=pg.mkBrush(*rgb),
+                                     pen=pg.mkPen("w"), hoverable=True)
+        self.ends = DraggableScatter(on_end_drag, symbol="|", size=16, pen=pg.mkPen(40, 40, 40, width=2.5),
+                                     hoverable=True)
+        self.mean.setZValue(20)
+        self.ends.setZValue(19)
+        for item in self.items:
+            plot.addItem(item)
+
+    @property
+    def items(self):
+        return (self.bars, self.curve, self.two_sigma, self.one_sigma, self.mean, self.ends)
+
+    def set_editing(self, end_tip: str | None) -> None:
+        """Draggable with these tooltips, or not (None)."""
+        editable = end_tip is not None
+        self.mean.draggable = self.ends.draggable = editable
+        self.mean.opts["tip"] = (lambda **_: _MEAN_TIP) if editable else None
+        self.ends.opts["tip"] = (lambda **_: end_tip) if editable else None
+        self.ends.setVisible(editable)
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        for item in self.items:
+            plot.removeItem(item)
+
+
+class HistogramView(pg.PlotWidget):
+    """The plot.  Items are made once per dataset and per K, then updated with setData.
+
+    Signals
+    -------
+    component_edit_started(int), component_dragged(int, object, object),
+    component_edit_finished(int, object, object)
+        As the 2-D data view's, with the mean ``(1,)`` and the variance ``(1, 1)``: a drag of
+        component k's mean marker or of an end of its ±1σ interval (``dragged`` throttled).
+    """
+
+    component_edit_started = Signal(int)
+    component_dragged = Signal(int, object, object)
+    component_edit_finished = Signal(int, object, object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, background="w")
+        self.setObjectName("histogramView")
+        plot = self.getPlotItem()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("left", "density")
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.histogram = pg.BarGraphItem(x0=[], width=[], height=[], pen=pg.mkPen(_GREY, width=1),
+                                         brush=pg.mkBrush(200, 200, 200, 120))
+        plot.addItem(self.histogram)
+        # Dashed and on top: where one component is the whole mixture both stay visible.
+        self.mixture_curve = pg.PlotDataItem(
+            name="mixture", antialias=True,
+            pen=pg.mkPen(20, 20, 20, width=2, style=Qt.PenStyle.DashLine))
+        self.mixture_curve.setZValue(10)
+        plot.addItem(self.mixture_curve)
+        self.components: list[_Component] = []
+        self.x = np.zeros(0)
+        self.edges = np.zeros(0)
+        self._params: MixtureParams | None = None
+        self._resp: np.ndarray | None = None
+        self._covariance_type: str | None = None
+        # (k, 'mean' or 'end', start mean, start σ, grab offset) of the drag under way
+        self._drag: tuple[int, str, float, float, float] | None = None
+        self.edits = EditSession(self)
+        self.edits.edit_started.connect(self.component_edit_started)
+        self.edits.dragged.connect(self.component_dragged)
+        self.edits.edit_finished.connect(self.component_edit_finished)
+
+    # ------------------------------------------------------------------ data
+    def set_data(self, values: np.ndarray, name: str = "x", bins: int | None = None) -> None:
+        """Show these values (N,) or (N, 1); ``bins`` None uses Freedman–Diaconis.  Forgets the model."""
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1 or len(values) == 0 or not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"The histogram view shows one feature: pass N finite values as (N,) or (N, 1); "
+                f"got shape {values.shape}."
+            )
+        self.x = values
+        self.getPlotItem().setLabel("bottom", name)
+        self.edges = histogram_edges(self.x, bins)
+        self.show_params(None)  # the previous data's model does not describe these
+        self._frame()
+
+    def set_bins(self, bins: int | None) -> None:
+        """Rebin (None: Freedman–Diaconis) and redraw the bars."""
+        self.edges = histogram_edges(self.x, bins)
+        self._draw_bars()
+        self._frame()
+
+    def show_params(self, params: MixtureParams | None, responsibilities: np.ndarray | None = None) -> None:
+        """Draw this 1-D mixture over the histogram; γ (N, K) splits each bin (None: grey bins)."""
+        if params is not None and params.n_features != 1:
+            raise ValueError(f"The histogram view draws 1-D mixtures; got {params.n_features}-D.")
+        self._params, self._resp = params, responsibilities
+        k = 0 if params is None else params.n_components
+        if self._drag is not None and self._drag[0] >= k:
+            self._drag = None  # a model without the dragged component ends the drag
+            self.edits.finish()
+        if len(self.components) != k:
+            plot = self.getPlotItem()
+            for component in self.components:
+                component.remove(plot)
+                self.legend.removeItem(component.curve)
+            palette = component_palette(k)
+            self.components = [_Component(plot, j, palette[j], partial(self._on_mean_drag, j),
+                                          partial(self._on_end_drag, j)) for j in range(k)]
+            for component in self.components:
+                component.set_editing(self._end_tip())
+            changed = True
+        else:
+            changed = False
+        self.mixture_curve.setVisible(params is not None)
+        if params is not None:
+            self._draw_curves(self._shown_params())
+        self._draw_bars()
+        view_top = self.getPlotItem().getViewBox().viewRange()[1][1]
+        if len(self.x) and (changed or self._top() > view_top):
+            self._frame()
+
+    # ------------------------------------------------------------------ editing
+    def set_editing(self, covariance_type: str | None) -> None:
+        """Let the person drag means and interval ends (None: not).  'tied' says in the ends'
+        tooltip that every component's σ changes with the one dragged."""
+        self._covariance_type = covariance_type
+        for component in self.components:
+            component.set_editing(self._end_tip())
+        if covariance_type is None and self._drag is not None:
+            self._drag = None
+            self.edits.finish()
+
+    def _end_tip(self) -> str | None:
+        kind = self._covariance_type
+        return None if kind is None else _END_TIPS.get(kind, _END_TIP)
+
+    def _shown_params(self) -> MixtureParams:
+        """The model as drawn: the one shown, with the dragged component where the pointer has it."""
+        geometry = self.edits.dragged_geometry()
+        k = self.edits.dragging
+        if geometry is None or k is None or k >= self._params.n_components:
+            return self._params
+        return edit_component(self._params, k, *geometry)
+
+    def _on_mean_drag(self, k: int, phase: str, _index: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start":
+            self._begin(k, "mean", 0.0)
+        if self._drag is not None:
+            _, _, mean, sigma, _ = self._drag
+            self._move(phase, mean + float(pos[0] - press[0]), sigma)
+
+    def _on_end_drag(self, k: int, phase: str, index: int, press: np.ndarray, pos: np.ndarray) -> None:
+        if phase == "start" and self._params is not None:
+            mean, sigma = self._geometry(k)
+            end = mean + (sigma if index == 1 else -sigma)
+            self._begin(k, "end", float(press[0]) - end)
+        if self._drag is not None:
+            _, _, mean, _, grab = self._drag
+            pixel = self.components[k].ends.pixelWidth()  # σ of at least a pixel: never a spike
+            self._move(phase, mean, max(abs(float(pos[0]) - grab - mean), pixel))
+
+    def _geometry(self, k: int) -> tuple[float, float]:
+        params = self._shown_params()
+        return float(params.means[k, 0]), float(np.sqrt(params.full_covariances()[k, 0, 0]))
+
+    def _begin(self, k: int, what: str, grab: float) -> None:
+        if self._params is None or k >= self._params.n_components:
+            return
+        self._drag = (k, what, *self._geometry(k), grab)
+        self.edits.begin(k)
+
+    def _move(self, phase: str, mean: float, sigma: float) -> None:
+        self.edits.update(np.array([mean]), np.array([[sigma**2]]))
+        self._draw_curves(self._shown_params())
+        if phase == "finish":
+            self._drag = None
+            self.edits.finish()
+
+    # ------------------------------------------------------------------ drawing
+    def _draw_bars(self) -> None:
+        if not len(self.x):
+            return
+        x0, widths = self.edges[:-1], np.diff(self.edges)
+        heights, parts = stacked_histogram(self.x, self.edges, self._resp)
+        self.histogram.setOpts(x0=x0, width=widths, height=heights)
+        bottom = np.zeros_like(heights)
+        for j, component in enumerate(self.components):
+            part = parts[j] if parts is not None else np.zeros_like(heights)
+            component.bars.setOpts(x0=x0, width=widths, y0=bottom.copy(), height=part)
+            component.bars.setVisible(parts is not None)
+            bottom += part
+
+    def _draw_curves(self, params: MixtureParams) -> None:
+        lo, hi = float(self.x.min()), float(self.x.max())
+        sigmas = np.sqrt(params.full_covariances()[:, 0, 0])
+        means = params.means[:, 0]
+        lo, hi = min(lo, float((means - 3 * sigmas).min())), max(hi, float((means + 3 * sigmas).max()))
+        pad = 0.05 * (hi - lo or 1.0)
+        grid = np.linspace(lo - pad, hi + pad, _CURVE_POINTS)
+        density = density_1d(params, grid)
+        self.mixture_curve.setData(grid, density.mixture)
+        # The intervals sit in a strip below zero, one row per component.
+        row = 0.05 * max(float(density.mixture.max()), float(self._bar_top()))
+        for j, component in enumerate(self.components):
+            component.curve.setData(grid, density.weighted[j])
+            y = -(j + 1) * row
+            m, s = means[j], sigmas[j]
+            component.two_sigma.setData([m - 2 * s, m + 2 * s], [y, y])
+            component.one_sigma.setData([m - s, m + s], [y, y])
+            component.mean.setData([m], [y])
+            component.ends.setData([m - s, m + s], [y, y])
+
+    def _bar_top(self) -> float:
+        heights, _ = stacked_histogram(self.x, self.edges)
+        return float(heights.max()) if len(heights) else 1.0
+
+    def _top(self) -> float:
+        """The highest bar or density curve."""
+        top = self._bar_top()
+        if self._params is not None and self.mixture_curve.yData is not None:
+            top = max(top, float(np.max(self.mixture_curve.yData)))
+        return top
+
+    def _frame(self) -> None:
+        top = self._top()
+        k = max(len(self.components), 1)
+        lo, hi = float(self.edges[0]), float(self.edges[-1])
+        self.getPlotItem().getViewBox().setRange(
+            xRange=(lo, hi), yRange=(-0.05 * top * (k + 1), 1.15 * top), padding=0.02)
+
+
+class HistogramPanel(QWidget):
+    """The histogram view with its bin control.  GUI thread only."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("histogramPanel")
+        self.view = HistogramView(self)
+        self.bins_spin = QSpinBox(objectName="histogramBinsSpin")
+        self.bins_spin.setRange(1, MAX_BINS)
+        self.bins_spin.setToolTip("Number of equal-width bins")
+        self.auto_button = QPushButton("Freedman–Diaconis", objectName="histogramAutoBins")
+        self.auto_button.setToolTip("Bins of width 2·IQR·N^(−1/3), the rule the view starts with")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Bins:"))
+        row.addWidget(self.bins_spin)
+        row.addWidget(self.auto_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        self.bins_spin.valueChanged.connect(self._on_bins_spin_changed)
+        self.auto_button.clicked.connect(self._on_auto_button_clicked)
+        self.setEnabled(False)
+
+    def set_data(self, values: np.ndarray, name: str = "x") -> None:
+        """Show one feature's values with Freedman–Diaconis bins (forgets the model)."""
+        self.view.set_data(values, name)
+        self.setEnabled(True)
+        self._show_bin_count(freedman_diaconis_bins(self.view.x))
+
+    def show_params(self, params: MixtureParams | None, responsibilities: np.ndarray | None = None) -> None:
+        """Draw a 1-D mixture and (optionally) the responsibilities per bin."""
+        self.view.show_params(params, responsibilities)
+
+    def _show_bin_count(self, bins: int) -> None:
+        self.bins_spin.blockSignals(True)
+        self.bins_spin.setValue(bins)
+        self.bins_spin.blockSignals(False)
+
+    def _on_bins_spin_changed(self, value: int) -> None:
+        self.view.set_bins(value)
+
+    def _on_auto_button_clicked(self) -> None:
+        self.view.set_bins(None)
+        self._show_bin_count(len(self.view.edges) - 1)

@@ -1,0 +1,328 @@
+"""Drawing the session: the adapter between :class:`gmm_studio.session.Session` and the views.
+
+:class:`SessionDrawing` subscribes to the session's signals and draws what it says into the
+data view (points, colours, ellipses, placed means, the truth), the likelihood view (curves,
+scrub cursor, convergence line), the components table, the scrub slider and the status line.
+It keeps nothing the session knows; it only remembers what it drew, so a redraw skips what did
+not change.  GUI thread only.
+
+Throttle: the session may report every half-step; signals only mark what is stale and a 30 Hz
+timer draws the latest state once (the likelihood curve still takes every value).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QLabel, QPushButton, QSlider
+
+from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
+from gmm_studio.session import RunState, Session
+from gmm_studio.ui import colors as colors_mod
+from gmm_studio.ui.component_table import ComponentTable
+from gmm_studio.ui.control_panel import ControlPanel
+from gmm_studio.ui.data_view import DataView
+from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
+
+__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
+
+COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
+_REDRAW_MS = 33
+_UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
+
+
+def half_step_name(snap: Snapshot) -> str:
+    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
+    if isinstance(snap, KMeansSnapshot):
+        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
+    return snap.half_step
+
+
+class SessionDrawing(QObject):
+    """Draws a session into the window's views; see the module docstring.  GUI thread."""
+
+    def __init__(self, session: Session, *, data_view: DataView, likelihood_view: LikelihoodView,
+                 component_table: ComponentTable, panel: ControlPanel, slider: QSlider,
+                 history_label: QLabel, live_button: QPushButton, status_label: QLabel,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.data_view, self.likelihood_view = data_view, likelihood_view
+        self.component_table, self.panel = component_table, panel
+        self.slider, self.history_label, self.live_button = slider, history_label, live_button
+        self.status_label = status_label
+        self.palette = colors_mod.component_palette(session.settings.n_components)
+        self.data_view.set_palette(self.palette)
+        self._drawn_colors_key: object = _UNKNOWN
+        self._drawn_colors: object = None  # what the key was made from, held so no id() is reused
+        # Colours are packed on the runner ("colors" task, ~10-20 ms at 1e6 points), not here:
+        # the latest finished (key, sources, colours), and the key of the task in flight.
+        self._ready: tuple | None = None
+        self._pending_key: tuple | None = None
+        self._dirty = True
+        for signal, slot in self._connections():
+            signal.connect(slot)
+        panel.color_mode_changed.connect(self._on_panel_color_mode_changed)
+        data_view.point_hovered.connect(self._on_data_view_point_hovered)
+        self.hover_text = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(_REDRAW_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop drawing (the window is closing)."""
+        self._timer.stop()
+        for signal, slot in self._connections():
+            signal.disconnect(slot)
+
+    def _connections(self):
+        s = self.session
+        return ((s.dataset_changed, self._on_session_dataset_changed),
+                (s.projection_changed, self._on_session_projection_changed),
+                (s.history_changed, self._on_session_history_changed),
+                (s.snapshot_added, self._on_session_snapshot_added),
+                (s.shown_changed, self._on_session_changed),
+                (s.responsibilities_changed, self._on_session_changed),
+                (s.events_changed, self._on_session_changed),
+                (s.state_changed, self._on_session_changed),
+                (s.placed_changed, self._on_session_placed_changed),
+                (s.selection_changed, self._on_session_selection_changed),
+                (s.fit_ended, self._on_session_fit_ended))
+
+    # ------------------------------------------------------------------ session events
+    def _on_session_dataset_changed(self, dataset) -> None:
+        self._drawn_colors_key = _UNKNOWN
+        self._dirty = True
+
+    def _on_session_projection_changed(self, projection) -> None:
+        s = self.session
+        self.data_view.set_points(projection.project_points(s.x), projection.axis_titles)
+        self._draw_truth()
+        self._on_session_placed_changed(s.placed_means)
+        self._drawn_colors_key = _UNKNOWN
+        self._dirty = True
+
+    def _on_session_history_changed(self) -> None:
+        self.likelihood_view.reset()
+        for snapshot in self.session.history:
+            self.likelihood_view.append(snapshot)
+        self.likelihood_view.set_converged(None)
+        self._dirty = True
+
+    def _on_session_snapshot_added(self, snapshot: Snapshot) -> None:
+        self.likelihood_view.append(snapshot)
+        self._dirty = True
+
+    def _on_session_changed(self, *_) -> None:
+        self._dirty = True
+
+    def _on_session_placed_changed(self, placed: np.ndarray) -> None:
+        projection = self.session.projection
+        if len(placed) and projection is not None:
+            self.data_view.set_placed_means(projection.project_points(placed))
+        else:
+            self.data_view.set_placed_means(np.zeros((0, 2)))
+
+    def _on_session_selection_changed(self, k: int | None) -> None:
+        self.data_view.set_highlight(k)
+        self.component_table.select(k)
+
+    def _on_session_fit_ended(self, outcome) -> None:
+        if outcome.n_restarts > 1 and outcome.best_restart is not None:
+            self.likelihood_view.set_best(outcome.best_restart)
+        final = outcome.final
+        if final is not None and outcome.reason == "converged":
+            self.likelihood_view.set_converged(half_step_x(final))
+        self._dirty = True
+
+    @Slot(str)
+    def _on_panel_color_mode_changed(self, _mode: str) -> None:
+        self._dirty = True
+
+    @Slot(int)
+    def _on_data_view_point_hovered(self, index: int) -> None:
+        snap = self.session.shown.snapshot
+        if index < 0 or snap is None:
+            self.hover_text = ""
+            self.data_view.show_point_readout("")
+            return
+        self.hover_text = self.point_text(index, snap.params)
+        self.data_view.show_point_readout(self.hover_text)
+
+    def point_text(self, index: int, params) -> str:
+        """Text naming point ``index`` and its responsibilities γ_nk under ``params``."""
+        x = self.session.x[index : index + 1]
+        try:
+            gamma = EMData(x, params.covariance_type).responsibilities(params)[0]
+        except (np.linalg.LinAlgError, ValueError):
+            return f"point {index + 1}: responsibilities unavailable (degenerate model)"
+        order = np.argsort(-gamma)
+        coords = ", ".join(f"{v:.3g}" for v in x[0][:4])
+        lines = [f"point {index + 1} ({coords})", "responsibilities γ:"]
+        for k in order[: min(6, len(order))]:
+            lines.append(f"  component {k + 1}: {gamma[k]:.3f}")
+        return "\n".join(lines)
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    # ------------------------------------------------------------------ drawing
+    def set_radii(self, radii: tuple[float, ...]) -> None:
+        """Draw the ellipses at these Mahalanobis radii (the truth's too)."""
+        self.data_view.set_radii(radii)
+        self._draw_truth()
+        self._dirty = True
+
+    def _draw_truth(self) -> None:
+        s = self.session
+        if s.truth is not None and s.projection is not None and s.truth.n_features == s.x.shape[1]:
+            self.data_view.set_truth(*s.projection.project_params(s.truth))
+        else:
+            self.data_view.set_truth(None, None)
+
+    def redraw(self) -> None:
+        """Draw the shown state now (the timer calls this at most ~30 times a second)."""
+        self._dirty = False
+        s = self.session
+        shown = s.shown
+        snap = shown.snapshot
+        self._sync_slider()
+        if snap is not None and len(self.palette) != snap.params.n_components:
+            self.palette = colors_mod.component_palette(snap.params.n_components)
+            self.data_view.set_palette(self.palette)
+        self._draw_colors(shown.responsibilities)
+        self.likelihood_view.set_cursor(
+            None if s.history.cursor is None or snap is None else half_step_x(snap))
+        self.likelihood_view.refresh()
+        if snap is None or s.projection is None:
+            self.data_view.clear_components()
+            self.component_table.set_model(None, None, self.palette)
+            self.status_label.setText("No model yet." if s.dataset is not None else "No data yet.")
+            return
+        params = snap.params
+        means2, covs2 = s.projection.project_params(params)
+        flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
+        self.data_view.show_components(means2, covs2, flagged)
+        self.data_view.set_highlight(s.selected)
+        self.component_table.set_model(params, snap.diagnostics.effective_counts, self.palette)
+        self.status_label.setText(self.status_text(snap))
+
+    def _draw_colors(self, gamma: np.ndarray | None) -> None:
+        mode = self.panel.color_mode()
+        labels = getattr(self.session.dataset, "labels", None)
+        palette = self.palette
+        fitted = gamma is not None and gamma.shape[1] == len(palette)
+        if mode == "truth" and labels is not None:
+            # each true class in the colour of the component it matches, named in the legend
+            key = ("truth", id(gamma) if fitted else None, id(palette))
+            work = (lambda cancel: colors_mod.true_label_colours(labels, palette, gamma.argmax(axis=1))) \
+                if fitted else (lambda cancel: colors_mod.true_label_colours(labels))
+        elif not fitted:
+            self._set_colors(("none",), None, None, None)
+            return
+        else:
+            # Only the points on top of a pixel are coloured, on the runner: O(pixels), not O(N)
+            # (PointCloud.visible_owners); the cloud colours any others it needs from `source`.
+            mode = "blend" if mode == "truth" else mode
+            owners = self.data_view.cloud.visible_owners()
+            key = ("gamma", id(gamma), mode, id(palette), owners.revision)
+            source = functools.partial(colors_mod.packed_colors, gamma, palette, mode)
+            work = lambda cancel: (owners.revision, source(rows=owners.indices))  # noqa: E731
+        if self._ready is not None and self._ready[0] == key:
+            self._set_colors(*self._ready)
+        elif key != self._pending_key:
+            self._pending_key = key
+            sources = (gamma, palette) if mode == "truth" else (gamma, palette, source)
+            self.session.runner.start(
+                "colors", work,
+                on_finished=lambda colors: self._on_colors_packed(key, sources, colors))
+
+    def _on_colors_packed(self, key: tuple, sources: tuple, colors) -> None:
+        legend = None
+        if isinstance(colors, colors_mod.LabelColours):
+            legend, colors = colors, colors.rgba
+        self._ready = (key, sources, colors, legend)
+        if self._pending_key == key:
+            self._pending_key = None
+        self._dirty = True
+
+    def colors_up_to_date(self) -> bool:
+        """Whether the points show the colours of the shown state (none being packed)."""
+        return self._pending_key is None
+
+    def _set_colors(self, key: tuple, sources: object, colors, legend) -> None:
+        if key != self._drawn_colors_key:
+            self._drawn_colors_key, self._drawn_colors = key, sources
+            if isinstance(colors, tuple):  # (owners' revision, their colours)
+                self.data_view.cloud.set_owner_colors(colors[0], colors[1], sources[2])
+            else:
+                self.data_view.set_colors(colors)
+            if legend is None:
+                self.data_view.set_class_legend(None)
+            else:
+                self.data_view.set_class_legend(legend.names, legend.rgb)
+
+    def status_text(self, snap: Snapshot) -> str:
+        """The status line for ``snap``: where EM is, the log-likelihood, Δ, the run state."""
+        s = self.session
+        if snap.half_step == "init":
+            where = f"iteration {snap.iteration}: initial parameters"
+        else:
+            where = f"iteration {snap.iteration}, after {half_step_name(snap)}-step"
+        parts = [where]
+        if snap.restart > 0 or s.fit_restarts > 1:
+            parts.append(f"restart {snap.restart + 1}")
+        if math.isfinite(snap.log_likelihood):
+            figure = "−WCSS/N" if isinstance(snap, KMeansSnapshot) else "log-likelihood"
+            parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
+                parts.append(f"bound {snap.lower_bound:.5f}")
+            delta = self._delta(snap)
+            if delta is not None:
+                parts.append(f"Δ {delta:+.2e}")
+        parts.append("converged" if snap.converged else "not converged")
+        if s.history.cursor is not None:
+            parts.append("(scrubbing history — press Live to return)")
+        else:
+            parts.append({RunState.RUNNING: "running", RunState.STEPPING: "stepping",
+                          RunState.PAUSED: "paused", RunState.FINISHED: "finished",
+                          RunState.FAILED: "failed", RunState.IDLE: "ready"}[s.state])
+        return " · ".join(parts)
+
+    def _delta(self, snap: Snapshot) -> float | None:
+        values = [e.log_likelihood for e in self.session.history
+                  if e.half_step == "E" and e.restart == snap.restart and e.iteration <= snap.iteration]
+        if len(values) >= 2 and all(math.isfinite(v) for v in values[-2:]):
+            return values[-1] - values[-2]
+        return None
+
+    def _sync_slider(self) -> None:
+        s = self.session
+        h = s.history
+        n = len(h)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, n - 1))
+        index = h.shown_index
+        self.slider.setValue(0 if index is None else index)
+        self.slider.blockSignals(False)
+        why = s.why_not("scrub")
+        self.slider.setEnabled(why is None)
+        self.slider.setToolTip(why or "Scrub back through every half-step of the fit; the right "
+                                      "end (or Live, End) follows the fit")
+        why_live = s.why_not("go_live")
+        self.live_button.setEnabled(why_live is None)
+        self.live_button.setToolTip(why_live or "Return to the live fit (End)")
+        if n:
+            i = index
+            e = h[i]
+            self.history_label.setText(f"{i + 1}/{n}: it. {e.iteration} {e.half_step}"
+                                       + ("" if h.cursor is not None else " (live)"))
+        else:
+            self.history_label.setText("no history")
