@@ -60,12 +60,12 @@ def build_window(argv: Sequence[str] | None = None):
 def _build(args: argparse.Namespace):
     from PySide6.QtCore import QTimer
 
-    from gmm_studio.core.parallel import set_engine_threads
+    from gmm_studio.core.parallel import set_worker_count
     from gmm_studio.ui.main_window import MainWindow
 
     # The E-pass's own worker threads leave the GUI thread a core (a fit beside a busy
     # GUI thread stalled the window for ~100 ms per snapshot with one thread per core).
-    set_engine_threads(max(1, (os.cpu_count() or 2) - 1))
+    set_worker_count(max(1, (os.cpu_count() or 2) - 1))
 
     window = MainWindow(restore_settings=args.screenshot is None)
     if args.data and args.screenshot is None and not args.data.lower().endswith(".npy"):

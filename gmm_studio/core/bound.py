@@ -42,7 +42,8 @@ import numpy as np
 # The feature map, the data's centred columns, the statistics pass and the E-pass thread pool
 # are the engine's own (EMData's internals and em.py's private helpers): the bound must be
 # computed exactly as EM computes the log-likelihood, and one copy of them is enough.
-from gmm_studio.core.em import EMData, _pool, _row_blocks
+from gmm_studio.core import parallel
+from gmm_studio.core.em import _PARALLEL_MIN_WORK, EMData
 from gmm_studio.core.params import MixtureParams, NotPositiveDefiniteError
 
 __all__ = ["LINE", "BoundSlice", "SliceSpec", "bound_slice", "params_at", "slice_choices"]
@@ -310,11 +311,8 @@ class _Evaluator:
     def log_likelihood(self, coefficients: np.ndarray) -> np.ndarray:
         w, k, s = coefficients.shape
         flat = np.ascontiguousarray(coefficients.reshape(w, k * s))
-        blocks = _row_blocks(self.n, k * s)
-        if len(blocks) == 1:
-            parts = [self._block(flat, k, 0, self.n)]
-        else:
-            parts = list(_pool().map(lambda b: self._block(flat, k, b[0], b[1]), blocks))
+        blocks = parallel.row_blocks(self.n, k * s, _PARALLEL_MIN_WORK)
+        parts = parallel.map_blocks(lambda b: self._block(flat, k, b[0], b[1]), blocks)
         return sum(parts) / self.n
 
     def _block(self, flat: np.ndarray, k: int, first: int, last: int) -> np.ndarray:

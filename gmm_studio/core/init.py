@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.cluster.vq import ClusterError, kmeans2, vq
 
-from gmm_studio.core.em import EMData
+from gmm_studio.core.em import EMData, check_n_components, check_reg_covar
 from gmm_studio.core.params import MixtureParams, check_choice
 
 INIT_METHODS: tuple[str, ...] = ("kmeans", "k-means++", "random", "random_from_data")
@@ -70,9 +70,12 @@ def initial_responsibilities(
     many restarts use this; the centres barely move).
     """
     n = len(x)
+    check_n_components(n_components, n)
     check_init_method(method)
     if method == "kmeans":
-        fit_on = x if subsample is None or n <= subsample else x[rng.choice(n, subsample, replace=False)]
+        # k-means needs at least K rows to seed from, whatever the subsample asks
+        rows = None if subsample is None else max(int(subsample), n_components)
+        fit_on = x if rows is None or n <= rows else x[rng.choice(n, rows, replace=False)]
         centres = fit_on[kmeans_plusplus(fit_on, n_components, rng)]
         try:
             centres, _ = kmeans2(fit_on, centres, minit="matrix", missing="raise", seed=rng)
@@ -107,7 +110,12 @@ def initialize(
     As in scikit-learn, what the caller gives replaces what the initialiser
     estimated; precisions are inverted to covariances.  When all three are
     given the initialiser does not run at all (it would be thrown away).
+
+    Raises ``ValueError`` with what to change when K exceeds the number of
+    points, K is not a positive integer, or reg_covar is negative.
     """
+    check_n_components(n_components, data.n_samples)
+    check_reg_covar(reg_covar)
     if weights_init is not None and means_init is not None and precisions_init is not None:
         covariances = covariances_from_precisions(precisions_init, data.covariance_type)
         return MixtureParams(data.covariance_type, weights_init, means_init, covariances)
@@ -138,6 +146,7 @@ def params_from_means(
     means stay exactly where they were placed.
     """
     means = np.asarray(means, dtype=np.float64)
+    check_n_components(len(means), len(x))
     labels, _ = vq(x, means)
     resp = _one_hot(labels, len(x), len(means))
     params = data.params_from_responsibilities(resp, reg_covar)

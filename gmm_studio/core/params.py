@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.linalg.lapack
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
@@ -49,7 +50,18 @@ class NotPositiveDefiniteError(np.linalg.LinAlgError):
         super().__init__(f"covariance of component {component + 1} is not positive definite")
 
 
+# Above this width the factors are computed one component at a time, so a fit
+# needs one D×D temporary rather than K of them (wide data: 32 MB each at D = 2000).
+_BATCHED_MAX_FEATURES = 64
+
+
 def _frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only float64 copy — or the array itself when it is already a read-only
+    float64 array owning its memory (what the EM engine hands over), so wide
+    covariances are not copied once more."""
+    if (isinstance(array, np.ndarray) and array.dtype == np.float64 and array.base is None
+            and not array.flags.writeable):
+        return array
     array = np.array(array, dtype=np.float64, copy=True)
     array.setflags(write=False)
     return array
@@ -127,17 +139,30 @@ class MixtureParams:
         finite = np.isfinite(stack).all(axis=(1, 2))
         if not finite.all():
             raise NotPositiveDefiniteError(int(np.flatnonzero(~finite)[0]))
-        try:
-            cov_chol = np.linalg.cholesky(stack)  # batched: all components in one call
-        except np.linalg.LinAlgError:
-            for k, cov in enumerate(stack):  # find which one failed, to name it
-                try:
-                    np.linalg.cholesky(cov)
-                except np.linalg.LinAlgError:
-                    raise NotPositiveDefiniteError(k) from None
-            raise
+        d = stack.shape[1]
         # Σ = L Lᵀ  ⇒  Σ⁻¹ = L⁻ᵀ L⁻¹: scikit-learn stores the upper factor L⁻ᵀ.
-        out = np.swapaxes(np.linalg.inv(cov_chol), 1, 2)
+        if d <= _BATCHED_MAX_FEATURES:
+            try:
+                cov_chol = np.linalg.cholesky(stack)  # batched: all components in one call
+            except np.linalg.LinAlgError:
+                for k, cov in enumerate(stack):  # find which one failed, to name it
+                    try:
+                        np.linalg.cholesky(cov)
+                    except np.linalg.LinAlgError:
+                        raise NotPositiveDefiniteError(k) from None
+                raise
+            out = np.swapaxes(np.linalg.inv(cov_chol), 1, 2)
+        else:
+            out = np.empty_like(stack)
+            for k, cov in enumerate(stack):
+                # LAPACK on one Fortran-ordered copy: potrf factors Σ = UᵀU (U = Lᵀ; Σ is
+                # symmetric, so its transposed view is Σ itself), trtri inverts U in
+                # place, and U⁻¹ = L⁻ᵀ is the factor wanted.
+                factor, info = scipy.linalg.lapack.dpotrf(cov.T, lower=0, clean=1)
+                if info != 0:
+                    raise NotPositiveDefiniteError(k)
+                inverse, info = scipy.linalg.lapack.dtrtri(factor, lower=0, overwrite_c=1)
+                out[k] = inverse
         return out[0] if self.covariance_type == "tied" else out
 
     def precisions(self) -> np.ndarray:

@@ -132,7 +132,7 @@ def _init_worker(generation) -> None:
 
     _WORKER_GENERATION = generation
     threadpool_limits(1)
-    parallel.set_engine_threads(1)
+    parallel.set_worker_count(1)
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:

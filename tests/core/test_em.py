@@ -13,6 +13,7 @@ from gmm_studio.core import (
     MixtureParams,
     em_steps,
 )
+from gmm_studio.core import parallel
 from gmm_studio.core.init import (
     check_random_state,
     initialize,
@@ -158,15 +159,6 @@ def test_reseeding_lets_the_live_run_continue():
     assert np.isfinite(rest[-1].log_likelihood)
 
 
-def test_zero_variance_column_is_diagnosed_not_a_crash():
-    rng = np.random.default_rng(1)
-    x = np.column_stack([rng.normal(size=300), np.full(300, 2.0)])
-    with pytest.warns(DegeneracyWarning, match="collapsed"):
-        model = GaussianMixture(2, random_state=0).fit(x)
-    assert np.all(np.isfinite(model.covariances_))
-    assert {e.kind for e in model.events_} == {"collapsed"}
-
-
 def test_restarts_all_keep_their_history():
     x = blobs()
     model = GaussianMixture(3, n_init=4, random_state=0).fit(x)
@@ -203,19 +195,69 @@ def test_parameters_for_other_data_are_refused():
         list(em_steps(data, p))
 
 
-def test_parallel_pass_agrees_with_the_serial_one(monkeypatch):
-    import gmm_studio.core.em as em_module
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+@pytest.mark.parametrize("wide", [False, True])
+def test_parallel_pass_agrees_with_the_serial_one(covariance_type, wide):
+    # Large enough (N·K work) that a pass is split over the workers.
+    rng = np.random.default_rng(0)
+    if wide:  # the per-component path: wider than the quadratic features pay for
+        x = np.concatenate([rng.normal(size=(2000, 80)), rng.normal(size=(2000, 80)) + 4])
+    else:
+        x = blobs(n=60_000)
+    data = EMData(x, covariance_type)
+    p0 = initialize(data, x, 3, "random_from_data", check_random_state(0), 1e-6)
+    try:
+        parallel.set_worker_count(3)
+        threaded = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
+        parallel.set_worker_count(1)
+        serial = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
+    finally:
+        parallel.set_worker_count(None)
+    assert threaded.log_likelihood == pytest.approx(serial.log_likelihood, rel=1e-13)
+    np.testing.assert_allclose(threaded.params.covariances, serial.params.covariances,
+                               rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(threaded.responsibilities, serial.responsibilities, atol=1e-12)
 
-    x = blobs(n=2000)
-    data, p0 = start(x)
-    monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1)
-    monkeypatch.setattr(em_module, "_WORKERS", 3)
-    parallel = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
-    monkeypatch.setattr(em_module, "_PARALLEL_MIN_ELEMENTS", 1 << 60)
-    serial = list(em_steps(data, p0, max_iter=4, tol=0))[-1]
-    assert parallel.log_likelihood == pytest.approx(serial.log_likelihood, rel=1e-13)
-    np.testing.assert_allclose(parallel.params.covariances, serial.params.covariances, atol=1e-11)
-    np.testing.assert_allclose(parallel.responsibilities, serial.responsibilities, atol=1e-13)
+
+def test_engine_workers_run_a_single_threaded_blas():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads(_):
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    before = blas_threads(None)
+    with parallel.single_threaded_blas():  # set and restored by this thread first
+        assert blas_threads(None) == {1}
+    try:
+        parallel.set_worker_count(2)
+        inside = parallel.map_blocks(blas_threads, [0, 1, 2])
+    finally:
+        parallel.set_worker_count(None)
+    assert inside == [{1}, {1}, {1}]
+    assert blas_threads(None) == before  # restored once the last worker finished
+
+
+def test_serial_passes_keep_a_pass_on_its_thread():
+    try:
+        parallel.set_worker_count(2)
+        assert parallel.row_blocks(10**6, 10, 1) == [(0, 500_000), (500_000, 10**6)]
+        with parallel.serial_passes():
+            assert parallel.row_blocks(10**6, 10, 1) == [(0, 10**6)]
+        assert len(parallel.row_blocks(10**6, 10, 1)) == 2  # only within the block
+    finally:
+        parallel.set_worker_count(None)
+
+
+def test_worker_count_is_a_setting():
+    try:
+        parallel.set_worker_count(1)
+        assert parallel.worker_count() == 1
+        parallel.set_worker_count(None)
+        assert parallel.worker_count() == parallel.available_cores()
+        with pytest.raises(ValueError, match="integer >= 1"):
+            parallel.set_worker_count(0)
+    finally:
+        parallel.set_worker_count(None)
 
 
 def test_columns_in_very_different_units_are_not_a_collapse():
@@ -256,3 +298,107 @@ def test_entropy_from_the_statistics_equals_the_direct_sum(covariance_type):
     assert total == pytest.approx(model.score(x) * len(x), rel=1e-12)
     assert en == pytest.approx(entropy(gamma), rel=1e-6, abs=1e-6)
     assert model.icl(x) == pytest.approx(model.bic(x) + 2 * entropy(gamma), rel=1e-9)
+
+
+# --------------------------------------------------------------------------- collapse judged fairly
+
+
+def far_apart(distance, d=2, n=200, seed=0):
+    """Two compact unit clusters ``distance`` apart (along the first axis)."""
+    rng = np.random.default_rng(seed)
+    shift = np.zeros(d)
+    shift[0] = distance
+    return np.concatenate([rng.normal(size=(n, d)), rng.normal(size=(n, d)) + shift])
+
+
+@pytest.mark.parametrize("distance", [1e5, 1e8])
+def test_compact_clusters_far_apart_fit_like_sklearn(distance):
+    sklearn_mixture = pytest.importorskip("sklearn.mixture")
+    x = far_apart(distance)
+    init = dict(weights_init=[0.4, 0.6], means_init=x[[0, 250]] + 0.5,
+                precisions_init=np.tile(np.eye(2) * 0.5, (2, 1, 1)))
+    options = dict(n_components=2, covariance_type="full", tol=1e-9, max_iter=50, **init)
+    ours = GaussianMixture(**options).fit(x)
+    ref = sklearn_mixture.GaussianMixture(**options).fit(x)
+    assert ours.events_ == ()
+    assert ours.n_iter_ == ref.n_iter_
+    for name in ("weights_", "means_", "covariances_", "lower_bound_"):
+        a, b = np.asarray(getattr(ours, name)), np.asarray(getattr(ref, name))
+        assert np.max(np.abs(a - b)) <= 1e-8 * np.max(np.abs(b)), name
+    np.testing.assert_allclose(ours.covariances_[0], np.cov(x[:200].T, bias=True) + 1e-6 * np.eye(2),
+                               rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("distance", [1e5, 1e8])
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_compact_clusters_far_apart_are_not_collapsed(distance, covariance_type):
+    x = far_apart(distance)
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0).fit(x)
+    assert model.events_ == ()
+    order = np.argsort(model.means_[:, 0])
+    np.testing.assert_allclose(model.means_[order], [x[:200].mean(0), x[200:].mean(0)],
+                               rtol=1e-12, atol=1e-9)
+    full = model.params().full_covariances()
+    # each cluster's own sample variance (per feature), to the float resolution of its data
+    expected = {
+        "full": np.var(x[:200], axis=0),
+        "diag": np.var(x[:200], axis=0),
+        "spherical": np.full(2, np.var(x[:200], axis=0).mean()),
+        "tied": (np.var(x[:200], axis=0) + np.var(x[200:], axis=0)) / 2,
+    }[covariance_type]
+    np.testing.assert_allclose(np.diagonal(full[order[0]]), expected + 1e-6, rtol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_constant_column_is_not_a_collapse(covariance_type, k):
+    rng = np.random.default_rng(1)
+    x = np.column_stack([np.concatenate([rng.normal(size=300), rng.normal(size=300) + 8]),
+                         np.full(600, 2.0), rng.normal(size=600)])
+    model = GaussianMixture(k, covariance_type=covariance_type, random_state=0).fit(x)
+    assert model.events_ == ()
+    assert np.all(np.isfinite(model.covariances_))
+
+
+def test_tiny_reg_covar_on_repeated_points_is_still_a_collapse():
+    x = collapsing_data()
+    data = EMData(x, "full")
+    p0 = params_from_means(data, x, np.array([[0.0, 0.0], [1.0, 1.0], [8.0, 8.0]]), 1e-12)
+    snaps = list(em_steps(data, p0, max_iter=5, tol=0, reg_covar=1e-12))
+    events = [e for s in snaps for e in s.events]
+    assert events and events[0].component == 2 and events[0].kind in ("collapsed", "singular")
+
+
+def test_far_from_the_origin_a_collapse_is_still_diagnosed():
+    x = collapsing_data() + 1e8
+    data = EMData(x, "full")
+    p0 = params_from_means(data, x, np.array([[0.0, 0.0], [1.0, 1.0], [8.0, 8.0]]) + 1e8, 1e-6)
+    snaps = list(em_steps(data, p0, max_iter=5, tol=0))
+    kinds = {(e.component, e.kind) for s in snaps for e in s.events}
+    assert (2, "collapsed") in kinds and all(c == 2 for c, _ in kinds)
+
+
+# --------------------------------------------------------------------------- wide data
+
+
+def test_wide_data_fit_like_sklearn_in_bounded_memory():
+    import tracemalloc
+
+    sklearn_mixture = pytest.importorskip("sklearn.mixture")
+    rng = np.random.default_rng(0)
+    n, d = 300, 200  # more points than features per cluster: no component is degenerate
+    x = np.concatenate([rng.normal(size=(n, d)), rng.normal(size=(n, d)) + 3.0])
+    options = dict(n_components=2, tol=1e-9, max_iter=20, weights_init=[0.5, 0.5],
+                   means_init=x[[0, n]], precisions_init=np.tile(np.eye(d), (2, 1, 1)))
+    peaks = []
+    models = []
+    for cls in (GaussianMixture, sklearn_mixture.GaussianMixture):
+        tracemalloc.start()
+        models.append(cls(**options).fit(x))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    ours, ref = models
+    for name in ("means_", "covariances_", "precisions_cholesky_", "lower_bound_"):
+        a, b = np.asarray(getattr(ours, name)), np.asarray(getattr(ref, name))
+        assert np.max(np.abs(a - b)) <= 1e-8 * np.max(np.abs(b)), name
+    assert peaks[0] <= 2 * peaks[1], f"ours {peaks[0] / 2**20:.1f} MB, sklearn {peaks[1] / 2**20:.1f} MB"

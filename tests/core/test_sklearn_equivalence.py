@@ -24,7 +24,7 @@ def _initial(x: np.ndarray, covariance_type: str, seed: int):
     k, d = 3, x.shape[1]
     means = x[rng.choice(len(x), k, replace=False)]
     weights = rng.dirichlet(np.full(k, 5.0))
-    cov = np.cov(x, rowvar=False)
+    cov = np.atleast_2d(np.cov(x, rowvar=False))
     precisions = {
         "full": np.stack([np.linalg.inv(cov * s) for s in (0.5, 1.0, 2.0)]),
         "tied": np.linalg.inv(cov),
@@ -39,15 +39,15 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-@pytest.mark.parametrize("n_features", [2, 5])
+@pytest.mark.parametrize("n_features", [1, 2, 5])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_same_initial_parameters_give_sklearns_fit(covariance_type, n_features):
     x = _data(n_features, seed=n_features)
     init = _initial(x, covariance_type, seed=1)
     options = dict(n_components=3, covariance_type=covariance_type, tol=1e-9, max_iter=300, **init)
-    ours = GaussianMixture(**options).fit(x)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # sklearn may warn about convergence; we compare anyway
+        warnings.simplefilter("ignore")  # either may warn about convergence; we compare anyway
+        ours = GaussianMixture(**options).fit(x)
         ref = sklearn_mixture.GaussianMixture(**options).fit(x)
 
     assert ours.n_iter_ == ref.n_iter_
@@ -79,3 +79,21 @@ def test_warm_start_continues_like_sklearn(covariance_type):
             ref.fit(x)
     assert _rel(ours.lower_bounds_, ref.lower_bounds_) < 1e-8
     assert _rel(ours.means_, ref.means_) < 1e-8
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_wide_data_take_sklearns_path_and_give_its_fit(covariance_type):
+    # wider than the quadratic features pay for: the per-component path
+    x = _data(90, seed=4)
+    init = _initial(x, covariance_type, seed=1)
+    options = dict(n_components=3, covariance_type=covariance_type, tol=1e-9, max_iter=30,
+                   reg_covar=1e-3, **init)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a start this rough may collapse a component
+        ours = GaussianMixture(**options).fit(x)
+        ref = sklearn_mixture.GaussianMixture(**options).fit(x)
+    assert ours.n_iter_ == ref.n_iter_
+    assert _rel(ours.lower_bounds_, ref.lower_bounds_) < 1e-8
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert _rel(getattr(ours, name), getattr(ref, name)) < 1e-8, name
+    assert _rel(ours.score_samples(x), ref.score_samples(x)) < 1e-8

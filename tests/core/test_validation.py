@@ -97,3 +97,50 @@ def test_warm_start_with_another_k_says_what_to_do():
 def test_non_numeric_tolerance():
     with pytest.raises(ValueError, match="tol must be a non-negative number"):
         GaussianMixture(1, tol="a").fit(X)
+
+
+def test_initialize_refuses_more_components_than_points():
+    from gmm_studio.core import EMData
+    from gmm_studio.core.init import check_random_state, initialize
+
+    data = EMData(X[:3], "full")
+    for method in ("kmeans", "k-means++", "random", "random_from_data"):
+        with pytest.raises(ValueError, match="n_components = 5, n_samples = 3: lower K"):
+            initialize(data, X[:3], 5, method, check_random_state(0), 1e-6)
+
+
+def test_clicking_more_means_than_points_is_refused():
+    from gmm_studio.core import EMData
+    from gmm_studio.core.init import params_from_means
+
+    with pytest.raises(ValueError, match="lower K"):
+        params_from_means(EMData(X[:2], "full"), X[:2], np.zeros((3, 2)), 1e-6)
+
+
+@pytest.mark.parametrize("options, pattern", [
+    (dict(reg_covar=-1.0), "reg_covar must be a non-negative"),
+    (dict(reg_covar=float("nan")), "reg_covar must be a non-negative"),
+    (dict(tol=-1e-3), "tol must be a non-negative"),
+    (dict(max_iter=-1), "max_iter must be an integer"),
+])
+def test_em_steps_refuses_impossible_options_at_once(options, pattern):
+    from gmm_studio.core import EMData, MixtureParams, em_steps
+
+    p = MixtureParams("diag", [0.5, 0.5], [[0, 0], [1, 1]], np.ones((2, 2)))
+    with pytest.raises(ValueError, match=pattern):
+        em_steps(EMData(X, "diag"), p, **options)  # before the first snapshot is asked for
+
+
+def test_em_steps_refuses_more_components_than_points():
+    from gmm_studio.core import EMData, MixtureParams, em_steps
+
+    p = MixtureParams("diag", np.full(4, 0.25), np.zeros((4, 2)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match="lower K"):
+        em_steps(EMData(X[:3], "diag"), p)
+
+
+def test_unknown_covariance_type_for_prepared_data():
+    from gmm_studio.core import EMData
+
+    with pytest.raises(ValueError, match="Unknown covariance_type 'ful'"):
+        EMData(X, "ful")
