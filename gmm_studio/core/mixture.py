@@ -106,12 +106,23 @@ class _Progress:
                   f"\t lower bound {final.log_likelihood:.5f}.")
 
 
+#: Above this many bytes of parameters per half-step (wide data: D = 2000 makes 61 MB), a
+#: restart's history keeps its first and last snapshots only, plus every log-likelihood.
+HISTORY_PARAMS_BYTES = 1 << 20
+
+
 @dataclass(frozen=True)
 class RestartHistory:
-    """One initialisation's whole run: every half-step's snapshot, without responsibilities."""
+    """One initialisation's run: every half-step's snapshot, without responsibilities.
+
+    For models whose parameters exceed :data:`HISTORY_PARAMS_BYTES` per half-step only the
+    initial and the final snapshot are kept (``lower_bounds`` still has every iteration):
+    a whole history of wide covariances would need more memory than the fit itself.
+    """
 
     restart: int
     snapshots: tuple[Snapshot, ...]
+    e_step_log_likelihoods: tuple[float, ...] = ()
 
     @property
     def final(self) -> Snapshot:
@@ -119,7 +130,8 @@ class RestartHistory:
 
     @property
     def lower_bounds(self) -> list[float]:
-        return [s.log_likelihood for s in self.snapshots if s.half_step == "E"]
+        """The mean log-likelihood at every E-step (scikit-learn's ``lower_bounds_``)."""
+        return list(self.e_step_log_likelihoods)
 
     @property
     def converged(self) -> bool:
@@ -266,25 +278,31 @@ class GaussianMixture:
         start = Start.from_params(self._params(), previous_log_likelihood=self.lower_bound_) if warm else None
         histories: list[RestartHistory] = []
         record: list[Snapshot] = []
+        lls: list[float] = []
         for snapshot in fit_restarts(data, x, policy, check_random_state(self.random_state),
                                      start=start, stop=stop,
                                      keep_responsibilities=keep_responsibilities):
             if snapshot.half_step == "init" and record:
-                histories.append(self._finish_restart(record, progress))
-                record = []
+                histories.append(self._finish_restart(record, lls, progress))
+                record, lls = [], []
+            if snapshot.half_step == "E":
+                lls.append(snapshot.log_likelihood)
+            if len(record) > 1 and snapshot.params.covariances.nbytes > HISTORY_PARAMS_BYTES:
+                record.pop()  # wide: keep the first and the latest state only
             record.append(snapshot.without_responsibilities())
             if progress is not None:
                 progress.show(snapshot)
             yield snapshot
         if record:
-            histories.append(self._finish_restart(record, progress))
+            histories.append(self._finish_restart(record, lls, progress))
         self._adopt_best(histories, dtype, stopped=stop is not None and stop.is_set())
 
     @staticmethod
-    def _finish_restart(record: list[Snapshot], progress: _Progress | None) -> RestartHistory:
+    def _finish_restart(record: list[Snapshot], lls: list[float],
+                        progress: _Progress | None) -> RestartHistory:
         if progress is not None:
             progress.end(record[-1])
-        return RestartHistory(record[0].restart, tuple(record))
+        return RestartHistory(record[0].restart, tuple(record), tuple(lls))
 
     def __sklearn_is_fitted__(self) -> bool:
         """Whether ``fit`` has finished (scikit-learn's protocol; plain Python here)."""
