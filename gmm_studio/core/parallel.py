@@ -137,8 +137,8 @@ def map_blocks(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     large product may use BLAS's own threads); several run on the pool, each
     with a single-threaded BLAS.  Results come back in the order of ``items``.
     """
-    if len(items) == 1:
-        return [function(items[0])]
+    if len(items) == 1 or worker_count() == 1 or getattr(_local, "serial", False):
+        return [function(item) for item in items]
     return list(_executor().map(_limited(function), items))
 
 
@@ -161,15 +161,21 @@ def serial_passes() -> Iterator[None]:
         _local.serial = previous
 
 
-def row_blocks(n_rows: int, work_per_row: int, min_work: int) -> list[tuple[int, int]]:
-    """Contiguous row ranges, one per worker when the pass does at least ``min_work``.
+#: A large pass is cut into this many blocks of rows whatever the number of workers, and
+#: their sums are added in block order: the result is the same, to the last bit, on 1 worker
+#: or on 8 (a sweep on worker processes equals the sequential one).
+PASS_BLOCKS = 8
 
-    Below that a pass is too short to gain from more threads.
+
+def row_blocks(n_rows: int, work_per_row: int, min_work: int) -> list[tuple[int, int]]:
+    """Contiguous row ranges: :data:`PASS_BLOCKS` of them when the pass does at least
+    ``min_work``, else one (a short pass gains nothing from more threads).
+
+    The cut depends on the pass alone, never on :func:`worker_count` or on
+    :func:`serial_passes`; those decide only how many threads run the blocks
+    (:func:`map_blocks`).
     """
-    workers = worker_count()
-    if getattr(_local, "serial", False):
+    if n_rows * work_per_row < min_work or n_rows < 2 * PASS_BLOCKS:
         return [(0, n_rows)]
-    if workers == 1 or n_rows * work_per_row < min_work or n_rows < 2 * workers:
-        return [(0, n_rows)]
-    edges = [round(i * n_rows / workers) for i in range(workers + 1)]
+    edges = [round(i * n_rows / PASS_BLOCKS) for i in range(PASS_BLOCKS + 1)]
     return list(zip(edges[:-1], edges[1:]))

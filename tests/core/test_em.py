@@ -238,14 +238,39 @@ def test_engine_workers_run_a_single_threaded_blas():
 
 
 def test_serial_passes_keep_a_pass_on_its_thread():
+    here = threading.get_ident()
     try:
         parallel.set_worker_count(2)
-        assert parallel.row_blocks(10**6, 10, 1) == [(0, 500_000), (500_000, 10**6)]
+        blocks = parallel.row_blocks(10**6, 10, 1)
+        assert len(blocks) > 1 and blocks[0][0] == 0 and blocks[-1][1] == 10**6
+        seen: set[int] = set()
+        parallel.map_blocks(lambda block: seen.add(threading.get_ident()), blocks)
+        assert here not in seen  # on the engine's workers
+        seen.clear()
         with parallel.serial_passes():
-            assert parallel.row_blocks(10**6, 10, 1) == [(0, 10**6)]
-        assert len(parallel.row_blocks(10**6, 10, 1)) == 2  # only within the block
+            assert parallel.row_blocks(10**6, 10, 1) == blocks  # the same cut...
+            parallel.map_blocks(lambda block: seen.add(threading.get_ident()), blocks)
+        assert seen == {here}  # ...run on the calling thread
     finally:
         parallel.set_worker_count(None)
+
+
+def test_a_fit_is_the_same_to_the_last_bit_on_one_worker_or_two():
+    x = np.random.default_rng(3).normal(size=(200_000, 2)) * [1.0, 3.0]
+    x[:100_000] += 5.0
+    data = EMData(x, "full")
+    start = initialize(data, x, 3, "random_from_data", np.random.default_rng(0), 1e-6)
+    runs = []
+    try:
+        for workers in (1, 2):
+            parallel.set_worker_count(workers)
+            runs.append([s for s in em_steps(data, start, max_iter=5, tol=0.0,
+                                              keep_responsibilities=False)])
+    finally:
+        parallel.set_worker_count(None)
+    for a, b in zip(*runs, strict=True):
+        assert a.log_likelihood == b.log_likelihood or (np.isinf(a.log_likelihood) and np.isinf(b.log_likelihood))
+        np.testing.assert_array_equal(a.params.covariances, b.params.covariances)
 
 
 def test_worker_count_is_a_setting():
