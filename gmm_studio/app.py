@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -57,14 +58,34 @@ def build_window(argv: Sequence[str] | None = None):
     return _build(args)
 
 
+_garbage_collector = None
+
+
+def _collect_garbage_on_the_gui_thread() -> None:
+    """Python's cyclic garbage collector runs on whichever thread happens to allocate: on a
+    worker it may destroy a Qt object there, whose destructor then waits for the GIL the GUI
+    thread holds (a deadlock seen in the test suite).  pyqtgraph's GarbageCollector turns
+    automatic collection off and collects from a 1 s timer on the GUI thread instead.  Once
+    per process; GUI thread."""
+    global _garbage_collector
+    if _garbage_collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _garbage_collector = GarbageCollector(interval=1.0)
+    gc.disable()  # again, should anything have turned it back on since
+
+
 def _build(args: argparse.Namespace):
     from PySide6.QtCore import QTimer
 
-    from gmm_studio.core.parallel import set_worker_count
+    from gmm_studio.core.parallel import set_background_priority, set_worker_count
     from gmm_studio.ui.main_window import MainWindow
 
-    # The E-pass's own worker threads leave the GUI thread a core (a fit beside a busy
-    # GUI thread stalled the window for ~100 ms per snapshot with one thread per core).
+    # EM's threads run below the GUI thread's priority and leave it a core, so the window
+    # answers at once (benchmarks/bench_stall.py: longest gap 267 ms before, ~30 ms after;
+    # one engine worker beside the GUI was also faster than two on 2 cores).
+    set_background_priority(5)
+    _collect_garbage_on_the_gui_thread()
     set_worker_count(max(1, (os.cpu_count() or 2) - 1))
 
     window = MainWindow(restore_settings=args.screenshot is None)

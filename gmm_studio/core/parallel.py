@@ -39,8 +39,8 @@ from typing import TypeVar
 
 from threadpoolctl import OpenBLASController, ThreadpoolController
 
-__all__ = ["available_cores", "map_blocks", "row_blocks", "serial_passes", "set_worker_count",
-           "single_threaded_blas", "worker_count"]
+__all__ = ["available_cores", "lower_this_thread", "map_blocks", "row_blocks", "serial_passes",
+           "set_background_priority", "set_worker_count", "single_threaded_blas", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,12 +87,40 @@ def set_worker_count(workers: int | None) -> None:
         old.shutdown(wait=False)
 
 
+_background_nice = 0  # added to the nice value of every background thread (0: unchanged)
+
+
+def set_background_priority(nice: int) -> None:
+    """Run the engine's workers (and whoever calls :func:`lower_this_thread`) ``nice`` steps
+    below normal priority, so a thread that must answer at once — the window's GUI thread —
+    wins a core whenever it needs one, while EM still uses every core the rest of the time.
+    Linux only (where a thread has its own nice value); elsewhere it does nothing."""
+    global _background_nice, _pool
+    with _lock:
+        _background_nice = int(nice)
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def lower_this_thread() -> None:
+    """Give the calling thread the background priority (see :func:`set_background_priority`)."""
+    if _background_nice and hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           min(19, current + _background_nice))
+        except OSError:  # not allowed here: priority is a nicety, never a failure
+            pass
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
             n = available_cores() if _workers is None else _workers
-            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gmm-engine")
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gmm-engine",
+                                       initializer=lower_this_thread)
         return _pool
 
 

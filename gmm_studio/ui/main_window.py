@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         # A window that did not read the person's settings (screenshots, tests, benchmarks)
         # must not overwrite them either.
         self._persist = restore_settings
+        self._closed = False
         if restore_settings:
             window_settings.restore(self)
 
@@ -440,7 +441,11 @@ class MainWindow(QMainWindow):
         self.file_actions.dropped(event)
 
     def closeEvent(self, event) -> None:
-        """Stop and join every task before the window goes away."""
+        """Stop and join every task before the window goes away (once: a window can be closed twice)."""
+        if self._closed:
+            super().closeEvent(event)
+            return
+        self._closed = True
         self.drawing.stop()
         self.histogram_drawing.stop()
         self.editing.disconnect_session()

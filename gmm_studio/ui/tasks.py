@@ -37,6 +37,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from gmm_studio.core import parallel
+
 from gmm_studio.session.tasks import Work
 
 __all__ = ["QtRunner", "reporting", "running_tasks"]
@@ -204,6 +206,7 @@ class QtRunner(QObject):
     # ------------------------------------------------------------------ worker thread
     def _run(self, task: _Task) -> None:
         """Worker thread: run the work, forward each yield, then report exactly one end."""
+        parallel.lower_this_thread()  # the GUI thread comes first (app sets the priority)
         emit = self._reported.emit
         try:
             try:

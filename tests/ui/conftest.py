@@ -161,3 +161,28 @@ def shown(qtbot):
         qtbot.waitExposed(widget)
         return widget
     return show
+
+
+@pytest.fixture(scope="session")
+def _gui_thread_collector(qapp):
+    import gc
+
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=3600.0)  # checked after every test, below
+    yield collector
+    collector.timer.stop()
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_on_the_gui_thread(_gui_thread_collector):
+    """Collect cyclic garbage here, on the GUI thread, never on a worker: collected on a
+    runner thread, a leftover widget's destructor waited for the GIL the GUI thread held
+    (the suite hung).  The program does the same (gmm_studio.app): automatic collection is
+    off, and the generations are collected as their thresholds are passed, after each test."""
+    import gc
+
+    gc.disable()  # a window built by the test installs the program's collector, which keeps it off
+    yield
+    _gui_thread_collector.check()

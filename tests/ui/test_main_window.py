@@ -382,3 +382,33 @@ def test_a_csv_on_the_command_line_opens_through_the_import_dialog(make_window, 
     p = w.panel
     for button in (p.run_button, p.step_button):
         assert button.isEnabled()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
+    """A cycle holding a Qt object, collected on a runner thread, deadlocked the suite: the
+    program turns automatic collection off and collects from a timer on the GUI thread."""
+    import gc
+    import threading
+
+    assert not gc.isenabled()
+    collected_on: set[int] = set()
+
+    def record(phase, info):
+        if phase == "start":
+            collected_on.add(threading.get_ident())
+
+    gc.callbacks.append(record)
+    try:
+        gc.enable()  # as if something had turned it back on: building a window turns it off
+        from gmm_studio.app import build_window
+
+        other = build_window(["--no-fit"])
+        qtbot.addWidget(other)
+        assert not gc.isenabled()
+        for _ in range(3):  # fits allocate on the runner: none may collect there
+            run_to_end(qtbot, window)
+        qtbot.waitUntil(lambda: bool(collected_on), timeout=5000)  # the 1 s timer collects
+        assert collected_on == {threading.get_ident()}
+    finally:
+        gc.callbacks.remove(record)
+        other.close()
