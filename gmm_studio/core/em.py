@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import scipy.linalg.blas
-from scipy.special import logsumexp
 
 from gmm_studio.core import parallel
 from gmm_studio.core.params import (
@@ -641,6 +639,8 @@ class _Data:
                        ) -> np.ndarray:
         """Σ_n γ_nk (x_n - μ_k)(x_n - μ_k)ᵀ over rows [first, last) (summed over k for 'tied',
         only the diagonal for 'diag' and 'spherical')."""
+        from scipy.linalg.blas import dgemm  # scipy.linalg loads on first use (start-up)
+
         k, d = means.shape
         t = self.covariance_type
         shape = {"full": (k, d, d), "tied": (d, d)}.get(t, (k, d))
@@ -658,8 +658,8 @@ class _Data:
                     # temporary): on the transposed, Fortran-ordered views it reads
                     # targetᵀ += diffᵀ (γ·diff).
                     weighted = gamma[:, None] * diff
-                    scipy.linalg.blas.dgemm(1.0, diff.T, weighted.T, beta=1.0, c=target.T,
-                                            trans_b=1, overwrite_c=1)
+                    dgemm(1.0, diff.T, weighted.T, beta=1.0, c=target.T, trans_b=1,
+                          overwrite_c=1)
                 else:
                     out[j] += gamma @ (diff * diff)
         return out
@@ -958,6 +958,8 @@ class EMData:
 
     def log_prob_norm(self, params: MixtureParams) -> np.ndarray:
         """log p(x_n | θ) per sample."""
+        from scipy.special import logsumexp  # loads on first use (start-up)
+
         return logsumexp(self.weighted_log_prob(params), axis=1)
 
 

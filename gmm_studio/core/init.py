@@ -7,7 +7,6 @@ the engine's own M-step, exactly as scikit-learn's ``_initialize`` does.
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.vq import ClusterError, kmeans2, vq
 
 from gmm_studio.core.em import EMData, check_n_components, check_reg_covar
 from gmm_studio.core.params import MixtureParams, check_choice
@@ -73,6 +72,8 @@ def initial_responsibilities(
     check_n_components(n_components, n)
     check_init_method(method)
     if method == "kmeans":
+        from scipy.cluster.vq import ClusterError, kmeans2, vq  # loads on first use (start-up)
+
         # k-means needs at least K rows to seed from, whatever the subsample asks
         rows = None if subsample is None else max(int(subsample), n_components)
         fit_on = x if rows is None or n <= rows else x[rng.choice(n, rows, replace=False)]
@@ -145,6 +146,8 @@ def params_from_means(
     Weights and covariances come from that hard assignment (one M-step); the
     means stay exactly where they were placed.
     """
+    from scipy.cluster.vq import vq  # loads on first use (start-up)
+
     means = np.asarray(means, dtype=np.float64)
     check_n_components(len(means), len(x))
     labels, _ = vq(x, means)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import scipy.linalg.lapack
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
@@ -153,15 +152,17 @@ class MixtureParams:
                 raise
             out = np.swapaxes(np.linalg.inv(cov_chol), 1, 2)
         else:
+            from scipy.linalg import lapack  # loads on first use (start-up)
+
             out = np.empty_like(stack)
             for k, cov in enumerate(stack):
                 # LAPACK on one Fortran-ordered copy: potrf factors Σ = UᵀU (U = Lᵀ; Σ is
                 # symmetric, so its transposed view is Σ itself), trtri inverts U in
                 # place, and U⁻¹ = L⁻ᵀ is the factor wanted.
-                factor, info = scipy.linalg.lapack.dpotrf(cov.T, lower=0, clean=1)
+                factor, info = lapack.dpotrf(cov.T, lower=0, clean=1)
                 if info != 0:
                     raise NotPositiveDefiniteError(k)
-                inverse, info = scipy.linalg.lapack.dtrtri(factor, lower=0, overwrite_c=1)
+                inverse, info = lapack.dtrtri(factor, lower=0, overwrite_c=1)
                 out[k] = inverse
         return out[0] if self.covariance_type == "tied" else out
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.cluster.vq import vq
 
 from gmm_studio.core.compare import ModelComparison, compare_model, label_codes
 from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
@@ -58,6 +57,8 @@ def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
 def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
     """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""
     if hard_x is not None:
+        from scipy.cluster.vq import vq  # loads on first use (start-up)
+
         return lambda cancel: np.eye(params.n_components)[vq(hard_x, params.means, check_finite=False)[0]]
     return lambda cancel: data.responsibilities(params)
 
