@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gmm_studio.core.bound import bound_slice
-from gmm_studio.core.em import EMData, em_steps
-from gmm_studio.core.params import MixtureParams
+import numpy as np  # noqa: E402
+
+from gmm_studio.core.bound import bound_slice  # noqa: E402
+from gmm_studio.core.em import EMData, em_steps  # noqa: E402
+from gmm_studio.core.params import MixtureParams  # noqa: E402
 
 
 def problem(n: int, d: int, k: int, covariance_type: str, seed: int = 0):
