@@ -22,6 +22,7 @@ import argparse
 import os
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -70,11 +71,19 @@ def _child(which: str) -> None:
     raise SystemExit("the window was never painted")
 
 
+_PYCACHE = os.path.join(tempfile.gettempdir(), "gmm_studio_bench_startup_pycache")
+
+
 def _one_run(which: str, root: str) -> float:
     env = dict(os.environ)
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    # Started as installed, from compiled modules: with PYTHONDONTWRITEBYTECODE (set on this
+    # machine) every run recompiled the program's 50-odd modules (~0.1 s) while the bare
+    # window's pyqtgraph came compiled.  The uncounted warm-up runs fill this cache.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
     start = time.time()
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", which], cwd=root, env=env,
                          capture_output=True, text=True, timeout=120)
