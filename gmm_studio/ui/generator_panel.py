@@ -7,6 +7,10 @@ probability π_k, then draw ``x ~ N(μ_k, Σ_k)``. This panel lets a person set 
 listens on :attr:`GeneratorPanel.data_generated`. After a fit, :meth:`GeneratorPanel.show_comparison`
 puts the session's comparison of the shown model with the truth next to it.
 
+The panel composes the settings form (:class:`~gmm_studio.ui.generator_form.GeneratorForm`)
+and the fit-vs-truth box (:class:`~gmm_studio.ui.truth_comparison.TruthComparisonBox`), and
+runs the generate and save tasks.
+
 The panel is standalone: the main window docks it and connects its signals. It never fits
 anything and never draws points.
 
@@ -44,7 +48,13 @@ from gmm_studio.core.generate import MAX_COMPONENTS, GeneratorSettings, Syntheti
 from gmm_studio.core.compare import ModelComparison
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.session.tasks import Runner
-from gmm_studio.ui.generator_form import ERROR_STYLE, MAX_SAMPLES, THREAD_THRESHOLD, GeneratorForm, parse_weights
+from gmm_studio.ui.generator_form import (
+    ERROR_STYLE,
+    MAX_SAMPLES,
+    THREAD_THRESHOLD,
+    GeneratorForm,
+    parse_weights,
+)
 from gmm_studio.ui.tasks import QtRunner
 from gmm_studio.ui.truth_comparison import TruthComparisonBox
 

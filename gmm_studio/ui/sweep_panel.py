@@ -4,10 +4,12 @@ The course's lesson made visible: the training log-likelihood climbs with every
 extra component (the "training log-likelihood" criterion shows it), while BIC,
 AIC, ICL and the held-out log-likelihood turn around near the K the data hold.
 The sweep (:func:`gmm_studio.core.sweep.run_sweep`) runs as a "sweep" task of the
-window's :class:`~gmm_studio.ui.tasks.QtRunner`; its cells stream into a table (a row per K, a column per covariance type) and a
-plot (criterion against K, one curve per type, the min–max over restarts as
-error bars).  The best cell is selected and starred; clicking any cell emits
-its fitted model.
+window's :class:`~gmm_studio.ui.tasks.QtRunner`; its cells stream into a table
+(:class:`~gmm_studio.ui.sweep_table.SweepTable`: a row per K, a column per covariance
+type) and a plot (:class:`~gmm_studio.ui.sweep_plot.CriterionPlot`: criterion against
+K, one curve per type, the min–max over restarts as error bars), under the settings
+form (:class:`~gmm_studio.ui.sweep_form.SweepForm`).  The panel picks the best cell by
+the chosen criterion; it is selected and starred; clicking any cell emits its fitted model.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from PySide6.QtWidgets import (
 )
 
 from gmm_studio.core.params import COVARIANCE_TYPES
-from gmm_studio.core.sweep import CRITERION_LABELS, LOWER_IS_BETTER, CellResult, SweepResult, SweepSettings, run_sweep
+from gmm_studio.core.sweep import (
+    CRITERION_LABELS,
+    LOWER_IS_BETTER,
+    CellResult,
+    SweepResult,
+    SweepSettings,
+    run_sweep,
+)
 from gmm_studio.session.tasks import Runner
 from gmm_studio.ui.sweep_form import MAX_K, SweepForm
 from gmm_studio.ui.sweep_plot import CriterionPlot
@@ -155,7 +164,9 @@ class SweepPanel(QWidget):
         self.table.cellClicked.connect(self._on_table_cell_clicked)
         splitter.addWidget(self.table)
         self.plot = CriterionPlot()
-        self.curves, self.error_bars, self.best_marker = self.plot.curves, self.plot.error_bars, self.plot.best_marker
+        # The plot's items, by the names the tests know them by.
+        self.curves, self.error_bars = self.plot.curves, self.plot.error_bars
+        self.best_marker = self.plot.best_marker
         splitter.addWidget(self.plot)
         self.plot.set_criterion(self.criterion())
 
