@@ -153,7 +153,13 @@ def _run_gui(argv: list[str]) -> int:
     if args.screenshot:
         return screenshot(window, args.screenshot)
     window.show()
-    return app.exec()
+    # SIGTERM (a logout, `kill`) removes the temporary files of an export in progress before
+    # the program ends; Python runs the handler at the GUI thread's next Python call (the
+    # garbage-collection timer makes one every second).
+    from gmm_studio.core.export import temp_files_removed_on_termination
+
+    with temp_files_removed_on_termination():
+        return app.exec()
 
 
 def screenshot(window, path: str, timeout_ms: int = 120_000) -> int:

@@ -41,6 +41,7 @@ from typing import Literal
 
 import numpy as np
 
+from gmm_studio.core import parallel
 from gmm_studio.core.em import DegeneracyEvent, DegenerateMixtureError, EMData, check_data
 from gmm_studio.core.export import atomic_write_text
 from gmm_studio.core.init import check_init_method
@@ -476,8 +477,9 @@ def run_sweep(
         When set, running fits stop at their next half-step, queued cells are
         dropped, and the finished cells are returned with ``cancelled=True``.
     max_workers : int, default 2
-        Worker processes fitting cells at once (:mod:`gmm_studio.core.sweep_pool`);
-        1 runs every cell on the calling thread.  The results are the same either way.
+        Worker processes fitting cells at once (:mod:`gmm_studio.core.sweep_pool`), each on
+        one core; 1 runs every cell on the calling thread, on one core.  The results are the
+        same to the last bit either way.
 
     Returns
     -------
@@ -498,10 +500,12 @@ def run_sweep(
 
     cells = _cell_order(settings)
     if max_workers <= 1:
-        for k, t in cells:
-            if cancel.is_set():
-                break
-            finish(_fit_cell(prepared, k, t, cancel))
+        # One worker is one core: the cells' passes are not split over threads either.
+        with parallel.serial_passes(), parallel.single_threaded_blas():
+            for k, t in cells:
+                if cancel.is_set():
+                    break
+                finish(_fit_cell(prepared, k, t, cancel))
     else:
         _run_in_processes(x, settings, cells, max_workers, cancel, finish)
     types = settings.covariance_types

@@ -26,6 +26,7 @@ from gmm_studio.core.export import (
     LoadedModel,
     ModelFileError,
     check_model_matches,
+    check_output_paths,
     load_model_json,
     preprocessing_dict,
     save_model_json,
@@ -237,8 +238,12 @@ class ModelFiles(QObject):
     def _export(self, path: str, write: Callable[[], None]) -> bool:
         """Run ``write``; report the saved ``path``, or show why it could not be written.
 
-        A failed write has changed nothing (the writers are atomic).  GUI thread."""
+        A failed write has changed nothing (the writers are atomic), and the open data file is
+        never written over.  GUI thread."""
         try:
+            source = getattr(self.window.dataset, "source", "")
+            check_output_paths([("the export", path)],
+                               [("the open data file", source)] if os.path.isfile(source) else [])
             write()
         except (ExportError, ValueError, np.linalg.LinAlgError) as exc:
             self.last_error = str(exc)

@@ -378,6 +378,19 @@ def test_export_failure_shows_a_message_and_keeps_the_old_file(qtbot, window, tm
     assert window.current_snapshot() is not None
 
 
+def test_an_export_never_writes_over_the_open_data_file(qtbot, window, tmp_path, messages):
+    data = _blobs_csv(tmp_path / "b.csv")
+    before = data.read_bytes()
+    _open(qtbot, window, data)
+    _fit(qtbot, window)
+    for export in (window.model_files.export_model_json, window.model_files.export_assignments_csv,
+                   window.model_files.export_history_csv):
+        assert not export(str(data))
+        assert messages[-1][0] == "warning" and "data file" in messages[-1][1]
+    assert data.read_bytes() == before
+    assert window.current_snapshot() is not None
+
+
 def test_adjusted_rand_index_after_a_fit(qtbot, window, tmp_path):
     _open(qtbot, window, _blobs_csv(tmp_path / "b.csv"), _label("kind"))
     final = _fit(qtbot, window)
