@@ -159,6 +159,8 @@ def test_cancel_stops_and_leaves_no_thread(qtbot, panel):
     assert result.cancelled
     assert len(result.cells) < 36
     assert not panel.is_running()
+    # running_tasks() waits for a task that has reported its end and is only leaving its thread
+    assert running_tasks() == []
     assert not _sweep_threads()
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 
