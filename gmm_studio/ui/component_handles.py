@@ -15,7 +15,6 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from superqt.utils import QSignalThrottler
 
 from gmm_studio.core.editing import drag_axis, principal_axes
 
@@ -92,9 +91,16 @@ class EditSession(QObject):
         super().__init__(parent)
         self._component: int | None = None
         self._latest: tuple[np.ndarray, np.ndarray] | None = None
-        self._throttler = QSignalThrottler(parent=self)
-        self._throttler.setTimeout(THROTTLE_MS)
-        self._throttler.triggered.connect(self._on_throttler_triggered)
+        self._throttler = None  # made at the first drag: importing superqt costs ~80 ms at start-up
+
+    def _throttle(self):
+        if self._throttler is None:
+            from superqt.utils import QSignalThrottler
+
+            self._throttler = QSignalThrottler(parent=self)
+            self._throttler.setTimeout(THROTTLE_MS)
+            self._throttler.triggered.connect(self._on_throttler_triggered)
+        return self._throttler
 
     @property
     def dragging(self) -> int | None:
@@ -112,11 +118,12 @@ class EditSession(QObject):
     def update(self, mean: np.ndarray, cov: np.ndarray) -> None:
         """The dragged component's new geometry; ``dragged`` follows, throttled."""
         self._latest = (np.array(mean, dtype=np.float64), np.array(cov, dtype=np.float64))
-        self._throttler.throttle()
+        self._throttle().throttle()
 
     def finish(self) -> None:
         """End the drag: ``edit_finished`` with the last geometry (nothing if it never moved)."""
-        self._throttler.cancel()  # no late 'dragged' after 'finished'
+        if self._throttler is not None:
+            self._throttler.cancel()  # no late 'dragged' after 'finished'
         k, latest = self._component, self._latest
         self._component = self._latest = None
         if k is not None and latest is not None:
