@@ -10,30 +10,21 @@ Both call every callback on the thread that drives them.
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from gmm_studio.session.tasks import Work
+from gmm_studio.session.tasks import TaskRecord, Work
 
 __all__ = ["ManualRunner", "SyncRunner"]
 
 
 @dataclass(eq=False)
-class _Task:
-    """One started piece of work and the callbacks it reports to."""
+class _Task(TaskRecord):
+    """One started piece of work, driven by the caller's thread."""
 
-    kind: str
-    work: Work
-    on_yielded: Callable[[Any], None] | None
-    on_finished: Callable[[Any], None] | None
-    on_failed: Callable[[BaseException], None] | None
-    on_cancelled: Callable[[], None] | None
-    cancel: threading.Event = field(default_factory=threading.Event)
     generator: Any = None
     started: bool = False
-    stale: bool = False
 
     def step(self) -> bool:
         """Run the work up to its next yield or its end; False once the task has ended.

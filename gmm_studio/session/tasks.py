@@ -16,12 +16,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Runner", "Work"]
+__all__ = ["Runner", "TaskRecord", "Work"]
 
 #: ``work(cancel)``: returns a result, or is a generator yielding progress and returning one.
 Work = Callable[[threading.Event], Any]
+
+
+@dataclass(eq=False)
+class TaskRecord:
+    """What every runner keeps of a started task: the work, its callbacks, its cancel flag and
+    whether a newer task of its kind made it stale.  Runners add their own fields."""
+
+    kind: str
+    work: Work
+    on_yielded: Callable[[Any], None] | None
+    on_finished: Callable[[Any], None] | None
+    on_failed: Callable[[BaseException], None] | None
+    on_cancelled: Callable[[], None] | None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    stale: bool = False
 
 
 class Runner(Protocol):

@@ -32,14 +32,14 @@ import inspect
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gmm_studio.core import parallel
 
-from gmm_studio.session.tasks import Work
+from gmm_studio.session.tasks import TaskRecord, Work
 
 __all__ = ["QtRunner", "reporting", "running_tasks"]
 
@@ -47,19 +47,11 @@ _YIELDED, _FINISHED, _FAILED, _CANCELLED = "yielded", "finished", "failed", "can
 
 
 @dataclass(eq=False)
-class _Task:
-    """One started piece of work: its thread, its cancel flag and its callbacks."""
+class _Task(TaskRecord):
+    """One started piece of work on its own thread (``stale`` is set on the GUI thread only)."""
 
-    kind: str
-    work: Work
-    on_yielded: Callable[[Any], None] | None
-    on_finished: Callable[[Any], None] | None
-    on_failed: Callable[[BaseException], None] | None
-    on_cancelled: Callable[[], None] | None
     runner: object = None
-    cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
-    stale: bool = False  # set on the GUI thread only
     returned: bool = False  # set by the worker thread just before it reports its end
 
 
@@ -162,7 +154,7 @@ class QtRunner(QObject):
         if old is not None:
             old.stale = True
             old.cancel.set()
-        task = _Task(kind, work, on_yielded, on_finished, on_failed, on_cancelled, self)
+        task = _Task(kind, work, on_yielded, on_finished, on_failed, on_cancelled, runner=self)
         task.thread = threading.Thread(target=self._run, args=(task,), name=f"gmm-{kind}",
                                        daemon=True)
         self._tasks[kind] = task
