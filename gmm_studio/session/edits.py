@@ -1,0 +1,86 @@
+"""An edit by hand of the shown state as one history entry, and the figure it is plotted at.
+
+:func:`edit_entry` makes the entry at once (the person can Step from it at once): an 'init'-like
+snapshot at the restart and iteration of the state edited, of the same kind — a K-means edit
+stays a :class:`~gmm_studio.core.kmeans.KMeansSnapshot`, so Run and Step continue K-means from
+the moved centres.  Its figure is NaN until :func:`fill_edit_figures` has computed it on the
+runner (an O(N) pass: the mean log-likelihood, or −J/N for K-means centres, what the likelihood
+view plots); then the entry is replaced by one with the figure, the shown state follows, and
+``history_changed`` redraws the curve through the edit.  Owner thread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from gmm_studio.core.editing import centre_figures, model_figures
+from gmm_studio.core.em import EMData, Snapshot, em_steps
+from gmm_studio.core.kmeans import KMeansSnapshot
+from gmm_studio.core.params import MixtureParams
+
+if TYPE_CHECKING:
+    from gmm_studio.session.session import Session
+
+__all__ = ["EDIT_FIGURES_KIND", "edit_entry", "fill_edit_figures"]
+
+#: The runner kind of the figure computation (a newer edit's task covers the older ones).
+EDIT_FIGURES_KIND = "edit_figures"
+
+_NAN = float("nan")
+
+
+def edit_entry(base: Snapshot, params: MixtureParams, emdata: Callable[[str], EMData]) -> Snapshot:
+    """The history entry of ``params``, an edit of ``base``; its figure NaN until filled.
+
+    ``emdata(covariance_type)`` gives the session's data for an EM model's diagnostics (moved
+    K-means centres keep the cluster sizes of ``base`` until the next assignment).
+    """
+    if isinstance(base, KMeansSnapshot):
+        return KMeansSnapshot(base.restart, base.iteration, "init", params, None, _NAN, _NAN,
+                              base.diagnostics, False, (), _NAN, None)
+    init = next(em_steps(emdata(params.covariance_type), params, max_iter=0, restart=base.restart,
+                         start_iteration=base.iteration))
+    return replace(init.without_responsibilities(), log_likelihood=_NAN, lower_bound=_NAN)
+
+
+def fill_edit_figures(session: Session) -> None:
+    """Compute, on the runner, the figure of every edit in the history still without one."""
+    h = session.history
+    pending = [e for e, origin in zip(h, h.origins) if origin == "edit" and math.isnan(e.log_likelihood)]
+    if not pending:
+        return
+    x = session.x
+    jobs = [(entry, None if isinstance(entry, KMeansSnapshot) else session.emdata(entry.params.covariance_type))
+            for entry in pending]
+
+    def work(cancel):
+        values = []
+        for entry, data in jobs:
+            if cancel.is_set():
+                return None
+            if data is None:  # K-means: the curve plots −J/N, as for every K-means state
+                values.append(-centre_figures(x, entry.params.means, responsibilities=False)[1] / len(x))
+            else:
+                values.append(model_figures(data, entry.params, responsibilities=False)[1])
+        return values
+
+    session.runner.start(EDIT_FIGURES_KIND, work,
+                         on_finished=lambda values: _on_figures(session, pending, values))
+
+
+def _on_figures(session: Session, pending: list[Snapshot], values: list[float] | None) -> None:
+    if values is None:
+        return
+    n = len(session.x)
+    changed = False
+    for entry, value in zip(pending, values):
+        extra = {"objective": -value * n} if isinstance(entry, KMeansSnapshot) else {}
+        filled = replace(entry, log_likelihood=value, lower_bound=value, **extra)
+        if session.history.replace(entry, filled):
+            session.shown.replaced(entry, filled)
+            changed = True
+    if changed:
+        session.history_changed.emit()
