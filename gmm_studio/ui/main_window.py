@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.iteration_slider.valueChanged.connect(self._on_iteration_slider_changed)
         self.live_button.clicked.connect(self.go_live)
         self.data_view.clicked.connect(self._on_data_view_clicked)
+        self.histogram_panel.view.clicked.connect(self._on_histogram_view_clicked)
         self.editing.edit_kept.connect(self._on_editing_edit_kept)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
@@ -384,14 +385,11 @@ class MainWindow(QMainWindow):
 
     def handle_click(self, x: float, y: float) -> None:
         """A left click at (x, y) in the plane: place a mean, or select a component."""
-        s = self.session
-        if s.can("place_mean"):
-            s.place_mean((x, y))
-            k = len(s.placed_means)
-            self.info_label.setText(f"{k} initial mean(s) placed; K = {k}. Click to add more, "
-                                    "Run to start EM from them, Reset to clear.")
-            return
-        self.select_component(self.data_view.nearest_component(x, y))
+        self.controls.place_or_select((x, y), self.data_view.nearest_component(x, y))
+
+    @Slot(float, float)
+    def _on_histogram_view_clicked(self, x: float, y: float) -> None:
+        self.controls.place_or_select((x, y), self.histogram_panel.view.nearest_component(x, y))
 
     @Slot(int)
     def _on_editing_edit_kept(self, k: int) -> None:

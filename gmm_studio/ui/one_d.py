@@ -6,7 +6,8 @@ draws the session's shown model into the histogram — each component's weighted
 mixture density, the ±1σ/±2σ intervals, and the bins split by the shown responsibilities — or
 an :class:`~gmm_studio.ui.editing_binder.EditPreview` while a component is dragged.  Like
 :class:`~gmm_studio.ui.session_view.SessionDrawing` it only marks what is stale on the
-session's signals and draws from a ~30 Hz timer.  The split of the bins by γ is made on the
+session's signals and draws from a ~30 Hz timer.  Means placed by clicking are drawn as crosses
+on the axis.  The split of the bins by γ is made on the
 runner (kind "histogram", the newest replacing the old; ~0.16 s at 1e6 points and K = 4), and
 the bars keep the previous split until it arrives.  GUI thread only.
 """
@@ -64,6 +65,7 @@ class HistogramDrawing(QObject):
         self.panel.bins_spin.valueChanged.connect(self._on_session_changed)
         self.panel.auto_button.clicked.connect(self._on_session_changed)
         session.dataset_changed.connect(self._on_session_dataset_changed)
+        session.placed_changed.connect(self._on_session_placed_changed)
         for signal in self._marking():
             signal.connect(self._on_session_changed)
         self._timer = QTimer(self)
@@ -79,6 +81,7 @@ class HistogramDrawing(QObject):
         """Stop drawing (the window is closing)."""
         self._timer.stop()
         self.session.dataset_changed.disconnect(self._on_session_dataset_changed)
+        self.session.placed_changed.disconnect(self._on_session_placed_changed)
         for signal in self._marking():
             signal.disconnect(self._on_session_changed)
 
@@ -96,6 +99,10 @@ class HistogramDrawing(QObject):
 
     def _on_session_changed(self, *_) -> None:
         self._dirty = True
+
+    def _on_session_placed_changed(self, placed: np.ndarray) -> None:
+        one_d = placed.ndim == 2 and placed.shape[1] == 1
+        self.panel.view.set_placed_means(placed[:, 0] if one_d else np.zeros(0))
 
     @Slot()
     def _on_timer_timeout(self) -> None:
