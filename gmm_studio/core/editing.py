@@ -11,7 +11,7 @@ Qt-free, so the views only forward the pointer and everything here is tested wit
   the projected component) to the D-dimensional mixture.
 * :func:`model_figures` / :func:`centre_figures` — what the drawings and the likelihood curve
   need of an edited model: γ and the mean log-likelihood (EM), or the hard r_nk of the nearest
-  centre and the within-cluster sum of squares (K-means centres).
+  centre, the within-cluster sum of squares and the cluster sizes (K-means centres).
 
 How an edit in the plane reaches D dimensions
 ---------------------------------------------
@@ -218,13 +218,15 @@ def model_figures(data: EMData, params: MixtureParams,
 
 
 def centre_figures(x: np.ndarray, centres: np.ndarray,
-                   responsibilities: bool = True) -> tuple[np.ndarray | None, float]:
+                   responsibilities: bool = True) -> tuple[np.ndarray | None, float, np.ndarray]:
     """K-means centres: the one-hot r_nk of each point's nearest centre (N, K; None unless
-    ``responsibilities``) and the objective J = Σ_n min_k ‖x_n − μ_k‖².  Any thread; one pass.
+    ``responsibilities``), the objective J = Σ_n min_k ‖x_n − μ_k‖² and the cluster sizes (K,).
+    Any thread; one pass.
     """
     from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
 
     centres = np.asarray(centres, dtype=np.float64)
     labels, distances = vq(np.asarray(x, dtype=np.float64), centres, check_finite=False)
     gamma = np.eye(len(centres))[labels] if responsibilities else None
-    return gamma, float(np.square(distances).sum())
+    counts = np.bincount(labels, minlength=len(centres)).astype(np.float64)
+    return gamma, float(np.square(distances).sum()), counts

@@ -36,7 +36,8 @@ def edit_entry(base: Snapshot, params: MixtureParams, emdata: Callable[[str], EM
     """The history entry of ``params``, an edit of ``base``; its figure NaN until filled.
 
     ``emdata(covariance_type)`` gives the session's data for an EM model's diagnostics (moved
-    K-means centres keep the cluster sizes of ``base`` until the next assignment).
+    K-means centres keep the cluster sizes of ``base`` until their own are filled in with the
+    figure; the weights, a drawing aid of K-means states, stay those of ``base``).
     """
     if isinstance(base, KMeansSnapshot):
         return KMeansSnapshot(base.restart, base.iteration, "init", params, None, _NAN, _NAN,
@@ -57,27 +58,31 @@ def fill_edit_figures(session: Session) -> None:
             for entry in pending]
 
     def work(cancel):
-        values = []
+        figures = []  # (value, cluster sizes or None)
         for entry, data in jobs:
             if cancel.is_set():
                 return None
             if data is None:  # K-means: the curve plots −J/N, as for every K-means state
-                values.append(-centre_figures(x, entry.params.means, responsibilities=False)[1] / len(x))
+                _, objective, counts = centre_figures(x, entry.params.means, responsibilities=False)
+                figures.append((-objective / len(x), counts))
             else:
-                values.append(model_figures(data, entry.params, responsibilities=False)[1])
-        return values
+                figures.append((model_figures(data, entry.params, responsibilities=False)[1], None))
+        return figures
 
     session.runner.start(EDIT_FIGURES_KIND, work,
                          on_finished=lambda values: _on_figures(session, pending, values))
 
 
-def _on_figures(session: Session, pending: list[Snapshot], values: list[float] | None) -> None:
-    if values is None:
+def _on_figures(session: Session, pending: list[Snapshot], figures: list | None) -> None:
+    if figures is None:
         return
     n = len(session.x)
     changed = False
-    for entry, value in zip(pending, values):
-        extra = {"objective": -value * n} if isinstance(entry, KMeansSnapshot) else {}
+    for entry, (value, counts) in zip(pending, figures):
+        extra = {}
+        if counts is not None:  # moved centres: −J/N, J, and the sizes of their new clusters
+            extra = {"objective": -value * n,
+                     "diagnostics": replace(entry.diagnostics, effective_counts=counts)}
         filled = replace(entry, log_likelihood=value, lower_bound=value, **extra)
         if session.history.replace(entry, filled):
             session.shown.replaced(entry, filled)

@@ -194,6 +194,13 @@ class EditingBinder(QObject):
         self._on_session_changed()  # the session may already have the figures (an inline runner)
         self.edit_kept.emit(k)
 
+    def kept_text(self, k: int) -> str:
+        """What the info line says when the edit of component ``k`` has been kept."""
+        if self._kmeans:
+            return (f"Centre {k + 1} moved by hand. Step (S) shows what K-means makes of it: the "
+                    "points join their nearest centre; Resume (Space) runs on.")
+        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Resume (Space) runs on."
+
     def _compute(self, params: MixtureParams) -> None:
         if self._kmeans:
             x = self.session.x
@@ -203,7 +210,7 @@ class EditingBinder(QObject):
             work = lambda cancel: model_figures(data, params)  # noqa: E731
         self.session.runner.start(_KIND, work, on_finished=lambda result: self._on_figures(params, *result))
 
-    def _on_figures(self, params: MixtureParams, gamma: np.ndarray, figure: float) -> None:
+    def _on_figures(self, params: MixtureParams, gamma: np.ndarray, figure: float, *_) -> None:
         preview = self.preview
         value = -figure / len(gamma) if self._kmeans else figure  # the curve plots −J/N for K-means
         if preview is None or preview.params is not params:

@@ -27,15 +27,15 @@ from gmm_studio.ui.plot_items import cache_axes
 __all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "LikelihoodView", "half_step_x"]
 
 EM_AXIS_TITLE = "mean log-likelihood"
-KMEANS_AXIS_TITLE = "−WCSS / N (within-cluster sum of squares)"
+KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
 #: Per algorithm: the axis title, the legend's labels (E / assign, M / update, edit), the tooltip.
 _NAMES = {
     "em": (EM_AXIS_TITLE, "after E: log-likelihood (bound tight)", "after M: Jensen lower bound (raised)",
            "edited by hand: its log-likelihood",
            "EM raises a lower bound on the log-likelihood: the E-step makes it tight, the M-step "
            "pushes it up."),
-    "kmeans": (KMEANS_AXIS_TITLE, "after assign: −WCSS/N (points to their nearest centre)",
-               "after update: −WCSS/N (centres to their points' mean)",
+    "kmeans": (KMEANS_AXIS_TITLE, "after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
+               "after update: −WCSS/N (centres moved to their points' mean)",
                "edited by hand: its −WCSS/N",
                "K-means lowers the within-cluster sum of squares WCSS = Σ‖x − μ‖² at every half-step; "
                "drawn as −WCSS/N per point so it climbs like EM's log-likelihood."),

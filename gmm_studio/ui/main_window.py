@@ -393,8 +393,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_editing_edit_kept(self, k: int) -> None:
-        self.info_label.setText(f"Component {k + 1} edited by hand. Step (S) shows what EM makes "
-                                "of it; Resume (Space) runs on.")
+        self.info_label.setText(self.editing.kept_text(k))
 
     def select_component(self, k: int | None) -> None:
         try:

@@ -301,7 +301,7 @@ class SessionDrawing(QObject):
             parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
             if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
                 parts.append(f"bound {snap.lower_bound:.5f}")
-            delta = self._delta(snap)
+            delta = None if _edited(s, snap) else self._delta(snap)  # an edit is no EM step
             if delta is not None:
                 parts.append(f"Δ {delta:+.2e}")
         parts.append("converged" if snap.converged else "not converged")
@@ -339,7 +339,7 @@ class SessionDrawing(QObject):
         if n:
             i = index
             e = h[i]
-            what = "edit" if h.origins[i] == "edit" else e.half_step
+            what = "edit" if h.origins[i] == "edit" else half_step_name(e)
             self.history_label.setText(f"{i + 1}/{n}: it. {e.iteration} {what}"
                                        + ("" if h.cursor is not None else " (live)"))
         else:

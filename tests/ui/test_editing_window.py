@@ -236,9 +236,9 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     combo = w.panel.algorithm_combo
     combo.setCurrentIndex(combo.findData("kmeans"))
     lv = w.likelihood_view
-    assert lv.legend_texts()[:2] == ["after assign: −WCSS/N (points to their nearest centre)",
-                                     "after update: −WCSS/N (centres to their points' mean)"]
-    assert lv.plot_item.getAxis("left").labelText == "−WCSS / N (within-cluster sum of squares)"
+    assert lv.legend_texts()[:2] == ["after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
+                                     "after update: −WCSS/N (centres moved to their points' mean)"]
+    assert lv.plot_item.getAxis("left").labelText == "−WCSS / N (K-means)"
     step(qtbot, w)  # assign, update
     before = w.current_snapshot()
     assert type(before).__name__ == "KMeansSnapshot"
@@ -268,6 +268,7 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     assert live.log_likelihood == pytest.approx(-objective / len(x))
     assert w.status_label.text().startswith(f"editing centre 2 · −WCSS/N {-objective / len(x):.5f}")
     mouse(view).release(end)
+    assert w.info_label.text().startswith("Centre 2 moved by hand. Step (S) shows what K-means makes of it")
 
     # one history entry, still K-means, its objective on the curve
     assert len(w.history()) == n_before + 1
@@ -285,12 +286,17 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
                                             f"−WCSS/N {-objective / len(x):.5f}")
     xs, ys, kinds = lv.curve_data()
     assert kinds[-1] == "edit" and ys[-1] == pytest.approx(-objective / len(x))
+    labels = nearest_centre(x, edited.params.means)
+    assert drawn_counts(w) == [f"{c:.1f}" for c in np.bincount(labels, minlength=3)]
     assert "edited by hand: its −WCSS/N" in lv.legend_texts()
+    assert w.history_label.text() == f"{n_before + 1}/{n_before + 1}: it. {edited.iteration} edit (live)"
 
     # Step: K-means assigns from the moved centres, then updates
     step(qtbot, w)
     after = w.history()[n_before + 1:]
     assert [type(s).__name__ for s in after] == ["KMeansSnapshot"] * 2
+    w.redraw()
+    assert w.history_label.text().endswith(f"it. {after[1].iteration} update (live)")
     np.testing.assert_array_equal(after[0].params.means, edited.params.means)
     assert after[0].log_likelihood == pytest.approx(-objective / len(x))
     assert w.session.settings.covariance_type == "full"  # EM's choice is untouched
