@@ -38,6 +38,16 @@ def data_at(view, pos: QPointF) -> np.ndarray:
     return np.array([p.x(), p.y()])
 
 
+def hold_drag(qtbot, mouse, window, view, start, end):
+    """Press at ``start``, move to ``end`` and hold: the preview once its figure is known, drawn."""
+    with qtbot.waitSignal(window.editing.preview_changed, timeout=TIMEOUT):
+        mouse(view).press_and_move(start, end)
+    qtbot.waitUntil(lambda: window.editing.preview is not None
+                    and np.isfinite(window.editing.preview.log_likelihood), timeout=TIMEOUT)
+    window.redraw()
+    return window.editing.preview
+
+
 def mean_log_likelihood(window, params) -> float:
     return EMData(window.session.x, params.covariance_type).mean_log_likelihood(params)
 
@@ -62,12 +72,7 @@ def test_dragging_a_mean_while_paused_edits_the_model_and_step_continues_from_it
     # drag component 1's mean marker 80 pixels to the right, live updates first
     start = widget_pos(view, means2[0])
     end = start + QPointF(80, 0)
-    with qtbot.waitSignal(w.editing.preview_changed, timeout=TIMEOUT):
-        mouse(view).press_and_move(start, end)
-    qtbot.waitUntil(lambda: w.editing.preview is not None
-                    and np.isfinite(w.editing.preview.log_likelihood), timeout=TIMEOUT)
-    w.redraw()
-    live = w.editing.preview
+    live = hold_drag(qtbot, mouse, w, view, start, end)
     assert live.component == 0 and not live.settled
     assert w.status_label.text().startswith("editing component 1 · log-likelihood")
     assert live.log_likelihood == pytest.approx(mean_log_likelihood(w, live.params))
@@ -254,12 +259,7 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     means2 = before.params.means
     start = widget_pos(view, means2[1])
     end = widget_pos(view, 0.35 * means2[1] + 0.65 * means2[2])
-    with qtbot.waitSignal(w.editing.preview_changed, timeout=TIMEOUT):
-        mouse(view).press_and_move(start, end)
-    qtbot.waitUntil(lambda: w.editing.preview is not None
-                    and np.isfinite(w.editing.preview.log_likelihood), timeout=TIMEOUT)
-    w.redraw()
-    live = w.editing.preview
+    live = hold_drag(qtbot, mouse, w, view, start, end)
     labels = nearest_centre(x, live.params.means)
     np.testing.assert_array_equal(live.responsibilities.argmax(axis=1), labels)
     np.testing.assert_array_equal(np.unique(live.responsibilities), [0.0, 1.0])  # hard r_nk
