@@ -1,6 +1,6 @@
 """An edit by hand of the shown state as one history entry, and the figure it is plotted at.
 
-:func:`edit_entry` makes the entry at once (the person can Step from it at once): an 'init'-like
+:func:`shown_entry` makes the entry at once (the person can Step from it at once): an 'init'-like
 snapshot at the restart and iteration of the state edited, of the same kind — a K-means edit
 stays a :class:`~gmm_studio.core.kmeans.KMeansSnapshot`, so Run and Step continue K-means from
 the moved centres.  Its figure is NaN until :func:`fill_edit_figures` has computed it on the
@@ -24,7 +24,7 @@ from gmm_studio.core.params import MixtureParams
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["EDIT_FIGURES_KIND", "edit_entry", "fill_edit_figures"]
+__all__ = ["EDIT_FIGURES_KIND", "fill_edit_figures", "shown_entry"]
 
 #: The runner kind of the figure computation (a newer edit's task covers the older ones).
 EDIT_FIGURES_KIND = "edit_figures"
@@ -32,19 +32,23 @@ EDIT_FIGURES_KIND = "edit_figures"
 _NAN = float("nan")
 
 
-def edit_entry(base: Snapshot, params: MixtureParams, emdata: Callable[[str], EMData]) -> Snapshot:
-    """The history entry of ``params``, an edit of ``base``; its figure NaN until filled.
+def shown_entry(base: Snapshot | None, params: MixtureParams,
+                emdata: Callable[[str], EMData]) -> tuple[Snapshot, str]:
+    """The history entry showing ``params`` and its origin: a given model ('model', a fresh
+    history) when ``base`` is None, else an edit of ``base`` ('edit'), its figure NaN until filled.
 
     ``emdata(covariance_type)`` gives the session's data for an EM model's diagnostics (moved
     K-means centres keep the cluster sizes of ``base`` until their own are filled in with the
     figure; the weights, a drawing aid of K-means states, stay those of ``base``).
     """
+    if base is None:
+        return next(em_steps(emdata(params.covariance_type), params, max_iter=0)), "model"
     if isinstance(base, KMeansSnapshot):
         return KMeansSnapshot(base.restart, base.iteration, "init", params, None, _NAN, _NAN,
-                              base.diagnostics, False, (), _NAN, None)
+                              base.diagnostics, False, (), _NAN, None), "edit"
     init = next(em_steps(emdata(params.covariance_type), params, max_iter=0, restart=base.restart,
                          start_iteration=base.iteration))
-    return replace(init.without_responsibilities(), log_likelihood=_NAN, lower_bound=_NAN)
+    return replace(init.without_responsibilities(), log_likelihood=_NAN, lower_bound=_NAN), "edit"
 
 
 def fill_edit_figures(session: Session) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal
 
-from gmm_studio.core.em import EMData, em_steps
+from gmm_studio.core.em import EMData
 from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session.fit_control import FitControl, FitOutcome
-from gmm_studio.session.edits import edit_entry, fill_edit_figures
+from gmm_studio.session.edits import fill_edit_figures, shown_entry
 from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
@@ -328,10 +328,9 @@ class Session:
         """Show ``params`` (an imported model, a sweep cell, an edit) as one history entry.
 
         Run or Step continues EM from it.  By default it replaces the history (IDLE); with
-        ``keep_history`` (an edit of the shown state) it follows the shown entry, dropping
-        anything after it (PAUSED), with origin 'edit': its log-likelihood (−J/N for moved
-        K-means centres, which K-means then continues from) is computed on the runner and
-        filled in (:mod:`gmm_studio.session.edits`).  Raises :class:`CommandRefused` when it does not fit the data.
+        ``keep_history`` it is an edit of the shown state (:mod:`gmm_studio.session.edits`)
+        following the shown entry, dropping anything after it (PAUSED).  Raises
+        :class:`CommandRefused` when it does not fit the data.
         """
         self._check("show_model")
         if params.n_features != self._x.shape[1]:
@@ -346,15 +345,11 @@ class Session:
             self.history.truncate_to_shown()
         else:
             self.history.clear()
-        if base is None:
-            self.history.append(next(em_steps(self.emdata(params.covariance_type), params, max_iter=0)),
-                                origin="model")
-        else:
-            self.history.append(edit_entry(base, params, self.emdata), origin="edit")
+        self.history.append(*shown_entry(base, params, self.emdata))
         self._fit.restarts = 1
         # moved K-means centres are spherical: the covariance type EM would use stays the person's
-        changes = {} if isinstance(self.history.shown, KMeansSnapshot) else {"covariance_type": params.covariance_type}
-        self._settings = self._settings.replace(n_components=params.n_components, **changes)
+        kind = {} if isinstance(base, KMeansSnapshot) else {"covariance_type": params.covariance_type}
+        self._settings = self._settings.replace(n_components=params.n_components, **kind)
         self.settings_changed.emit(self._settings)
         self._set_state(RunState.PAUSED if keep_history else RunState.IDLE)
         self._after_history_change()

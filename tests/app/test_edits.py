@@ -86,3 +86,19 @@ def test_moved_kmeans_centres_stay_kmeans_with_their_objective_and_kmeans_contin
     assert isinstance(after, KMeansSnapshot)
     *_, expected = kmeans_steps(x, edited.means, tol=KMEANS.tol, max_iter=KMEANS.max_iter)
     np.testing.assert_allclose(after.params.means, expected.centres)
+
+
+def test_an_edit_saved_before_its_figure_arrived_gets_it_when_opened(tmp_path):
+    from gmm_studio.session import Session
+
+    session = make_session(ManualRunner())
+    session.step()
+    session.runner.run_all()
+    edited = moved(session.history.shown.params)
+    session.show_model(edited, keep_history=True)
+    session.save_session(tmp_path / "edit.gmmsession")  # the figure is still being computed
+    opened = Session(SyncRunner())
+    opened.open_session(tmp_path / "edit.gmmsession")
+    assert opened.history.origins[-1] == "edit"
+    assert opened.history.shown.log_likelihood == pytest.approx(
+        opened.emdata("full").mean_log_likelihood(opened.history.shown.params))
