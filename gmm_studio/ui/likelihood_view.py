@@ -28,13 +28,13 @@ __all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "LikelihoodView", "half_step_x"
 
 EM_AXIS_TITLE = "mean log-likelihood"
 KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
-#: Per algorithm: the axis title, the legend's labels (E / assign, M / update, edit), the tooltip.
+#: Per algorithm: the axis titles (y, x), the legend's labels (E / assign, M / update, edit), the tooltip.
 _NAMES = {
-    "em": (EM_AXIS_TITLE, "after E: log-likelihood (bound tight)", "after M: Jensen lower bound (raised)",
+    "em": (EM_AXIS_TITLE, "iteration (E-step at t − ½, M-step at t)", "after E: log-likelihood (bound tight)", "after M: Jensen lower bound (raised)",
            "edited by hand: its log-likelihood",
            "EM raises a lower bound on the log-likelihood: the E-step makes it tight, the M-step "
            "pushes it up."),
-    "kmeans": (KMEANS_AXIS_TITLE, "after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
+    "kmeans": (KMEANS_AXIS_TITLE, "iteration (assign at t − ½, update at t)", "after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
                "after update: −WCSS/N (centres moved to their points' mean)",
                "edited by hand: its −WCSS/N",
                "K-means lowers the within-cluster sum of squares WCSS = Σ‖x − μ‖² at every half-step; "
@@ -95,7 +95,6 @@ class LikelihoodView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         cache_axes(self.plot_item)
-        self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
         self._curves: list[_RestartCurve] = []
         self._best: int | None = None
         self.converged_line = pg.InfiniteLine(angle=90, movable=False,
@@ -124,8 +123,9 @@ class LikelihoodView(pg.PlotWidget):
         if algorithm == self._algorithm:
             return
         self._algorithm = algorithm
-        axis, e_label, m_label, edit_label, tip = _NAMES[algorithm]
+        axis, bottom, e_label, m_label, edit_label, tip = _NAMES[algorithm]
         self.plot_item.setLabel("left", axis)
+        self.plot_item.setLabel("bottom", bottom)
         self.legend_strip.set_groups([[(self._legend_e, e_label), (self._legend_m, m_label),
                                        (self._legend_edit, edit_label)]])
         self.setToolTip(tip)

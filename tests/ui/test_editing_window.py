@@ -244,6 +244,7 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     assert lv.legend_texts()[:2] == ["after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
                                      "after update: −WCSS/N (centres moved to their points' mean)"]
     assert lv.plot_item.getAxis("left").labelText == "−WCSS / N (K-means)"
+    assert lv.plot_item.getAxis("bottom").labelText == "iteration (assign at t − ½, update at t)"
     step(qtbot, w)  # assign, update
     before = w.current_snapshot()
     assert type(before).__name__ == "KMeansSnapshot"
@@ -306,5 +307,6 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     assert lv.legend_texts()[:2] == ["after E: log-likelihood (bound tight)",
                                      "after M: Jensen lower bound (raised)"]
     assert lv.plot_item.getAxis("left").labelText == "mean log-likelihood"
+    assert lv.plot_item.getAxis("bottom").labelText == "iteration (E-step at t − ½, M-step at t)"
     step(qtbot, w)
     assert w.data_view.handles.covariance_type == "full" and handles.axis_item.isVisible()
