@@ -1,7 +1,7 @@
 """Direct manipulation in the window: dragging a component edits the shown model.
 
 :class:`EditingBinder` connects the edit signals of the data view (2-D plane) and of the
-histogram view (1-D line) to the session.  While no fit runs (idle, paused, finished, failed,
+histogram view (1-D line, once the data stack has built it) to the session.  While no fit runs (idle, paused, finished, failed,
 scrubbed) and a model is shown, the views allow drags: under the shown mixture's covariance
 type, or of the centres alone (:data:`~gmm_studio.ui.component_handles.CENTRES`) when the shown
 state is K-means'.
@@ -100,20 +100,27 @@ class EditingBinder(QObject):
     preview_changed = Signal(object)
     edit_kept = Signal(int)
 
-    def __init__(self, session: Session, data_view, histogram_view, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, data_view, stack, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.data_view, self.histogram_view = data_view, histogram_view
+        self.data_view, self.stack = data_view, stack
         self.preview: EditPreview | None = None
         self._base: MixtureParams | None = None  # the model the drag started from
         self._kmeans = False  # the drag moves K-means centres
         self._base_ll = float("nan")
-        for view in (data_view, histogram_view):
-            view.component_edit_started.connect(self._on_view_edit_started)
-            view.component_dragged.connect(self._on_view_component_dragged)
-            view.component_edit_finished.connect(self._on_view_edit_finished)
+        self._connect_view(data_view)
+        stack.histogram_built.connect(self._on_stack_histogram_built)
         for signal in self._signals():
             signal.connect(self._on_session_changed)
+        self._on_session_changed()
+
+    def _connect_view(self, view) -> None:
+        view.component_edit_started.connect(self._on_view_edit_started)
+        view.component_dragged.connect(self._on_view_component_dragged)
+        view.component_edit_finished.connect(self._on_view_edit_finished)
+
+    def _on_stack_histogram_built(self, panel) -> None:
+        self._connect_view(panel.view)
         self._on_session_changed()
 
     def _signals(self):
@@ -142,7 +149,9 @@ class EditingBinder(QObject):
         kind = None if not editable else CENTRES if isinstance(snap, KMeansSnapshot) \
             else snap.params.covariance_type
         self.data_view.set_editing(None if self.one_d else kind)
-        self.histogram_view.set_editing(kind if self.one_d else None)
+        histogram = self.stack.built_histogram_panel()
+        if histogram is not None:
+            histogram.view.set_editing(kind if self.one_d else None)
 
     # ------------------------------------------------------------------ drags
     def _on_view_edit_started(self, k: int) -> None:
