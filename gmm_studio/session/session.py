@@ -238,7 +238,8 @@ class Session:
 
     # ================================================================== fit commands
     def run(self) -> None:
-        """Run EM to the end: continues a given model or a scrubbed state, else starts afresh."""
+        """Run EM to the end from the shown model: a paused fit (as :meth:`resume`), a given or
+        edited model or a scrubbed state; after a finished fit (shown live) a fresh one."""
         self._check("run")
         fresh = self._state in (RunState.FINISHED, RunState.FAILED) and self.history.cursor is None
         self._fit.launch(self._fit.plan(until=None, fresh=fresh), RunState.RUNNING)
@@ -266,7 +267,8 @@ class Session:
         self.shown.refresh()
 
     def resume(self) -> None:
-        """Continue the paused fit from the shown state (a new task)."""
+        """Continue the paused fit from the shown state (a new task); :meth:`run` does the same
+        while paused, ``resume`` is the name Pause's button takes."""
         self._check("resume")
         self._fit.launch(self._fit.plan(until=None, fresh=False), RunState.RUNNING)
 

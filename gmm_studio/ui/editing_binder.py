@@ -207,8 +207,8 @@ class EditingBinder(QObject):
         """What the info line says when the edit of component ``k`` has been kept."""
         if self._kmeans:
             return (f"Centre {k + 1} moved by hand. Step (S) shows what K-means makes of it: the "
-                    "points join their nearest centre; Resume (Space) runs on.")
-        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Resume (Space) runs on."
+                    "points join their nearest centre; Run (Space) runs on.")
+        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Run (Space) runs on."
 
     def _compute(self, params: MixtureParams) -> None:
         if self._kmeans:

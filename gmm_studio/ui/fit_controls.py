@@ -3,7 +3,8 @@
 :class:`FitControls` forwards clicks and keys to :class:`~gmm_studio.session.Session` commands
 and follows the session's run state machine: every button and action is enabled exactly when
 ``session.can(command)``, and a disabled one says why in its tooltip
-(``session.why_not(command)``).  Pause reads Resume while paused.  The control panel's settings
+(``session.why_not(command)``).  While paused, Pause reads Resume and Run does the same (both
+continue from the shown model); the Fit menu's Space action is named for what it does now.  The control panel's settings
 go to the session (a K the data cannot hold is refused with a sentence); the session's changes
 (a placed mean, an imported model) come back into the panel.
 
@@ -26,7 +27,7 @@ __all__ = ["FitControls", "SHORTCUTS", "ShortcutKeys"]
 
 #: (command, keys, what it does) — shown in tooltips and Help › Keyboard shortcuts.
 SHORTCUTS = (
-    ("toggle", ("Space",), "Run a new fit; pause or resume a running one"),
+    ("toggle", ("Space",), "Run EM (on from a paused or shown model); pause a running fit"),
     ("step", ("S", "Right"), "Step one iteration (E then M)"),
     ("step_e", ("E",), "Step the E-step only (recompute responsibilities)"),
     ("step_m", ("M",), "Step the M-step only (re-estimate π, μ, Σ)"),
@@ -40,6 +41,7 @@ SHORTCUTS = (
 
 _BUTTON_TIPS = {
     "run": "Run EM to the end: a fresh fit, or continue the shown model (Space)",
+    "run_paused": "Run EM on from the shown model to the end, as Resume does (Space)",
     "pause": "Pause the running fit between half-steps (Space)",
     "resume": "Resume the paused fit (Space)",
     "stop": "Stop the fit, keeping what it reached (Esc)",
@@ -53,7 +55,7 @@ _BUTTON_TIPS = {
 _HINTS = {
     "run": "Running EM: Space pauses, Esc stops.",
     "resume": "Running EM: Space pauses, Esc stops.",
-    "pause": "Paused. Space resumes; S steps one iteration, E or M one half-step.",
+    "pause": "Paused. Run or Resume (Space) continues; S steps one iteration, E or M one half-step.",
     "step": "One iteration (E then M); S again for the next.",
     "step_e": "E-step: the responsibilities γ (the colours) are recomputed; M re-estimates θ.",
     "step_m": "M-step: weights, means and covariances re-estimated from γ.",
@@ -100,7 +102,7 @@ class FitControls(QObject):
         super().__init__(window)
         self.session, self.panel, self.info = session, panel, info
         self.settings_problem: str | None = None
-        self.run_action = self._action(window, "toggle", "Run / Pause", self._on_toggle_triggered)
+        self.run_action = self._action(window, "toggle", "Run", self._on_toggle_triggered)
         self.step_action = self._action(window, "step", "Step iteration", self._command("step"))
         self.step_e_action = self._action(window, "step_e", "Step E", self._command("step_e"))
         self.step_m_action = self._action(window, "step_m", "Step M", self._command("step_m"))
@@ -213,14 +215,16 @@ class FitControls(QObject):
             if command == "pause" and paused:
                 command = "resume"
             why = self.why_not(command)
+            tip = _BUTTON_TIPS["run_paused" if command == "run" and paused else command]
             button.setEnabled(why is None)
-            button.setToolTip(_BUTTON_TIPS[command] if why is None
-                              else f"{_BUTTON_TIPS[command]}. Not now: {why}")
+            button.setToolTip(tip if why is None else f"{tip}. Not now: {why}")
         for action, command in ((self.step_action, "step"), (self.step_e_action, "step_e"),
                                 (self.step_m_action, "step_m"), (self.stop_action, "stop"),
                                 (self.reset_action, "reset"), (self.live_action, "go_live")):
             action.setEnabled(self.why_not(command) is None)
-        self.run_action.setEnabled(any(self.why_not(c) is None for c in ("run", "pause", "resume")))
+        toggles = next((c for c in ("pause", "resume") if self.why_not(c) is None), "run")
+        self.run_action.setText(toggles.capitalize())
+        self.run_action.setEnabled(self.why_not(toggles) is None)
 
     def _on_session_settings_changed(self, settings) -> None:
         if settings != self.panel.settings():

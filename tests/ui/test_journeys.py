@@ -167,7 +167,9 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
         assert p.pause_button.text() == "Resume" and p.pause_button.isEnabled()
         assert all(b.isEnabled() for b in (p.step_button, p.step_e_button, p.step_m_button,
                                            p.stop_button, p.reset_button))
-        assert not p.run_button.isEnabled() and "Resume continues" in p.run_button.toolTip()
+        assert p.run_button.isEnabled() and p.run_button.toolTip() == (
+            "Run EM on from the shown model to the end, as Resume does (Space)")
+        assert w.controls.run_action.text() == "Resume" and w.controls.run_action.isEnabled()
         assert "paused" in w.status_label.text()
     assert_ellipses_are(w, w.history()[-1].params)
     assert drawn_half_steps(w) == 6
