@@ -233,6 +233,11 @@ class MainWindow(QMainWindow):
         self.editing.edit_kept.connect(self._on_editing_edit_kept)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
+        self.session_files.session_opened.connect(self.info_label.setText)
+        # a file's or a session's temporary status message must not hide where the fit is once
+        # the person starts a fit, steps or drags
+        s.state_changed.connect(self._on_session_state_changed)
+        self.editing.preview_changed.connect(self._on_editing_preview_changed)
 
     # ================================================================== session events
     def _on_session_dataset_changed(self, dataset) -> None:
@@ -248,15 +253,19 @@ class MainWindow(QMainWindow):
         self.model_files.update_actions()
         self.dataset_changed.emit(dataset)
 
+    def _on_session_state_changed(self, state: RunState) -> None:
+        if state.busy:
+            self.statusBar().clearMessage()
+
+    @Slot(object)
+    def _on_editing_preview_changed(self, preview) -> None:
+        if preview is not None:
+            self.statusBar().clearMessage()
+
     def _on_session_fit_ended(self, outcome) -> None:
         if outcome.reason == "failed":
             self.banner.show_message(outcome.message)
-        message = outcome.message
-        if outcome.reason == "converged" and _components_coincide(outcome.final.params, self.session.x):
-            message += (" All components sit on top of each other: a saddle point of the "
-                        "likelihood (e.g. random responsibilities average every mean to the data "
-                        "mean), not a fit. Try the 'random data points' or 'kmeans' initialisation.")
-        self.info_label.setText(message)
+        self.info_label.setText(outcome.message)  # says it when the components coincide
         self.model_files.update_actions()
         self.fit_finished.emit(outcome.final)
 
@@ -464,11 +473,3 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - a settings file we cannot write must not block closing
             pass
         super().closeEvent(event)
-
-
-def _components_coincide(params: MixtureParams, x: np.ndarray) -> bool:
-    """True when K > 1 means lie within 5 % of the data's spread of each other."""
-    if params.n_components < 2:
-        return False
-    spread = float(np.sqrt(np.var(x, axis=0).sum()))
-    return float(np.ptp(params.means, axis=0).max()) < 0.05 * spread
