@@ -20,7 +20,17 @@ from gmm_studio.core.params import MixtureParams
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["ShownModel", "describe_events"]
+__all__ = ["ShownModel", "describe_events", "half_step_name"]
+
+_STATE_WORDS = {"idle": "ready", "running": "running", "stepping": "stepping", "paused": "paused",
+                "finished": "finished", "failed": "failed"}
+
+
+def half_step_name(snap: Snapshot) -> str:
+    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
+    if isinstance(snap, KMeansSnapshot):
+        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
+    return snap.half_step
 
 _KIND_TEXT = {
     "singular": ("has a covariance that is not positive definite", "have covariances that are not "
@@ -138,35 +148,57 @@ class ShownModel:
             self._session.shown_changed.emit(new)
 
     def status_text(self) -> str:
-        """The status line for the shown state: where in the fit, the figures, and the run state."""
+        """The status line for the shown state: where in the fit, the figures, and the run state.
+
+        EM: the mean log-likelihood, the bound after an M-step, Δ since the previous E-step.
+        K-means: WCSS/N (the mean squared distance to the nearest centre), its Δ, and why it
+        converged (K-means stops when no centre moved by more than ``tol`` times the data's
+        mean variance; no point changing cluster is the case where none moved at all).
+        """
         s, h, snap = self._session, self._session.history, self.snapshot
         if snap is None:
-            return "No model yet."
+            return "No model yet." if s.dataset is not None else "No data yet."
         kmeans = isinstance(snap, KMeansSnapshot)
-        if h.origins[self.index] == "model":
+        origin = h.origins[self.index]
+        if origin == "model":
             parts = [f"a given model (iteration {snap.iteration})"]
-        elif h.origins[self.index] == "edit":
+        elif origin == "edit":
             parts = [f"iteration {snap.iteration}: edited by hand"]
         elif snap.half_step == "init":
             parts = [f"iteration {snap.iteration}: initial parameters"]
         else:
-            parts = [f"iteration {snap.iteration}, after {snap.half_step}-step"]
+            parts = [f"iteration {snap.iteration}, after {half_step_name(snap)}-step"]
         if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
             parts.append(f"restart {snap.restart + 1}")
         if np.isfinite(snap.log_likelihood):
-            parts.append(f"{'−WCSS/N' if kmeans else 'log-likelihood'} {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M" and not kmeans:
-                parts.append(f"bound {snap.lower_bound:.5f}")
+            if kmeans:
+                parts.append(f"WCSS/N {-snap.log_likelihood:.5f}")
+            else:
+                parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
+                if snap.half_step == "M":
+                    parts.append(f"bound {snap.lower_bound:.5f}")
             values = [e.log_likelihood for e in h.entries[: self.index + 1]
                       if e.half_step == "E" and e.restart == snap.restart]
-            if len(values) >= 2 and np.isfinite(values[-2]):
-                parts.append(f"Δ {values[-1] - values[-2]:+.2e}")
-        parts.append("converged" if snap.converged else "not converged")
+            if origin != "edit" and len(values) >= 2 and np.isfinite(values[-2]):  # an edit is no step
+                delta = values[-1] - values[-2]
+                parts.append(f"Δ {-delta:+.2e}" if kmeans else f"Δ {delta:+.2e}")
+        parts.append(self._convergence_text(snap) if snap.converged else "not converged")
         if h.cursor is not None:
             parts.append("(scrubbing history — press Live to return)")
-        elif s.state.busy or s.state.value == "paused":
-            parts.append(s.state.value)
+        else:
+            parts.append(_STATE_WORDS[s.state.value])
         return " · ".join(parts)
+
+    def _convergence_text(self, snap: Snapshot) -> str:
+        if not isinstance(snap, KMeansSnapshot) or not self.index:
+            return "converged"
+        before = self._session.history[self.index - 1].params.means  # the assign: centres before
+        variance = float(np.var(self._session.x, axis=0).mean())
+        moved = float(((snap.params.means - before) ** 2).sum()) / max(variance, np.finfo(float).tiny)
+        if moved == 0.0:
+            return "converged: no point changed cluster"
+        return (f"converged: the centres moved {moved:.1e} of the data's variance "
+                f"(≤ tol {self._session.settings.tol:g})")
 
     def point_responsibilities(self, index: int) -> np.ndarray | None:
         """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
