@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import Session
 from gmm_studio.session.shown import half_step_name
 from gmm_studio.ui import colors as colors_mod
@@ -214,11 +215,13 @@ class SessionDrawing(QObject):
         params = snap.params if preview is None else preview.params
         means2, covs2 = s.projection.project_params(params)
         flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
+        kmeans = preview.kmeans if preview is not None else isinstance(snap, KMeansSnapshot)
+        self.data_view.set_centres_only(kmeans)
         self.data_view.show_components(means2, covs2, flagged)
         self.data_view.set_highlight(s.selected)
         counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
             else preview.responsibilities.sum(axis=0)
-        self.component_table.set_model(params, counts, self.palette)
+        self.component_table.set_model(params, counts, self.palette, kmeans=kmeans)
         self.status_label.setText(shown.status_text() if preview is None else preview.status_text())
 
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
