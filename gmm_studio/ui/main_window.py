@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
             history_label=self.history_label, live_button=self.live_button,
             status_label=self.status_label, parent=self)
         self.histogram_drawing = HistogramDrawing(self.session, self.data_stack, self)
+        self.panel.color_mode_changed.connect(self.histogram_drawing.set_color_mode)
         self.editing = EditingBinder(self.session, self.data_view, self.data_stack, self)
         for drawing in (self.drawing, self.histogram_drawing):
             self.editing.preview_changed.connect(drawing.set_preview)
@@ -251,6 +252,11 @@ class MainWindow(QMainWindow):
         if self._sweep_panel is not None:
             self._sweep_panel.set_data(self.session.x)
         self.model_files.update_actions()
+        one_d = dataset.n_features == 1
+        density = self.teaching.density_action
+        density.setEnabled(not one_d)
+        density.setToolTip("In 1-D the mixture density p(x) is already drawn: the dashed curve over "
+                           "the histogram" if one_d else "Shade the log density of the shown mixture (Ctrl+D)")
         self.dataset_changed.emit(dataset)
 
     def _on_session_state_changed(self, state: RunState) -> None:
@@ -289,8 +295,10 @@ class MainWindow(QMainWindow):
         if k is not None and self.session.k_problem(k) is None:
             self.session.update_settings(n_components=k)
             offered = f" K = {k} as generated;"
-        self.info_label.setText(f"Generated: {data.description}.{offered} dotted ellipses show "
-                                "the true mixture; press Run (Space) to watch EM find it.")
+        drawn = "the dotted curve is the true mixture's density" if dataset.n_features == 1 \
+            else "dotted ellipses show the true mixture"
+        self.info_label.setText(f"Generated: {data.description}.{offered} {drawn}; press Run "
+                                "(Space) to watch EM find it.")
 
     @Slot(object)
     def _on_sweep_model_chosen(self, params: MixtureParams) -> None:
@@ -401,6 +409,7 @@ class MainWindow(QMainWindow):
 
     def _on_data_stack_histogram_built(self, panel) -> None:
         panel.view.clicked.connect(self._on_histogram_view_clicked)
+        self.truth_action.toggled.connect(panel.view.set_truth_visible)
         pass_drops_up(panel.view)
         self.controls.keys.install(panel)
 
