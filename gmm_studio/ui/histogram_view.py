@@ -230,7 +230,9 @@ class HistogramView(pg.PlotWidget):
         if changed:
             self._rebuild_legend()
         view_top = self.getPlotItem().getViewBox().viewRange()[1][1]
-        if len(self.x) and (changed or self._top() > view_top):
+        # grow for a taller curve; shrink back once it falls far below (a narrow start's spike)
+        top = self._top()
+        if len(self.x) and (changed or top > view_top or top < 0.4 * view_top):
             self._frame()
 
     def set_truth(self, truth: MixtureParams | None) -> None:
@@ -251,7 +253,7 @@ class HistogramView(pg.PlotWidget):
         return self.legend_strip.texts()
 
     def _rebuild_legend(self) -> None:
-        curves = [(self.mixture_curve, "mixture p(x)")]
+        curves = [(self.mixture_curve, "mixture p(x)")] if self.components else []
         if self._truth is not None:
             curves.append((self.truth_curve, "true mixture (dotted)"))
         curves += [(c.curve, f"component {j + 1}") for j, c in enumerate(self.components)]

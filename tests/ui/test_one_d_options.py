@@ -152,6 +152,7 @@ def test_compare_kmeans_and_em_in_1d_draws_two_histograms(make_window, qtbot):
         np.testing.assert_allclose([h for h, _ in bars(view)], stacked_histogram(x, view.edges, hard)[1])
         assert view.getPlotItem().getAxis("bottom").labelText == "eruptions"
     assert km.components == [] and len(em.components) == 2  # K-means draws no densities
+    assert "mixture p(x)" not in km.legend_texts() and "mixture p(x)" in em.legend_texts()
     np.testing.assert_allclose(em.mixture_curve.yData, density_1d(c.em.params, em.mixture_curve.xData).mixture)
     centres = np.sort(c.kmeans.params.means[:, 0])
     lines = sorted(line.value() for line in dialog.kmeans_lines)
@@ -161,3 +162,18 @@ def test_compare_kmeans_and_em_in_1d_draws_two_histograms(make_window, qtbot):
     assert "circles" not in note and "orientation" not in note
     assert dialog.kmeans_label.text().startswith("K-means") and "ARI" in dialog.kmeans_label.text()
     dialog.close()
+
+
+def test_the_density_axis_shrinks_back_after_a_narrow_start(shown):
+    from gmm_studio.ui.histogram_view import HistogramView
+
+    view = shown(HistogramView(), 700, 420)
+    x = np.asarray(one_d().values)[:, 0]
+    view.set_data(x, "eruptions")
+    spike = MixtureParams("full", TRUTH.weights, TRUTH.means, np.full((2, 1, 1), 1e-6))
+    view.show_params(spike)
+    top = lambda: view.getPlotItem().getViewBox().viewRange()[1][1]  # noqa: E731
+    assert top() > 100  # the spike is shown whole
+    view.show_params(TRUTH)
+    peak = float(np.max(view.mixture_curve.yData))
+    assert peak < top() < 2 * peak  # framed to the fitted curve again, not to the spike
