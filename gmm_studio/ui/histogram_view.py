@@ -146,6 +146,7 @@ class HistogramView(pg.PlotWidget):
         plot.addItem(self.truth_curve)
         self._truth: MixtureParams | None = None
         self._truth_wanted = True
+        self._centres_only = False
         #: The stacked parts of the bins, bottom to top (one per component, class, or unsure share).
         self.split_bars: list[pg.BarGraphItem] = []
         self._split_key: tuple = ()
@@ -223,7 +224,10 @@ class HistogramView(pg.PlotWidget):
             changed = True
         else:
             changed = False
-        self.mixture_curve.setVisible(params is not None)
+        self.mixture_curve.setVisible(params is not None and not self._centres_only)
+        for component in self.components:
+            for item in (component.curve, component.two_sigma, component.one_sigma):
+                item.setVisible(not self._centres_only)
         if params is not None:
             self._draw_curves(self._shown_params())
         self._draw_bars()
@@ -248,15 +252,27 @@ class HistogramView(pg.PlotWidget):
         self._truth_wanted = bool(visible)
         self.truth_curve.setVisible(self._truth_wanted and self._truth is not None)
 
+    def set_centres_only(self, on: bool) -> None:
+        """K-means: its centres (the markers) and the bins, no densities or intervals (it has
+        no σ); call before :meth:`show_params`."""
+        if bool(on) != self._centres_only:
+            self._centres_only = bool(on)
+            self._rebuild_legend()
+
     def legend_texts(self) -> list[str]:
         """The legend's entries, in order."""
         return self.legend_strip.texts()
 
     def _rebuild_legend(self) -> None:
-        curves = [(self.mixture_curve, "mixture p(x)")] if self.components else []
+        if self._centres_only:
+            centre = pg.ScatterPlotItem(symbol="o", size=10, pen=pg.mkPen("w"), brush=pg.mkBrush(90, 90, 90))
+            curves = [(centre, "K-means centre: each point joins its nearest (no σ)")]
+        else:
+            curves = [(self.mixture_curve, "mixture p(x)")] if self.components else []
         if self._truth is not None:
             curves.append((self.truth_curve, "true mixture (dotted)"))
-        curves += [(c.curve, f"component {j + 1}") for j, c in enumerate(self.components)]
+        if not self._centres_only:
+            curves += [(c.curve, f"component {j + 1}") for j, c in enumerate(self.components)]
         parts = [(pg.ScatterPlotItem(symbol="s", size=10, pen=None, brush=bar.opts["brush"]), name)
                  for bar, name in zip(self.split_bars, self._split_key[1] if self._split_key else ())]
         self.legend_strip.set_groups([curves, parts])

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from gmm_studio.core.density import stacked_histogram
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import Session
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.colors import component_palette, true_label_colours
@@ -203,6 +204,8 @@ class HistogramDrawing(QObject):
             self._split(key, labels)
         # until the split asked for arrives, the previous one (the view checks its bins and K)
         split = self._split_made if gamma is not None or mode == "truth" else None
+        self.panel.view.set_centres_only(preview.kmeans if preview is not None
+                                         else isinstance(snap, KMeansSnapshot))
         self.panel.view.show_params(params, bin_split=split)
 
     def set_color_mode(self, mode: str) -> None:

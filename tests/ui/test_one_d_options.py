@@ -177,3 +177,24 @@ def test_the_density_axis_shrinks_back_after_a_narrow_start(shown):
     view.show_params(TRUTH)
     peak = float(np.max(view.mixture_curve.yData))
     assert peak < top() < 2 * peak  # framed to the fitted curve again, not to the spike
+
+
+def test_kmeans_in_1d_draws_centres_and_bins_but_no_densities(make_window, qtbot):
+    w = make_window(dataset=one_d(labels=False), settings=SETTINGS.replace(algorithm="kmeans"))
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.run_button)
+    drawn(qtbot, w)
+    view = w.histogram_panel.view
+    assert not view.mixture_curve.isVisible()
+    assert all(not c.curve.isVisible() and not c.one_sigma.isVisible() for c in view.components)
+    assert all(c.mean.isVisible() for c in view.components)
+    assert view.legend_texts()[0] == "K-means centre: each point joins its nearest (no σ)"
+    labels = w.session.shown.responsibilities.argmax(axis=1)
+    x = w.session.x[:, 0]
+    np.testing.assert_allclose([h for h, _ in bars(view)],
+                               stacked_histogram(x, view.edges, np.eye(2)[labels])[1])
+    choose(qtbot, w.panel.algorithm_combo, "em")
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.run_button)
+    drawn(qtbot, w)
+    assert view.mixture_curve.isVisible() and view.legend_texts()[0] == "mixture p(x)"
