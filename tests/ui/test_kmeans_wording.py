@@ -9,14 +9,11 @@ from PySide6.QtCore import Qt
 
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
+from tests.ui.journey import TIMEOUT, click, choose
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-3, max_iter=60)
 
 
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def press(qtbot, window, key) -> None:
@@ -32,12 +29,6 @@ def settle(qtbot, window) -> None:
     window.redraw()
 
 
-def choose(qtbot, combo, key) -> None:
-    """Pick an entry of a combo box with the keyboard, as a person would."""
-    combo.setFocus()
-    target = combo.findData(key)
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
 
 
 def texts(window):

@@ -5,16 +5,14 @@ above the data, and Tools › Compare K-means and EM draws two histograms."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.density import density_1d, stacked_histogram
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.session import RunState
+from tests.ui.journey import TIMEOUT, click, choose
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=2, init_params="kmeans", seed=3, tol=1e-6, max_iter=200)
 TRUTH = MixtureParams("full", np.array([250 / 600, 350 / 600]), np.array([[2.0], [4.5]]),
                       np.array([[[0.09]], [[0.25]]]))
@@ -27,17 +25,8 @@ def one_d(labels: bool = True):
     return dataset_from_array(x, columns=["eruptions"], labels=classes, source="eruptions.csv")
 
 
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def choose(qtbot, combo, key) -> None:
-    """Pick an entry of a combo box with the keyboard, as a person would."""
-    combo.setFocus()
-    target = combo.findData(key)
-    while combo.currentIndex() != target:
-        qtbot.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < target else Qt.Key.Key_Up)
 
 
 def drawn(qtbot, window) -> None:

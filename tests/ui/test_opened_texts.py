@@ -5,25 +5,16 @@ person steps, runs or drags."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.session import RunState
+from tests.ui.journey import TIMEOUT, click, step
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=2, init_params="random_from_data", seed=3, tol=1e-10, max_iter=40)
 
 
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def step(qtbot, window) -> None:
-    click(qtbot, window.panel.step_button)
-    qtbot.waitUntil(lambda: window.session.state is RunState.PAUSED, timeout=TIMEOUT)
-    window.redraw()
 
 
 def one_d():

@@ -9,27 +9,16 @@ from PySide6.QtCore import QPointF, Qt
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
+from tests.ui.journey import TIMEOUT, click, step, widget_pos
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-6, max_iter=60)
 RUN_TIP = "Run EM on from the shown model to the end, as Resume does (Space)"
 
 
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def step(qtbot, window) -> None:
-    click(qtbot, window.panel.step_button)
-    qtbot.waitUntil(lambda: window.session.state is RunState.PAUSED, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
-    window.redraw()
 
 
-def widget_pos(view, xy) -> QPointF:
-    vb = view.getPlotItem().getViewBox()
-    return QPointF(view.mapFromScene(vb.mapViewToScene(QPointF(*xy))))
 
 
 def assert_paused_and_run_offered(window) -> None:
