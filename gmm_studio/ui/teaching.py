@@ -134,7 +134,10 @@ class Teaching(QObject):
         snap = self.session.shown.snapshot
         kmeans = isinstance(snap, KMeansSnapshot) if snap is not None else \
             self.session.settings.algorithm == "kmeans"
-        self.window.likelihood_view.plot_item.setLabel("left", KMEANS_AXIS_TITLE if kmeans else EM_AXIS_TITLE)
+        title = KMEANS_AXIS_TITLE if kmeans else EM_AXIS_TITLE
+        axis = self.window.likelihood_view.plot_item.getAxis("left")
+        if axis.labelText != title:  # setLabel re-renders the axis: not at every half-step
+            axis.setLabel(title)
 
     # ------------------------------------------------------------------ density
     @Slot(bool)
