@@ -7,7 +7,8 @@ It keeps nothing the session knows; it only remembers what it drew, so a redraw 
 not change.  GUI thread only.
 
 Throttle: the session may report every half-step; signals only mark what is stale and a 30 Hz
-timer draws the latest state once (the likelihood curve still takes every value).
+timer draws the latest state once (the likelihood curve still takes every value), and no more
+often than keeps drawing within :data:`GUI_SHARE` of the GUI thread's time.
 """
 
 from __future__ import annotations
