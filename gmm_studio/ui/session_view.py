@@ -301,8 +301,9 @@ class SessionDrawing(QObject):
         self._dirty = True
 
     def colors_up_to_date(self) -> bool:
-        """Whether the points show the colours of the shown state (none being packed)."""
-        return self._pending_key is None
+        """Whether the points show the colours of the shown state: none being packed, and no
+        redraw waiting (frames are throttled, see :data:`GUI_SHARE`)."""
+        return self._pending_key is None and not self._dirty
 
     def _owner_colors(self, mode: str, palette: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Colours of more points (a pan or zoom showed them) from the γ drawn now; GUI thread.
