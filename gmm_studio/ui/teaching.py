@@ -3,11 +3,12 @@
 :class:`Teaching` is installed on a built :class:`~gmm_studio.ui.main_window.MainWindow` (after
 its menus) and adds, without the window knowing their insides:
 
-* a "Jensen bound" dock (:class:`~gmm_studio.ui.bound_view.BoundPanel`) that follows the shown
-  state — live, stepping or scrubbed — computing its slice as a "bound" task on the window's
-  runner, and only while the dock is visible;
+* a "Jensen bound" dock (:class:`~gmm_studio.ui.bound_view.BoundPanel`, built the first time
+  the dock is shown: a plot costs ~20 ms of start-up) that follows the shown state — live,
+  stepping or scrubbed — computing its slice as a "bound" task on the window's runner, and
+  only while the dock is visible;
 * View › Density (Ctrl+D): log p(x) of the shown mixture under the points;
-* the likelihood view's y axis title for K-means (−WCSS/N) and Tools › Compare K-means and EM
+* the likelihood view's names for K-means (−WCSS/N) and Tools › Compare K-means and EM
   (:class:`~gmm_studio.ui.compare_dialog.CompareDialog`);
 * Help › Demos: one action per :data:`gmm_studio.core.demos.DEMO_TITLES` entry, loading its
   data, truth and settings, with its explanation in an "About this demo" dock.
@@ -21,19 +22,16 @@ import functools
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.demos import DEMO_TITLES, Demo, build_demo
 from gmm_studio.core.kmeans import KMeansSnapshot
-from gmm_studio.ui.bound_view import BoundPanel
+from gmm_studio.ui.file_actions import pass_drops_up
 from gmm_studio.ui.compare_dialog import CompareDialog, comparison_work, initial_for_comparison
 from gmm_studio.ui.window_menus import _action  # the menus' one way to make a keyed action
 
-__all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "Teaching"]
-
-EM_AXIS_TITLE = "mean log-likelihood"
-KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
+__all__ = ["Teaching"]
 
 
 class Teaching(QObject):
@@ -41,7 +39,7 @@ class Teaching(QObject):
 
     Attributes
     ----------
-    bound_panel, bound_dock : the Jensen bound and its dock
+    bound_panel, bound_dock : the Jensen bound (built on first use) and its dock
     density_action : QAction (checkable)
     compare_action : QAction
     compare_dialog : CompareDialog or None (built when first used)
@@ -57,9 +55,8 @@ class Teaching(QObject):
         self.demo: Demo | None = None
         self.compare_dialog: CompareDialog | None = None
 
-        self.bound_panel = BoundPanel()
-        self.bound_panel.set_runner(window.runner)
-        self.bound_dock = window.add_panel(self.bound_panel, "Jensen bound",
+        self._bound_panel = None
+        self.bound_dock = window.add_panel(QWidget(), "Jensen bound",
                                            Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(window.components_dock, self.bound_dock)
         window.components_dock.raise_()
@@ -117,27 +114,25 @@ class Teaching(QObject):
     def _on_session_shown_changed(self, *_) -> None:
         self._draw_density()
         self._draw_bound()
-        self._set_axis_title()
+        self._name_curve()
 
     def _on_editing_preview_changed(self, _preview) -> None:
         self._draw_density()  # the density follows a component dragged by hand
 
     def _on_session_settings_changed(self, _settings) -> None:
-        self._set_axis_title()
+        self._name_curve()
 
     def _on_session_dataset_changed(self, _dataset) -> None:
         if self.demo is not None and _dataset.source != _demo_source(self.demo):
             self.demo = None
             self.demo_dock.hide()
 
-    def _set_axis_title(self) -> None:
+    def _name_curve(self) -> None:
+        """The likelihood view names what the shown state's algorithm plots (the setting's before a fit)."""
         snap = self.session.shown.snapshot
         kmeans = isinstance(snap, KMeansSnapshot) if snap is not None else \
             self.session.settings.algorithm == "kmeans"
-        title = KMEANS_AXIS_TITLE if kmeans else EM_AXIS_TITLE
-        axis = self.window.likelihood_view.plot_item.getAxis("left")
-        if axis.labelText != title:  # setLabel re-renders the axis: not at every half-step
-            axis.setLabel(title)
+        self.window.likelihood_view.set_algorithm("kmeans" if kmeans else "em")
 
     # ------------------------------------------------------------------ density
     @Slot(bool)
@@ -156,6 +151,18 @@ class Teaching(QObject):
         self.window.data_view.set_density_params(params, projection)
 
     # ------------------------------------------------------------------ the bound
+    @property
+    def bound_panel(self):
+        """The :class:`~gmm_studio.ui.bound_view.BoundPanel`, built (into its dock) on first use."""
+        if self._bound_panel is None:
+            from gmm_studio.ui.bound_view import BoundPanel
+
+            self._bound_panel = BoundPanel()
+            self._bound_panel.set_runner(self.window.runner)
+            self.bound_dock.setWidget(self._bound_panel)
+            pass_drops_up(self._bound_panel.view)  # a file dropped on it opens, as on any view
+        return self._bound_panel
+
     def show_bound(self) -> None:
         """Show and raise the bound dock."""
         self.bound_dock.show()
