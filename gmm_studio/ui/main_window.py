@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
     def _on_session_fit_ended(self, outcome) -> None:
         if outcome.reason == "failed":
             self.banner.show_message(outcome.message)
-        self.info_label.setText(outcome.message)  # says it when the components coincide
+        self.info_label.setText(outcome.message)  # the session's message names a saddle point
         self.model_files.update_actions()
         self.fit_finished.emit(outcome.final)
 
