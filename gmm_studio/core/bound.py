@@ -50,12 +50,12 @@ __all__ = ["LINE", "BoundSlice", "SliceSpec", "bound_slice", "params_at", "slice
 
 SliceKind = Literal["line", "mean", "weight", "log_variance"]
 
-# exp(a) of a log density a outside ±650 is near the ends of float64's range: such rows are
-# recomputed with the max shifted out.
-_SAFE_LOG = 650.0
+# Differences of log densities below this are clamped to it before exp: e^-700 ≈ 1e-304 adds
+# nothing to 1, and exp is slow where its result would be subnormal.
+_FLOOR = -700.0
 _TINY = np.finfo(np.float64).tiny
 # Elements of one chunk's N×(S·K) block of log densities: a few hundred kB stays in cache.
-_CHUNK_ELEMENTS = 1 << 16
+_CHUNK_ELEMENTS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -291,14 +291,19 @@ class _Evaluator:
     """L and B for stacks of parameters, given the data and q.  Any thread."""
 
     def __init__(self, data: EMData, responsibilities: np.ndarray):
-        from scipy.special import xlogy
-
+        q = responsibilities
         self.inner = data._data
-        self.n = data.n_samples
-        self.k = responsibilities.shape[1]
-        self.statistics = self.inner.statistics(responsibilities)  # (K, W) = Γᵀφ(X)
-        # Σ q log q with 0·log 0 = 0: the entropy term of the bound.
-        self.neg_entropy = float(xlogy(responsibilities, responsibilities).sum())
+        self.n, self.k = q.shape
+        self.statistics = self.inner.statistics(q)  # (K, W) = Γᵀφ(X)
+        # Σ q log q with 0·log 0 = 0 (0·log tiny is 0): the entropy term of the bound.
+        self.neg_entropy = float(np.einsum("nk,nk->", q, np.log(np.maximum(q, _TINY))))
+        # The L pass pivots every point on the component that takes most of it under q (see
+        # log_likelihood): the points are grouped by pivot, each group contiguous.  (A stable
+        # sort of small integers is a radix sort.)
+        pivot = np.argmax(q, axis=1).astype(np.int16 if self.k < 2**15 else np.intp)
+        order = np.argsort(pivot, kind="stable")
+        self.xt = np.take(self.inner.xt, order, axis=1)
+        self.group_edges = np.searchsorted(pivot[order], np.arange(self.k + 1))
 
     def coefficients(self, stack: MixtureParams) -> np.ndarray:
         """(W, K, S) coefficients of a component-major stack of S mixtures."""
@@ -309,49 +314,93 @@ class _Evaluator:
         return (np.einsum("kw,wks->s", self.statistics, coefficients) - self.neg_entropy) / self.n
 
     def log_likelihood(self, coefficients: np.ndarray) -> np.ndarray:
+        """Mean L per sample s.
+
+        Each point n is pivoted on its component g = argmax_k q_nk:
+
+            log p(x_n | θ(s)) = a_ng(s) + log(1 + Σ_{k≠g} exp(a_nk(s) − a_ng(s)))
+
+        with a_nk = φ(x_n)·C_k.  The a_ng part is linear in φ, so a group's sum over its points
+        is one product with its summed features; only the K − 1 differences need every point
+        (one exponential fewer per point and sample than a plain log-sum-exp, and no max to
+        take: near θ⁽ᵗ⁾ the pivot is the largest term, so nothing overflows).
+        """
         w, k, s = coefficients.shape
-        flat = np.ascontiguousarray(coefficients.reshape(w, k * s))
-        blocks = parallel.row_blocks(self.n, k * s, _PARALLEL_MIN_WORK)
-        parts = parallel.map_blocks(lambda b: self._block(flat, k, b[0], b[1]), blocks)
+        blocks = parallel.row_blocks(self.n, max(k - 1, 1) * s, _PARALLEL_MIN_WORK)
+        differences = [self._differences(coefficients, g) for g in range(k)]
+        parts = parallel.map_blocks(
+            lambda b: self._block(coefficients, differences, b[0], b[1]), blocks)
         return sum(parts) / self.n
 
-    def _block(self, flat: np.ndarray, k: int, first: int, last: int) -> np.ndarray:
-        """Σ_n log p(x_n | θ(s)) over rows [first, last), per sample s."""
-        features = self.inner.features
-        s = flat.shape[1] // k
-        rows = max(16, _CHUNK_ELEMENTS // flat.shape[1])
-        size = min(rows, last - first)
-        phi = features.buffer(size)
-        dens = np.empty((size, flat.shape[1]))
-        dens_sum = np.empty((size, s))
-        total = np.zeros(s)
-        # Under- and overflows are expected and repaired below.
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            for start in range(first, last, rows):
-                stop = min(start + rows, last)
-                f = features.compute(self.inner.xt[:, start:stop], phi)
-                a = dens[: stop - start]
-                np.matmul(f.T, flat, out=a)
-                np.exp(a, out=a)
-                p = dens_sum[: stop - start]
-                if k == 1:
-                    p[:] = a
-                else:
-                    np.add(a[:, :s], a[:, s:2 * s], out=p)
-                for j in range(2, k):
-                    p += a[:, j * s:(j + 1) * s]
-                np.log(p, out=p)
-                chunk_total = p.sum(axis=0)
-                # An overflow shows as inf in the sums; an underflow (or subnormal p) as a small log.
-                if not (np.isfinite(chunk_total).all() and p.min() > -_SAFE_LOG):
-                    from scipy.special import logsumexp
+    @staticmethod
+    def _differences(coefficients: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """For pivot g: the features that matter and the (K−1, W', S) coefficients of a_k − a_g.
 
-                    bad = np.flatnonzero(~((p > -_SAFE_LOG) & (p < _SAFE_LOG)).all(axis=1))
-                    exact = (f[:, bad].T @ flat).reshape(len(bad), k, s)
-                    p[bad] = logsumexp(exact, axis=1)
-                    chunk_total = p.sum(axis=0)
-                total += chunk_total
+        A feature whose coefficient is the same in every component drops out of the
+        differences (the quadratic ones for tied covariances): the product is narrower.
+        """
+        others = [j for j in range(coefficients.shape[1]) if j != g]
+        d = coefficients[:, others, :] - coefficients[:, g : g + 1, :]  # (W, K−1, S)
+        used = np.flatnonzero(np.any(d != 0.0, axis=(1, 2)))
+        return used, np.ascontiguousarray(np.swapaxes(d[used], 0, 1))
+
+    def _block(self, coefficients: np.ndarray, differences: list, first: int, last: int
+               ) -> np.ndarray:
+        """Σ_n log p(x_n | θ(s)) over the grouped rows [first, last), per sample s."""
+        features = self.inner.features
+        w, k, s = coefficients.shape
+        rows = max(16, _CHUNK_ELEMENTS // (max(k - 1, 1) * s))
+        phi = features.buffer(min(rows, last - first))
+        # Point-major per component: the sum over k and the folds below run over contiguous memory.
+        dens = np.empty((k - 1, phi.shape[1], s))
+        total = np.zeros(s)
+        for g in range(k):
+            used, diff = differences[g]
+            lo, hi = max(first, self.group_edges[g]), min(last, self.group_edges[g + 1])
+            for start in range(lo, hi, rows):
+                stop = min(start + rows, hi)
+                f = features.compute(self.xt[:, start:stop], phi)
+                total += f.sum(axis=1) @ coefficients[:, g, :]
+                if k > 1:
+                    a = dens[:, : stop - start]
+                    np.matmul(f[used].T, diff, out=a)
+                    part = _log1p_sum(a)
+                    if not np.isfinite(part).all():  # an overflow: again, with a max shift
+                        part = _shifted_log1p_sum(f[used].T @ diff)
+                    total += part
         return total
+
+
+def _log1p_sum(a: np.ndarray) -> np.ndarray:
+    """Σ_n log(1 + Σ_j exp(a[j, n, s])) per s, ``a`` overwritten; inf where an exponential or
+    a product overflows.
+
+    The log is taken of products of about 8 points' terms, an eighth of the logs: every factor
+    is at least 1, so no product underflows.
+    """
+    if a.min() < _FLOOR:
+        # exp is some 30× slower where its result is subnormal; e^FLOOR is lost beside 1.
+        np.maximum(a, _FLOOR, out=a)
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+        u = a[0]
+        for j in range(1, len(a)):
+            u += a[j]
+        u += 1.0
+        rows = len(u)
+        for _ in range(3):  # fold the rows onto their first ⌈rows/2⌉, three times
+            half = rows // 2
+            u[:half] *= u[rows - half : rows]
+            rows -= half
+        return np.log(u[:rows]).sum(axis=0)
+
+
+def _shifted_log1p_sum(a: np.ndarray) -> np.ndarray:
+    """:func:`_log1p_sum` with each term's largest exponent taken out first (slow, exact)."""
+    shift = np.maximum(a.max(axis=0), 0.0)
+    with np.errstate(under="ignore"):
+        u = np.exp(-shift) + np.exp(a - shift).sum(axis=0)
+    return (np.log(u) + shift).sum(axis=0)
 
 
 def bound_slice(
