@@ -57,8 +57,10 @@ _TINY = np.finfo(np.float64).tiny
 # Elements of one chunk's (K−1)·rows·S block of differences (2 MB): measured at N = 1e5, 1 << 16
 # to 1 << 20 cost within 10 % of each other, and smaller chunks pay numpy's per-call overhead.
 _CHUNK_ELEMENTS = 1 << 18
-# Rounds of the search for B's maximiser (each narrows the bracket 16-fold).
-_REFINE_ROUNDS = 8
+# The search for B's maximiser: a grid of this many points, narrowing the bracket 32-fold a
+# round, to 3·10⁻¹⁰ of the samples' spacing.
+_REFINE_POINTS = 65
+_REFINE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -336,8 +338,9 @@ class _Evaluator:
         return sum(parts) / self.n
 
     @staticmethod
-    def _differences(coefficients: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """For pivot g: the features that matter and the (K−1, W', S) coefficients of a_k − a_g.
+    def _differences(coefficients: np.ndarray, g: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """For pivot g: the features that matter (None: all) and the (K−1, W', S) coefficients
+        of a_k − a_g.
 
         A feature whose coefficient is the same in every component drops out of the
         differences (the quadratic ones for tied covariances): the product is narrower.
@@ -345,10 +348,12 @@ class _Evaluator:
         others = [j for j in range(coefficients.shape[1]) if j != g]
         d = coefficients[:, others, :] - coefficients[:, g : g + 1, :]  # (W, K−1, S)
         used = np.flatnonzero(np.any(d != 0.0, axis=(1, 2)))
+        if len(used) == len(d):
+            return None, np.ascontiguousarray(np.swapaxes(d, 0, 1))
         return used, np.ascontiguousarray(np.swapaxes(d[used], 0, 1))
 
-    def _block(self, coefficients: np.ndarray, differences: list, first: int, last: int
-               ) -> np.ndarray:
+    def _block(self, coefficients: np.ndarray, differences: list, first: int, last: int,
+               shifted: bool = False) -> np.ndarray:
         """Σ_n log p(x_n | θ(s)) over the grouped rows [first, last), per sample s."""
         features = self.inner.features
         w, k, s = coefficients.shape
@@ -360,17 +365,19 @@ class _Evaluator:
         for g in range(k):
             used, diff = differences[g]
             lo, hi = max(first, self.group_edges[g]), min(last, self.group_edges[g + 1])
+            summed = np.zeros(w)  # Σ φ over this group's rows: their pivot terms a_g, below
             for start in range(lo, hi, rows):
                 stop = min(start + rows, hi)
                 f = features.compute(self.xt[:, start:stop], phi)
-                total += f.sum(axis=1) @ coefficients[:, g, :]
+                summed += f.sum(axis=1)
                 if k > 1:
                     a = dens[:, : stop - start]
-                    np.matmul(f[used].T, diff, out=a)
-                    part = _log1p_sum(a)
-                    if not np.isfinite(part).all():  # an overflow: again, with a max shift
-                        part = _shifted_log1p_sum(f[used].T @ diff)
-                    total += part
+                    np.matmul((f if used is None else f[used]).T, diff, out=a)
+                    total += _shifted_log1p_sum(a) if shifted else _log1p_sum(a)
+            total += summed @ coefficients[:, g, :]
+        if not (shifted or np.isfinite(total).all()):
+            # An exponential or a product overflowed somewhere: the block again, max-shifted.
+            return self._block(coefficients, differences, first, last, shifted=True)
         return total
 
 
@@ -408,13 +415,13 @@ def _shifted_log1p_sum(a: np.ndarray) -> np.ndarray:
 
 def _refined_maximum(function, s: np.ndarray, best: int) -> float:
     """The maximiser of a smooth ``function`` (vectorised) between the neighbours of sample
-    ``best``: a grid of 33 points, 16 times finer each round, to about 1e-10 of the spacing."""
+    ``best``, by ever finer grids (each holds the last one's best point, so B never drops)."""
     a, b = s[max(best - 1, 0)], s[min(best + 1, len(s) - 1)]
     x = s[best]
     for _ in range(_REFINE_ROUNDS):
-        grid = np.linspace(a, b, 33)
+        grid = np.linspace(a, b, _REFINE_POINTS)
         i = int(np.argmax(function(grid)))
-        a, b, x = grid[max(i - 1, 0)], grid[min(i + 1, 32)], grid[i]
+        a, b, x = grid[max(i - 1, 0)], grid[min(i + 1, _REFINE_POINTS - 1)], grid[i]
     return float(x)
 
 
