@@ -292,23 +292,45 @@ def _default_range(p0: MixtureParams, p1: MixtureParams, spec: SliceSpec,
 # --------------------------------------------------------------------------- evaluation
 
 
-class _Evaluator:
-    """L and B for stacks of parameters, given the data and q.  Any thread."""
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """One block of rows for the L pass, its points grouped by pivot (see
+    :meth:`_Evaluator.log_likelihood`)."""
 
-    def __init__(self, data: EMData, responsibilities: np.ndarray):
+    xt: np.ndarray  # (D, rows): the block's centred points, group after group
+    edges: np.ndarray  # (K + 1,): group g is columns edges[g]:edges[g + 1]
+    neg_entropy: float  # Σ q log q over the block's rows
+
+    @classmethod
+    def group(cls, xt: np.ndarray, q: np.ndarray) -> _Rows:
+        k = q.shape[1]
+        # A stable sort of small integers is a radix sort.
+        pivot = np.argmax(q, axis=1).astype(np.int16 if k < 2**15 else np.intp)
+        order = np.argsort(pivot, kind="stable")
+        # 0·log tiny is 0: 0·log 0 = 0, as the entropy needs.
+        neg_entropy = float(np.einsum("nk,nk->", q, np.log(np.maximum(q, _TINY))))
+        return cls(np.take(xt, order, axis=1), np.searchsorted(pivot[order], np.arange(k + 1)),
+                   neg_entropy)
+
+
+class _Evaluator:
+    """L and B for stacks of parameters, given the data and q.  Any thread.
+
+    ``samples`` is about how many values of s the L pass will take (it decides the row blocks
+    the workers share).
+    """
+
+    def __init__(self, data: EMData, responsibilities: np.ndarray, samples: int):
         q = responsibilities
         self.inner = data._data
         self.n, self.k = q.shape
         self.statistics = self.inner.statistics(q)  # (K, W) = Γᵀφ(X)
-        # Σ q log q with 0·log 0 = 0 (0·log tiny is 0): the entropy term of the bound.
-        self.neg_entropy = float(np.einsum("nk,nk->", q, np.log(np.maximum(q, _TINY))))
-        # The L pass pivots every point on the component that takes most of it under q (see
-        # log_likelihood): the points are grouped by pivot, each group contiguous.  (A stable
-        # sort of small integers is a radix sort.)
-        pivot = np.argmax(q, axis=1).astype(np.int16 if self.k < 2**15 else np.intp)
-        order = np.argsort(pivot, kind="stable")
-        self.xt = np.take(self.inner.xt, order, axis=1)
-        self.group_edges = np.searchsorted(pivot[order], np.arange(self.k + 1))
+        blocks = parallel.row_blocks(self.n, max(self.k - 1, 1) * samples, _PARALLEL_MIN_WORK)
+        xt = self.inner.xt
+        self.rows = parallel.map_blocks(
+            lambda b: _Rows.group(xt[:, b[0]:b[1]], q[b[0]:b[1]]), blocks)
+        # The entropy term of the bound.
+        self.neg_entropy = sum(r.neg_entropy for r in self.rows)
 
     def coefficients(self, stack: MixtureParams) -> np.ndarray:
         """(W, K, S) coefficients of a component-major stack of S mixtures."""
@@ -330,11 +352,9 @@ class _Evaluator:
         (one exponential fewer per point and sample than a plain log-sum-exp, and no max to
         take: near θ⁽ᵗ⁾ the pivot is the largest term, so nothing overflows).
         """
-        w, k, s = coefficients.shape
-        blocks = parallel.row_blocks(self.n, max(k - 1, 1) * s, _PARALLEL_MIN_WORK)
-        differences = [self._differences(coefficients, g) for g in range(k)]
-        parts = parallel.map_blocks(
-            lambda b: self._block(coefficients, differences, b[0], b[1]), blocks)
+        differences = [self._differences(coefficients, g) for g in range(self.k)]
+        parts = parallel.map_blocks(lambda rows: self._block(coefficients, differences, rows),
+                                    self.rows)
         return sum(parts) / self.n
 
     @staticmethod
@@ -352,23 +372,23 @@ class _Evaluator:
             return None, np.ascontiguousarray(np.swapaxes(d, 0, 1))
         return used, np.ascontiguousarray(np.swapaxes(d[used], 0, 1))
 
-    def _block(self, coefficients: np.ndarray, differences: list, first: int, last: int,
+    def _block(self, coefficients: np.ndarray, differences: list, block: _Rows,
                shifted: bool = False) -> np.ndarray:
-        """Σ_n log p(x_n | θ(s)) over the grouped rows [first, last), per sample s."""
+        """Σ_n log p(x_n | θ(s)) over one block of rows, per sample s."""
         features = self.inner.features
         w, k, s = coefficients.shape
         rows = max(16, _CHUNK_ELEMENTS // (max(k - 1, 1) * s))
-        phi = features.buffer(min(rows, last - first))
+        phi = features.buffer(min(rows, block.xt.shape[1]))
         # Point-major per component: the sum over k and the folds below run over contiguous memory.
         dens = np.empty((k - 1, phi.shape[1], s))
         total = np.zeros(s)
         for g in range(k):
             used, diff = differences[g]
-            lo, hi = max(first, self.group_edges[g]), min(last, self.group_edges[g + 1])
+            lo, hi = block.edges[g], block.edges[g + 1]
             summed = np.zeros(w)  # Σ φ over this group's rows: their pivot terms a_g, below
             for start in range(lo, hi, rows):
                 stop = min(start + rows, hi)
-                f = features.compute(self.xt[:, start:stop], phi)
+                f = features.compute(block.xt[:, start:stop], phi)
                 summed += f.sum(axis=1)
                 if k > 1:
                     a = dens[:, : stop - start]
@@ -377,7 +397,7 @@ class _Evaluator:
             total += summed @ coefficients[:, g, :]
         if not (shifted or np.isfinite(total).all()):
             # An exponential or a product overflowed somewhere: the block again, max-shifted.
-            return self._block(coefficients, differences, first, last, shifted=True)
+            return self._block(coefficients, differences, block, shifted=True)
         return total
 
 
@@ -481,7 +501,8 @@ def bound_slice(
             responsibilities = data.responsibilities(params)
         if next_params is None:
             next_params = data.params_from_responsibilities(responsibilities, reg_covar)
-        evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64))
+        evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64),
+                               int(n_points) + 3)
         lo, hi = _default_range(params, next_params, spec, span)
         s = np.linspace(lo, hi, int(n_points))
         lower = evaluator.lower_bound(evaluator.coefficients(_family(params, next_params, spec, s)))
