@@ -3,9 +3,10 @@
 :class:`Teaching` is installed on a built :class:`~gmm_studio.ui.main_window.MainWindow` (after
 its menus) and adds, without the window knowing their insides:
 
-* a "Jensen bound" dock (:class:`~gmm_studio.ui.bound_view.BoundPanel`) that follows the shown
-  state — live, stepping or scrubbed — computing its slice as a "bound" task on the window's
-  runner, and only while the dock is visible;
+* a "Jensen bound" dock (:class:`~gmm_studio.ui.bound_view.BoundPanel`, built the first time
+  the dock is shown: a plot costs ~20 ms of start-up) that follows the shown state — live,
+  stepping or scrubbed — computing its slice as a "bound" task on the window's runner, and
+  only while the dock is visible;
 * View › Density (Ctrl+D): log p(x) of the shown mixture under the points;
 * the likelihood view's y axis title for K-means (−WCSS/N) and Tools › Compare K-means and EM
   (:class:`~gmm_studio.ui.compare_dialog.CompareDialog`);
@@ -21,12 +22,12 @@ import functools
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.demos import DEMO_TITLES, Demo, build_demo
 from gmm_studio.core.kmeans import KMeansSnapshot
-from gmm_studio.ui.bound_view import BoundPanel
+from gmm_studio.ui.file_actions import pass_drops_up
 from gmm_studio.ui.compare_dialog import CompareDialog, comparison_work, initial_for_comparison
 from gmm_studio.ui.window_menus import _action  # the menus' one way to make a keyed action
 
@@ -41,7 +42,7 @@ class Teaching(QObject):
 
     Attributes
     ----------
-    bound_panel, bound_dock : the Jensen bound and its dock
+    bound_panel, bound_dock : the Jensen bound (built on first use) and its dock
     density_action : QAction (checkable)
     compare_action : QAction
     compare_dialog : CompareDialog or None (built when first used)
@@ -57,9 +58,8 @@ class Teaching(QObject):
         self.demo: Demo | None = None
         self.compare_dialog: CompareDialog | None = None
 
-        self.bound_panel = BoundPanel()
-        self.bound_panel.set_runner(window.runner)
-        self.bound_dock = window.add_panel(self.bound_panel, "Jensen bound",
+        self._bound_panel = None
+        self.bound_dock = window.add_panel(QWidget(), "Jensen bound",
                                            Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(window.components_dock, self.bound_dock)
         window.components_dock.raise_()
@@ -153,6 +153,18 @@ class Teaching(QObject):
         self.window.data_view.set_density_params(params, projection)
 
     # ------------------------------------------------------------------ the bound
+    @property
+    def bound_panel(self):
+        """The :class:`~gmm_studio.ui.bound_view.BoundPanel`, built (into its dock) on first use."""
+        if self._bound_panel is None:
+            from gmm_studio.ui.bound_view import BoundPanel
+
+            self._bound_panel = BoundPanel()
+            self._bound_panel.set_runner(self.window.runner)
+            self.bound_dock.setWidget(self._bound_panel)
+            pass_drops_up(self._bound_panel.view)  # a file dropped on it opens, as on any view
+        return self._bound_panel
+
     def show_bound(self) -> None:
         """Show and raise the bound dock."""
         self.bound_dock.show()
