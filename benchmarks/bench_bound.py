@@ -1,7 +1,7 @@
 """Milliseconds for one bound slice (L and B at 200 values of s) beside 200 plain L evaluations.
 
     python benchmarks/bench_bound.py [--n 100000] [--k 3] [--d 2,1] [--covariance all]
-                                     [--points 200] [--repeats 9]
+                                     [--points 200] [--repeats 9] [--workers N]
 
 One row per covariance type ('all': full, tied, diag, spherical) and dimension.  The slice is the
 default line from an E-step's θ⁽ᵗ⁾ to the next M-step's θ⁽ᵗ⁺¹⁾, with the E-step's
@@ -9,7 +9,9 @@ responsibilities given (as the E snapshot carries them).  The reference is the o
 ``EMData.mean_log_likelihood`` once per sample, 200 times.  Ours and the reference are timed
 interleaved, so a busy machine slows both alike; the figures are medians over the repeats (the
 reference's single call times the number of samples).  The target is 50 ms at N = 1e5, K = 3
-(issue 9).  The machine's load average is printed first: figures compare only within one run.
+(issue 9).  ``--workers`` sets the engine's worker count (default every core; the window uses
+one core fewer).  The machine's load average is printed first: figures compare only within one
+run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from gmm_studio.core import parallel  # noqa: E402
 from gmm_studio.core.bound import bound_slice  # noqa: E402
 from gmm_studio.core.em import EMData, em_steps  # noqa: E402
 from gmm_studio.core.params import COVARIANCE_TYPES, MixtureParams  # noqa: E402
@@ -81,10 +84,13 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--covariance", default="all", choices=("all",) + COVARIANCE_TYPES)
+    parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
+    parallel.set_worker_count(args.workers)
     types = COVARIANCE_TYPES if args.covariance == "all" else (args.covariance,)
 
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+          f"{parallel.worker_count()} engine workers")
     print(f"N={args.n} K={args.k}, {args.points} samples of s (+ 3 marks), medians of "
           f"{args.repeats}; target {TARGET_MS:.0f} ms")
     print(f"{'covariance':<11}{'D':>3}{'bound_slice ms':>16}{'reference ms':>14}"

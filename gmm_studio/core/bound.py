@@ -358,9 +358,10 @@ class _Evaluator:
         return sum(parts) / self.n
 
     @staticmethod
-    def _differences(coefficients: np.ndarray, g: int) -> tuple[np.ndarray | None, np.ndarray]:
-        """For pivot g: the features that matter (None: all) and the (K−1, W', S) coefficients
-        of a_k − a_g.
+    def _differences(coefficients: np.ndarray, g: int
+                     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """For pivot g: the features that matter (None: all), the (K−1, W', S) coefficients of
+        a_k − a_g, and each feature's (2, W') least and largest coefficient (or 0).
 
         A feature whose coefficient is the same in every component drops out of the
         differences (the quadratic ones for tied covariances): the product is narrower.
@@ -369,8 +370,11 @@ class _Evaluator:
         d = coefficients[:, others, :] - coefficients[:, g : g + 1, :]  # (W, K−1, S)
         used = np.flatnonzero(np.any(d != 0.0, axis=(1, 2)))
         if len(used) == len(d):
-            return None, np.ascontiguousarray(np.swapaxes(d, 0, 1))
-        return used, np.ascontiguousarray(np.swapaxes(d[used], 0, 1))
+            used = None
+        else:
+            d = d[used]
+        return used, np.ascontiguousarray(np.swapaxes(d, 0, 1)), np.stack(
+            [d.min(axis=(1, 2), initial=0.0), d.max(axis=(1, 2), initial=0.0)])
 
     def _block(self, coefficients: np.ndarray, differences: list, block: _Rows,
                shifted: bool = False) -> np.ndarray:
@@ -383,7 +387,7 @@ class _Evaluator:
         dens = np.empty((k - 1, phi.shape[1], s))
         total = np.zeros(s)
         for g in range(k):
-            used, diff = differences[g]
+            used, diff, diff_range = differences[g]
             lo, hi = block.edges[g], block.edges[g + 1]
             summed = np.zeros(w)  # Σ φ over this group's rows: their pivot terms a_g, below
             for start in range(lo, hi, rows):
@@ -391,9 +395,18 @@ class _Evaluator:
                 f = features.compute(block.xt[:, start:stop], phi)
                 summed += f.sum(axis=1)
                 if k > 1:
+                    if used is not None:
+                        f = f[used]
                     a = dens[:, : stop - start]
-                    np.matmul((f if used is None else f[used]).T, diff, out=a)
-                    total += _shifted_log1p_sum(a) if shifted else _log1p_sum(a)
+                    np.matmul(f.T, diff, out=a)
+                    if shifted:
+                        total += _shifted_log1p_sum(a)
+                        continue
+                    # The least a_k − a_g can be here, from each feature's range: far above
+                    # _FLOOR unless components lie far apart, and cheaper than a.min().
+                    f_range = np.stack([f.min(axis=1), f.max(axis=1)])
+                    least = (f_range[:, None] * diff_range[None]).min(axis=(0, 1)).sum()
+                    total += _log1p_sum(a, least < _FLOOR)
             total += summed @ coefficients[:, g, :]
         if not (shifted or np.isfinite(total).all()):
             # An exponential or a product overflowed somewhere: the block again, max-shifted.
@@ -401,14 +414,14 @@ class _Evaluator:
         return total
 
 
-def _log1p_sum(a: np.ndarray) -> np.ndarray:
+def _log1p_sum(a: np.ndarray, may_underflow: bool) -> np.ndarray:
     """Σ_n log(1 + Σ_j exp(a[j, n, s])) per s, ``a`` overwritten; inf where an exponential or
-    a product overflows.
+    a product overflows.  ``may_underflow``: whether some a may lie below _FLOOR.
 
     The log is taken of products of about 8 points' terms, an eighth of the logs: every factor
     is at least 1, so no product underflows.
     """
-    if a.min() < _FLOOR:
+    if may_underflow and a.min() < _FLOOR:
         # exp is some 30× slower where its result is subnormal; e^FLOOR is lost beside 1.
         np.maximum(a, _FLOOR, out=a)
     with np.errstate(over="ignore"):
@@ -458,7 +471,8 @@ def bound_slice(
 ) -> BoundSlice:
     """L(θ(s)) and B(θ(s); q⁽ᵗ⁾) along a slice through θ⁽ᵗ⁾ = ``params``.
 
-    Runs on any thread (it touches no shared state; large data use the engine's E-pass pool).
+    Runs on any thread (it touches no shared state; large data use the engine's workers, and
+    BLAS is limited to one thread while it runs).
 
     Parameters
     ----------
@@ -496,33 +510,37 @@ def bound_slice(
                          f"{params.n_features}-D: choose one of slice_choices(params).")
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2; got {n_points}.")
+    # Every product here is small (chunks of rows, stacks of D×D factors): BLAS threads of
+    # its own would cost more than they give, and with one engine worker (the window on two
+    # cores) the passes run inline, where BLAS is otherwise left as it is.
     try:
-        if responsibilities is None:
-            responsibilities = data.responsibilities(params)
-        if next_params is None:
-            next_params = data.params_from_responsibilities(responsibilities, reg_covar)
-        evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64),
-                               int(n_points) + 3)
-        lo, hi = _default_range(params, next_params, spec, span)
-        s = np.linspace(lo, hi, int(n_points))
-        lower = evaluator.lower_bound(evaluator.coefficients(_family(params, next_params, spec, s)))
+        with parallel.single_threaded_blas():
+            if responsibilities is None:
+                responsibilities = data.responsibilities(params)
+            if next_params is None:
+                next_params = data.params_from_responsibilities(responsibilities, reg_covar)
+            evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64),
+                                   int(n_points) + 3)
+            lo, hi = _default_range(params, next_params, spec, span)
+            s = np.linspace(lo, hi, int(n_points))
+            lower = evaluator.lower_bound(evaluator.coefficients(_family(params, next_params, spec, s)))
 
-        def bound_at(values: np.ndarray) -> np.ndarray:
-            return evaluator.lower_bound(evaluator.coefficients(
-                _family(params, next_params, spec, values)))
+            def bound_at(values: np.ndarray) -> np.ndarray:
+                return evaluator.lower_bound(evaluator.coefficients(
+                    _family(params, next_params, spec, values)))
 
-        best = int(np.argmax(lower))
-        s_max = _refined_maximum(bound_at, s, best)
-        if spec.kind == "line":
-            s_touch, s_next = 0.0, 1.0
-        else:
-            s_touch, s_next = _parameter_value(params, spec), _parameter_value(next_params, spec)
-        if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
-            s_max = s_next  # converged: B is flat, and the M-step stays where it is
-        marks = np.array([s_touch, s_next, s_max])
-        everything = evaluator.coefficients(_family(params, next_params, spec, np.concatenate([s, marks])))
-        log_likelihood = evaluator.log_likelihood(everything)
-        mark_lower = evaluator.lower_bound(everything[:, :, len(s):])
+            best = int(np.argmax(lower))
+            s_max = _refined_maximum(bound_at, s, best)
+            if spec.kind == "line":
+                s_touch, s_next = 0.0, 1.0
+            else:
+                s_touch, s_next = _parameter_value(params, spec), _parameter_value(next_params, spec)
+            if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
+                s_max = s_next  # converged: B is flat, and the M-step stays where it is
+            marks = np.array([s_touch, s_next, s_max])
+            everything = evaluator.coefficients(_family(params, next_params, spec, np.concatenate([s, marks])))
+            log_likelihood = evaluator.log_likelihood(everything)
+            mark_lower = evaluator.lower_bound(everything[:, :, len(s):])
     except NotPositiveDefiniteError as exc:
         raise ValueError(
             f"Component {exc.component + 1}'s covariance is not positive definite along this "
