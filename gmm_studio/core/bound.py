@@ -523,22 +523,24 @@ def bound_slice(
                                    int(n_points) + 3)
             lo, hi = _default_range(params, next_params, spec, span)
             s = np.linspace(lo, hi, int(n_points))
-            lower = evaluator.lower_bound(evaluator.coefficients(_family(params, next_params, spec, s)))
 
             def bound_at(values: np.ndarray) -> np.ndarray:
                 return evaluator.lower_bound(evaluator.coefficients(
                     _family(params, next_params, spec, values)))
 
+            lower = bound_at(s)
             best = int(np.argmax(lower))
             s_max = _refined_maximum(bound_at, s, best)
             if spec.kind == "line":
                 s_touch, s_next = 0.0, 1.0
             else:
-                s_touch, s_next = _parameter_value(params, spec), _parameter_value(next_params, spec)
+                s_touch = _parameter_value(params, spec)
+                s_next = _parameter_value(next_params, spec)
             if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
                 s_max = s_next  # converged: B is flat, and the M-step stays where it is
             marks = np.array([s_touch, s_next, s_max])
-            everything = evaluator.coefficients(_family(params, next_params, spec, np.concatenate([s, marks])))
+            everything = evaluator.coefficients(
+                _family(params, next_params, spec, np.concatenate([s, marks])))
             log_likelihood = evaluator.log_likelihood(everything)
             mark_lower = evaluator.lower_bound(everything[:, :, len(s):])
     except NotPositiveDefiniteError as exc:
