@@ -229,7 +229,7 @@ def _parameter_value(params: MixtureParams, spec: SliceSpec) -> float:
 
 
 def _parameter_family(p0: MixtureParams, spec: SliceSpec, v: np.ndarray) -> MixtureParams:
-    n, (k, d) = len(v), p0.means.shape
+    n, d = len(v), p0.n_features
     c, j = spec.component, spec.coordinate
     weights = np.repeat(p0.weights[None], n, axis=0)
     means = np.repeat(p0.means[None], n, axis=0)
