@@ -9,6 +9,9 @@ Qt-free, so the views only forward the pointer and everything here is tested wit
   axes keep one length).
 * :func:`edit_component` — apply an edit made in the plotted plane (a new mean and covariance of
   the projected component) to the D-dimensional mixture.
+* :func:`model_figures` / :func:`centre_figures` — what the drawings and the likelihood curve
+  need of an edited model: γ and the mean log-likelihood (EM), or the hard r_nk of the nearest
+  centre, the within-cluster sum of squares and the cluster sizes (K-means centres).
 
 How an edit in the plane reaches D dimensions
 ---------------------------------------------
@@ -35,10 +38,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from gmm_studio.core.em import EMData
 from gmm_studio.core.geometry import Projection
 from gmm_studio.core.params import MixtureParams
 
-__all__ = ["covariance_from_axes", "drag_axis", "edit_component", "principal_axes"]
+__all__ = ["centre_figures", "covariance_from_axes", "drag_axis", "edit_component", "model_figures",
+           "principal_axes"]
 
 #: Variances below this share of the largest one in the edited covariance are raised to it, so
 #: a handle dragged onto the mean flattens the ellipse without making it singular.
@@ -199,3 +204,29 @@ def edit_component(params: MixtureParams, k: int, mean: np.ndarray, cov: np.ndar
         plane = np.linalg.eigvalsh(matrix @ new_sigma @ matrix.T)
         covariances[k] = float(np.exp(np.mean(np.log(plane))))
     return MixtureParams(kind, params.weights, means, covariances)
+
+
+def model_figures(data: EMData, params: MixtureParams,
+                  responsibilities: bool = True) -> tuple[np.ndarray | None, float]:
+    """γ (N, K) of ``params`` (None unless ``responsibilities``) and its mean log-likelihood.
+
+    Any thread.  Two of the engine's fused E-passes: 35 ms at N = 1e6, K = 4, against 170 ms for
+    one unfused pass through the (N, K) log densities and a log-sum-exp.
+    """
+    gamma = data.responsibilities(params) if responsibilities else None
+    return gamma, data.mean_log_likelihood(params)
+
+
+def centre_figures(x: np.ndarray, centres: np.ndarray,
+                   responsibilities: bool = True) -> tuple[np.ndarray | None, float, np.ndarray]:
+    """K-means centres: the one-hot r_nk of each point's nearest centre (N, K; None unless
+    ``responsibilities``), the objective J = Σ_n min_k ‖x_n − μ_k‖² and the cluster sizes (K,).
+    Any thread; one pass.
+    """
+    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
+
+    centres = np.asarray(centres, dtype=np.float64)
+    labels, distances = vq(np.asarray(x, dtype=np.float64), centres, check_finite=False)
+    gamma = np.eye(len(centres))[labels] if responsibilities else None
+    counts = np.bincount(labels, minlength=len(centres)).astype(np.float64)
+    return gamma, float(np.square(distances).sum()), counts

@@ -16,8 +16,10 @@ from gmm_studio.core.em import DegeneracyEvent, Snapshot
 
 __all__ = ["ORIGINS", "History"]
 
-#: How an entry came to be: EM produced it, or a model was given (imported, sweep cell, edit).
-ORIGINS = ("fit", "model")
+#: How an entry came to be: the fit produced it, a model was given (imported, sweep cell), or the
+#: shown state was edited by hand (its figure — log-likelihood, or −J/N for K-means centres —
+#: is NaN until the session has computed it, see :mod:`gmm_studio.session.edits`).
+ORIGINS = ("fit", "model", "edit")
 
 
 class History:
@@ -73,11 +75,11 @@ class History:
         """The parameters whose E-step gives the γ drawn for entry ``index``, or None.
 
         An E entry's γ belongs to its own parameters; an M entry's to those of the E-step
-        before it (the M-step only moved θ); a given model shows its own γ; a fresh
+        before it (the M-step only moved θ); a given or edited model shows its own γ; a fresh
         initialisation has none yet.
         """
         snap = self._entries[index]
-        if snap.half_step == "E" or self._origins[index] == "model":
+        if snap.half_step == "E" or self._origins[index] != "fit":
             return snap.params
         if snap.half_step == "M":
             if index > 0 and self._entries[index - 1].half_step == "E":
@@ -116,6 +118,16 @@ class History:
         self._origins.append(origin)
         self._live_gamma = snapshot.responsibilities
         self._cursor = None
+
+    def replace(self, old: Snapshot, new: Snapshot) -> bool:
+        """Put ``new`` (light) where the entry ``old`` (by identity) is, keeping its origin, the cursor and
+        the live γ (an edit's figure filled in: the parameters are the same).  False when
+        ``old`` is no longer in the history."""
+        for i, entry in enumerate(self._entries):
+            if entry is old:
+                self._entries[i] = new
+                return True
+        return False
 
     def set_live_gamma(self, gamma: np.ndarray | None) -> None:
         self._live_gamma = gamma

@@ -14,11 +14,13 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal
 
-from gmm_studio.core.em import EMData, em_steps
+from gmm_studio.core.em import EMData
 from gmm_studio.core.geometry import Projection, lift_point
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session.fit_control import FitControl, FitOutcome
+from gmm_studio.session.edits import fill_edit_figures, shown_entry
 from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
@@ -38,8 +40,8 @@ class Session:
     dataset_changed(Dataset)           a new dataset (history, placed means, selection cleared)
     settings_changed(FitSettings)
     projection_changed(Projection)
-    history_changed()                  cleared, truncated, reordered or restored: redraw from
-                                       :attr:`history`
+    history_changed()                  cleared, truncated, reordered, restored or an edit's
+                                       figure filled in: redraw from :attr:`history`
     snapshot_added(Snapshot)           one new half-step, with its γ (append to the curves)
     shown_changed(Snapshot | None)     the state the views show (live or scrubbed)
     responsibilities_changed(ndarray | None)  γ (N, K) of the shown state
@@ -326,8 +328,9 @@ class Session:
         """Show ``params`` (an imported model, a sweep cell, an edit) as one history entry.
 
         Run or Step continues EM from it.  By default it replaces the history (IDLE); with
-        ``keep_history`` (an edit of the shown state) it follows the shown entry, dropping
-        anything after it (PAUSED).  Raises :class:`CommandRefused` when it does not fit the data.
+        ``keep_history`` it is an edit of the shown state (:mod:`gmm_studio.session.edits`)
+        following the shown entry, dropping anything after it (PAUSED).  Raises
+        :class:`CommandRefused` when it does not fit the data.
         """
         self._check("show_model")
         if params.n_features != self._x.shape[1]:
@@ -342,16 +345,15 @@ class Session:
             self.history.truncate_to_shown()
         else:
             self.history.clear()
-        init = next(em_steps(self.emdata(params.covariance_type), params, max_iter=0,
-                             restart=0 if base is None else base.restart,
-                             start_iteration=0 if base is None else base.iteration))
-        self.history.append(init, origin="model")
+        self.history.append(*shown_entry(base, params, self.emdata))
         self._fit.restarts = 1
-        self._settings = self._settings.replace(n_components=params.n_components,
-                                                covariance_type=params.covariance_type)
+        # moved K-means centres are spherical: the covariance type EM would use stays the person's
+        kind = {} if isinstance(base, KMeansSnapshot) else {"covariance_type": params.covariance_type}
+        self._settings = self._settings.replace(n_components=params.n_components, **kind)
         self.settings_changed.emit(self._settings)
         self._set_state(RunState.PAUSED if keep_history else RunState.IDLE)
         self._after_history_change()
+        fill_edit_figures(self)
 
     # ------------------------------------------------------------------ remedies
     def raise_reg_covar(self) -> None:
@@ -422,6 +424,7 @@ class Session:
         self._delay = record.delay
         self._set_state(RunState.PAUSED if record.state.busy else record.state)
         self._after_history_change()
+        fill_edit_figures(self)  # an edit saved before its figure was computed
         self.select(record.selected)
 
     def _cancel_all(self) -> None:

@@ -130,13 +130,23 @@ class ShownModel:
                        on_finished=lambda g: self._on_gamma(key, live, g),
                        on_failed=lambda exc: self._on_gamma(key, live, None))
 
+    def replaced(self, old: Snapshot, new: Snapshot) -> None:
+        """History entry ``old`` became ``new`` (same parameters, a figure filled in): show it
+        without recomputing γ (a γ still being computed for those parameters is kept)."""
+        if self.snapshot is old:
+            self.snapshot = new
+            self._session.shown_changed.emit(new)
+
     def status_text(self) -> str:
         """The status line for the shown state: where in the fit, the figures, and the run state."""
         s, h, snap = self._session, self._session.history, self.snapshot
         if snap is None:
             return "No model yet."
+        kmeans = isinstance(snap, KMeansSnapshot)
         if h.origins[self.index] == "model":
             parts = [f"a given model (iteration {snap.iteration})"]
+        elif h.origins[self.index] == "edit":
+            parts = [f"iteration {snap.iteration}: edited by hand"]
         elif snap.half_step == "init":
             parts = [f"iteration {snap.iteration}: initial parameters"]
         else:
@@ -144,8 +154,8 @@ class ShownModel:
         if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
             parts.append(f"restart {snap.restart + 1}")
         if np.isfinite(snap.log_likelihood):
-            parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M":
+            parts.append(f"{'−WCSS/N' if kmeans else 'log-likelihood'} {snap.log_likelihood:.5f} per point")
+            if snap.half_step == "M" and not kmeans:
                 parts.append(f"bound {snap.lower_bound:.5f}")
             values = [e.log_likelihood for e in h.entries[: self.index + 1]
                       if e.half_step == "E" and e.restart == snap.restart]

@@ -4,8 +4,9 @@
 handles per component at the tips of the principal axes of its first (1σ) ellipse.  Dragging a
 mean moves the component; dragging a handle sets that axis's length to the pointer's distance
 and turns it towards the pointer (:func:`gmm_studio.core.editing.drag_axis` applies the
-covariance type's constraint: diag cannot rotate, spherical stays round).  A press that does not
-hit a marker or handle falls through to the plot, which pans as before.  GUI thread only.
+covariance type's constraint: diag cannot rotate, spherical stays round).  K-means centres
+(:data:`CENTRES`) have no shape to stretch: only the markers move.  A press that does not hit a
+marker or handle falls through to the plot, which pans as before.  GUI thread only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from gmm_studio.core.editing import drag_axis, principal_axes
 
-__all__ = ["ComponentHandles", "DraggableScatter", "EDIT_TIPS", "EditSession", "THROTTLE_MS"]
+__all__ = ["CENTRES", "ComponentHandles", "DraggableScatter", "EDIT_TIPS", "EditSession", "THROTTLE_MS",
+           "mean_tip"]
 
 #: ``component_dragged`` is emitted at most every this many ms (about 30 a second): the window
 #: recomputes responsibilities, the density and the log-likelihood on each.
@@ -31,7 +33,15 @@ EDIT_TIPS = {
     "diag": "Diagonal covariance: the axes stay parallel to the data axes; drag to stretch, not turn.",
     "spherical": "Spherical covariance: one radius; drag to grow or shrink the circle.",
 }
-_MEAN_TIP = "Drag to move this component's mean."
+#: The editing mode of K-means centres: the markers move, there are no axis handles.
+CENTRES = "centres"
+
+
+def mean_tip(mode: str) -> str:
+    """The mean markers' tooltip under an editing mode (a covariance type or :data:`CENTRES`)."""
+    if mode == CENTRES:
+        return "Drag to move this centre: every point joins its nearest centre."
+    return "Drag to move this component's mean."
 
 
 class DraggableScatter(pg.ScatterPlotItem):
@@ -174,18 +184,22 @@ class ComponentHandles(EditSession):
         return self._covariance_type
 
     def set_editing(self, covariance_type: str | None) -> None:
-        """Allow drags under ``covariance_type``'s constraints, or none (None: markers only)."""
-        if covariance_type is not None and covariance_type not in EDIT_TIPS:
+        """Allow drags under ``covariance_type``'s constraints, of the markers alone
+        (:data:`CENTRES`), or none (None: markers only)."""
+        if covariance_type is not None and covariance_type not in EDIT_TIPS and covariance_type != CENTRES:
             raise ValueError(f"Unknown covariance type {covariance_type!r}: choose one of "
-                             + ", ".join(EDIT_TIPS) + ".")
+                             + ", ".join((*EDIT_TIPS, CENTRES)) + ".")
         self._covariance_type = covariance_type
         editable = covariance_type is not None
-        self.means_item.draggable = self.axis_item.draggable = editable
-        self.means_item.opts["tip"] = (lambda **_: _MEAN_TIP) if editable else None
-        tip = EDIT_TIPS.get(covariance_type or "")
-        self.axis_item.opts["tip"] = (lambda **_: tip) if editable else None
-        self.axis_item.setVisible(editable)
-        if editable:
+        shaped = editable and covariance_type != CENTRES
+        self.means_item.draggable = editable
+        self.axis_item.draggable = shaped
+        tip = mean_tip(covariance_type) if editable else None
+        self.means_item.opts["tip"] = (lambda **_: tip) if editable else None
+        axis_tip = EDIT_TIPS.get(covariance_type or "")
+        self.axis_item.opts["tip"] = (lambda **_: axis_tip) if shaped else None
+        self.axis_item.setVisible(shaped)
+        if shaped:
             self._place_handles()
         if not editable and self._drag is not None:
             self._drag = None
@@ -199,7 +213,7 @@ class ComponentHandles(EditSession):
         if self._drag is not None and self._drag[0] >= len(self._means2):
             self._drag = None  # a model without the dragged component ends the drag
             self.finish()
-        if self._covariance_type is not None:  # hidden handles are placed when editing starts
+        if self.axis_item.draggable:  # hidden handles are placed when editing starts
             self._place_handles()
 
     def handle_positions(self) -> np.ndarray:

@@ -20,7 +20,7 @@ from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
-from gmm_studio.ui.plot_items import cache_axes
+from gmm_studio.ui.plot_items import cache_axes, nearest_marker
 
 __all__ = ["DataView", "DEFAULT_RADII"]
 
@@ -287,7 +287,8 @@ class DataView(pg.PlotWidget):
 
         None turns editing off (the markers stay, drags pan the plot).  'diag' handles stretch
         without turning, 'spherical' ones keep a circle, 'tied' ones say in their tooltip that
-        every component changes with the one dragged.
+        every component changes with the one dragged; ``CENTRES`` (K-means) moves the markers
+        only.
         """
         self.handles.set_editing(covariance_type)
 
@@ -330,14 +331,7 @@ class DataView(pg.PlotWidget):
 
     def nearest_component(self, x: float, y: float, max_pixels: float = 15.0) -> int | None:
         """The component whose mean marker is within ``max_pixels`` of (x, y), if any."""
-        if len(self._means2) == 0:
-            return None
-        px, py = self.plot_item.getViewBox().viewPixelSize()
-        if not (px > 0 and py > 0):
-            return None
-        d2 = ((self._means2[:, 0] - x) / px) ** 2 + ((self._means2[:, 1] - y) / py) ** 2
-        k = int(np.argmin(d2))
-        return k if d2[k] <= max_pixels**2 else None
+        return nearest_marker(self.plot_item, self._means2, x, y, max_pixels)
 
     # ------------------------------------------------------------------ truth and placed means
     def set_truth(self, means2: np.ndarray | None, covs2: np.ndarray | None) -> None:

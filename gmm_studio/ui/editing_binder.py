@@ -1,19 +1,23 @@
 """Direct manipulation in the window: dragging a component edits the shown model.
 
 :class:`EditingBinder` connects the edit signals of the data view (2-D plane) and of the
-histogram view (1-D line) to the session.  While no fit runs (idle, paused, finished, failed,
-scrubbed) and a mixture (not K-means centres) is shown, the views allow drags under the shown
-model's covariance type.
+histogram view (1-D line, once the data stack has built it) to the session.  While no fit runs (idle, paused, finished, failed,
+scrubbed) and a model is shown, the views allow drags: under the shown mixture's covariance
+type, or of the centres alone (:data:`~gmm_studio.ui.component_handles.CENTRES`) when the shown
+state is K-means'.
 
 * A drag starts from the shown model; every (throttled) ``component_dragged`` applies the
   plane's geometry to *that* model (:func:`gmm_studio.core.editing.edit_component`, with the
-  session's projection in 2-D and none in 1-D), and γ, the log-likelihood and the effective
-  counts of the edited model are computed on the runner (kind "edit": a newer drag position
-  makes the older one stale).  Each result is an :class:`EditPreview`, announced by
-  ``preview_changed``: the drawings show it instead of the shown state.
-* Releasing makes the edit one history entry (``session.show_model(edited, keep_history=True)``);
-  Run or Step continue EM from it.  The preview stays (settled, with the final figures) until the
-  session shows another state, so the colours do not flash grey while the session recomputes γ.
+  session's projection in 2-D and none in 1-D), and γ and the figure of the edited model are
+  computed on the runner (kind "edit": a newer drag position makes the older one stale) — the
+  mean log-likelihood (:func:`~gmm_studio.core.editing.model_figures`), or for K-means centres
+  the hard r_nk of the nearest centre and −J/N (:func:`~gmm_studio.core.editing.centre_figures`).
+  Each result is an :class:`EditPreview`, announced by ``preview_changed``: the drawings show
+  it instead of the shown state.
+* Releasing makes the edit one history entry (``session.show_model(edited, keep_history=True)``,
+  whose figure the session computes); Run or Step continue EM — or K-means — from it.  The
+  preview stays (settled) until the session has γ and the figure of the edit or shows another
+  state, so the colours do not flash grey meanwhile.
 
 GUI thread only; the work runs on the runner's threads.
 """
@@ -25,13 +29,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from gmm_studio.core.editing import edit_component
-from gmm_studio.core.em import EMData
+from gmm_studio.core.editing import centre_figures, edit_component, model_figures
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.session import CommandRefused, Session
+from gmm_studio.ui.component_handles import CENTRES
 
-__all__ = ["EditPreview", "EditingBinder", "edit_figures"]
+__all__ = ["EditPreview", "EditingBinder"]
 
 _KIND = "edit"
 
@@ -49,11 +53,14 @@ class EditPreview:
     responsibilities : ndarray (N, K) or None
         γ of ``params`` (None until computed; the drawings keep the shown γ meanwhile).
     log_likelihood : float
-        Mean log-likelihood per point of ``params`` (NaN until computed).
+        Mean log-likelihood per point of ``params`` — for K-means centres −J/N, the figure
+        the likelihood view plots — NaN until computed.
     base_log_likelihood : float
         The shown model's, before the drag (NaN when unknown).
     settled : bool
         The drag has ended and the edit is in the history.
+    kmeans : bool
+        K-means centres are edited (hard r_nk, the within-cluster sum of squares).
     """
 
     component: int
@@ -62,27 +69,21 @@ class EditPreview:
     log_likelihood: float = float("nan")
     base_log_likelihood: float = float("nan")
     settled: bool = False
+    kmeans: bool = False
 
     def status_text(self) -> str:
         """The status line while (or just after) editing."""
         what = "edited" if self.settled else "editing"
-        parts = [f"{what} component {self.component + 1}"]
+        parts = [f"{what} {'centre' if self.kmeans else 'component'} {self.component + 1}"]
         if np.isfinite(self.log_likelihood):
-            parts.append(f"log-likelihood {self.log_likelihood:.5f} per point")
+            figure = "−WCSS/N" if self.kmeans else "log-likelihood"
+            parts.append(f"{figure} {self.log_likelihood:.5f} per point")
             if np.isfinite(self.base_log_likelihood):
                 parts.append(f"Δ {self.log_likelihood - self.base_log_likelihood:+.2e} against the model before")
-        parts.append("Step or Run continues EM from this model" if self.settled
+        algorithm = "K-means" if self.kmeans else "EM"
+        parts.append(f"Step or Run continues {algorithm} from this model" if self.settled
                      else "release to keep the edit")
         return " · ".join(parts)
-
-
-def edit_figures(data: EMData, params: MixtureParams) -> tuple[np.ndarray, float]:
-    """γ (N, K) and the mean log-likelihood of ``params``.  Any thread.
-
-    Two of the engine's fused E-passes: 35 ms at N = 1e6, K = 4, against 170 ms for one
-    unfused pass through the (N, K) log densities and a log-sum-exp.
-    """
-    return data.responsibilities(params), data.mean_log_likelihood(params)
 
 
 class EditingBinder(QObject):
@@ -99,25 +100,36 @@ class EditingBinder(QObject):
     preview_changed = Signal(object)
     edit_kept = Signal(int)
 
-    def __init__(self, session: Session, data_view, histogram_view, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, data_view, stack, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.data_view, self.histogram_view = data_view, histogram_view
+        self.data_view, self.stack = data_view, stack
         self.preview: EditPreview | None = None
         self._base: MixtureParams | None = None  # the model the drag started from
+        self._kmeans = False  # the drag moves K-means centres
         self._base_ll = float("nan")
-        self._edit_entry = None  # the snapshot show_model made of the last edit
-        for view in (data_view, histogram_view):
-            view.component_edit_started.connect(self._on_view_edit_started)
-            view.component_dragged.connect(self._on_view_component_dragged)
-            view.component_edit_finished.connect(self._on_view_edit_finished)
-        for signal in (session.state_changed, session.shown_changed, session.dataset_changed):
+        self._connect_view(data_view)
+        stack.histogram_built.connect(self._on_stack_histogram_built)
+        for signal in self._signals():
             signal.connect(self._on_session_changed)
         self._on_session_changed()
 
+    def _connect_view(self, view) -> None:
+        view.component_edit_started.connect(self._on_view_edit_started)
+        view.component_dragged.connect(self._on_view_component_dragged)
+        view.component_edit_finished.connect(self._on_view_edit_finished)
+
+    def _on_stack_histogram_built(self, panel) -> None:
+        self._connect_view(panel.view)
+        self._on_session_changed()
+
+    def _signals(self):
+        s = self.session
+        return (s.state_changed, s.shown_changed, s.responsibilities_changed, s.dataset_changed)
+
     def disconnect_session(self) -> None:
         """Stop following the session (the window is closing)."""
-        for signal in (self.session.state_changed, self.session.shown_changed, self.session.dataset_changed):
+        for signal in self._signals():
             signal.disconnect(self._on_session_changed)
 
     @property
@@ -128,14 +140,18 @@ class EditingBinder(QObject):
     def _on_session_changed(self, *_) -> None:
         s = self.session
         snap = s.shown.snapshot
-        if self.preview is not None and self.preview.settled and snap is not self._edit_entry:
-            self._set_preview(None)  # the session shows another state now
-        # K-means centres are not a mixture: an edit there would silently turn the run into EM
-        editable = snap is not None and not isinstance(snap, KMeansSnapshot) and not s.state.busy \
-            and s.can("show_model")
-        kind = snap.params.covariance_type if editable else None
+        preview = self.preview
+        if preview is not None and preview.settled and (
+                snap is None or snap.params is not preview.params
+                or (s.shown.responsibilities is not None and np.isfinite(snap.log_likelihood))):
+            self._set_preview(None)  # the session has the edit's figures, or shows another state
+        editable = snap is not None and not s.state.busy and s.can("show_model")
+        kind = None if not editable else CENTRES if isinstance(snap, KMeansSnapshot) \
+            else snap.params.covariance_type
         self.data_view.set_editing(None if self.one_d else kind)
-        self.histogram_view.set_editing(kind if self.one_d else None)
+        histogram = self.stack.built_histogram_panel()
+        if histogram is not None:
+            histogram.view.set_editing(kind if self.one_d else None)
 
     # ------------------------------------------------------------------ drags
     def _on_view_edit_started(self, k: int) -> None:
@@ -143,9 +159,9 @@ class EditingBinder(QObject):
         if snap is None:
             return
         self._base = snap.params
+        self._kmeans = isinstance(snap, KMeansSnapshot)
         self._base_ll = snap.log_likelihood if np.isfinite(snap.log_likelihood) else (
             self.preview.log_likelihood if self.preview is not None and self.preview.settled else float("nan"))
-        self._edit_entry = None
 
     def _edited(self, k: int, mean, cov) -> MixtureParams | None:
         if self._base is None:
@@ -156,13 +172,16 @@ class EditingBinder(QObject):
         except ValueError:
             return None  # a component the shown model lost, or a degenerate pointer position
 
+    def _preview(self, k: int, edited: MixtureParams, settled: bool = False) -> EditPreview:
+        """The preview of ``edited``, drawn with the latest γ known until its own arrives."""
+        gamma = self.preview.responsibilities if self.preview is not None else None
+        return EditPreview(k, edited, gamma, float("nan"), self._base_ll, settled, self._kmeans)
+
     def _on_view_component_dragged(self, k: int, mean, cov) -> None:
         edited = self._edited(k, mean, cov)
         if edited is None:
             return
-        previous = self.preview
-        gamma = previous.responsibilities if previous is not None else None
-        self._set_preview(EditPreview(k, edited, gamma, float("nan"), self._base_ll))
+        self._set_preview(self._preview(k, edited))
         self._compute(edited)
 
     def _on_view_edit_finished(self, k: int, mean, cov) -> None:
@@ -170,37 +189,45 @@ class EditingBinder(QObject):
             self._on_view_edit_started(k)
         edited = self._edited(k, mean, cov)
         self._base = None
+        self.session.runner.cancel(_KIND)  # the session computes the kept edit's figures
         if edited is None:
             self._set_preview(None)
             return
+        settled = self._preview(k, edited, settled=True)
         try:
             self.session.show_model(edited, keep_history=True)
         except CommandRefused:
-            self.session.runner.cancel(_KIND)
             self._set_preview(None)
             return
-        self._edit_entry = self.session.shown.snapshot
-        previous = self.preview
-        gamma = previous.responsibilities if previous is not None else None
-        self._set_preview(EditPreview(k, edited, gamma, float("nan"), self._base_ll, settled=True))
-        self._compute(edited)
-        # show_model announced the new state before the preview was settled: editing follows it
-        self._on_session_changed()
+        self._set_preview(settled)
+        self._on_session_changed()  # the session may already have the figures (an inline runner)
         self.edit_kept.emit(k)
 
-    def _compute(self, params: MixtureParams) -> None:
-        data = self.session.emdata(params.covariance_type)
-        self.session.runner.start(_KIND, lambda cancel: edit_figures(data, params),
-                                  on_finished=lambda result: self._on_figures(params, *result))
+    def kept_text(self, k: int) -> str:
+        """What the info line says when the edit of component ``k`` has been kept."""
+        if self._kmeans:
+            return (f"Centre {k + 1} moved by hand. Step (S) shows what K-means makes of it: the "
+                    "points join their nearest centre; Resume (Space) runs on.")
+        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Resume (Space) runs on."
 
-    def _on_figures(self, params: MixtureParams, gamma: np.ndarray, log_likelihood: float) -> None:
+    def _compute(self, params: MixtureParams) -> None:
+        if self._kmeans:
+            x = self.session.x
+            work = lambda cancel: centre_figures(x, params.means)  # noqa: E731
+        else:
+            data = self.session.emdata(params.covariance_type)
+            work = lambda cancel: model_figures(data, params)  # noqa: E731
+        self.session.runner.start(_KIND, work, on_finished=lambda result: self._on_figures(params, *result))
+
+    def _on_figures(self, params: MixtureParams, gamma: np.ndarray, figure: float, *_) -> None:
         preview = self.preview
+        value = -figure / len(gamma) if self._kmeans else figure  # the curve plots −J/N for K-means
         if preview is None or preview.params is not params:
             # a newer position's work replaced this one; its γ still beats the shown model's
             if preview is not None and preview.responsibilities is None:
                 self._set_preview(replace(preview, responsibilities=gamma))
             return
-        self._set_preview(replace(preview, responsibilities=gamma, log_likelihood=log_likelihood))
+        self._set_preview(replace(preview, responsibilities=gamma, log_likelihood=value))
 
     def _set_preview(self, preview: EditPreview | None) -> None:
         self.preview = preview

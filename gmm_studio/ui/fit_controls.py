@@ -170,6 +170,21 @@ class FitControls(QObject):
             self.info.setText(_HINTS[command])
         return True
 
+    def place_or_select(self, xy: tuple[float, float], near: int | None) -> None:
+        """A click at ``xy`` in a data view: place an initial mean there when the session can
+        (before a fit, "click to place means"), else select the component ``near`` (or none)."""
+        s = self.session
+        if s.can("place_mean"):
+            s.place_mean(xy)
+            k = len(s.placed_means)
+            self.info.setText(f"{k} initial mean(s) placed; K = {k}. Click to add more, "
+                              "Run to start EM from them, Reset to clear.")
+            return
+        try:
+            s.select(near)
+        except ValueError:
+            s.select(None)
+
     @Slot()
     def _on_toggle_triggered(self) -> None:
         self.do("toggle")

@@ -6,9 +6,11 @@ component colours, each bin split by the responsibilities of its points (stacked
 beneath the axis every component's mean with its ±1σ (thick) and ±2σ (thin) interval, the 1-D
 counterpart of the ellipses.  The numbers come from :mod:`gmm_studio.core.density`.
 After :meth:`HistogramView.set_editing` the person drags a mean marker to move the component
-and an end of its ±1σ interval to change σ; the curves follow the pointer and the view emits the
-same edit signals as the 2-D data view, with a mean ``(1,)`` and variance ``(1, 1)``.
-GUI thread only.
+and an end of its ±1σ interval to change σ (K-means centres, :data:`CENTRES`: the marker only);
+the curves follow the pointer and the view emits the same edit signals as the 2-D data view,
+with a mean ``(1,)`` and variance ``(1, 1)``.  A click says where (``clicked``), as in the data
+view: before a fit with "click to place means" it places a mean there, drawn as a cross on the
+axis (:meth:`HistogramView.set_placed_means`).  GUI thread only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
@@ -31,13 +33,13 @@ from gmm_studio.core.density import (
 from gmm_studio.core.editing import edit_component
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui.colors import component_palette
-from gmm_studio.ui.component_handles import DraggableScatter, EditSession
+from gmm_studio.ui.component_handles import CENTRES, DraggableScatter, EditSession, mean_tip
+from gmm_studio.ui.plot_items import nearest_marker
 
 __all__ = ["HistogramPanel", "HistogramView"]
 
 _CURVE_POINTS = 400
 _GREY = QColor(120, 120, 120)
-_MEAN_TIP = "Drag to move this component's mean."
 _END_TIPS = {
     "tied": "Tied variance: every component shares it, so widening this interval widens them all.",
 }
@@ -72,13 +74,13 @@ class _Component:
     def items(self):
         return (self.bars, self.curve, self.two_sigma, self.one_sigma, self.mean, self.ends)
 
-    def set_editing(self, end_tip: str | None) -> None:
-        """Draggable with these tooltips, or not (None)."""
-        editable = end_tip is not None
-        self.mean.draggable = self.ends.draggable = editable
-        self.mean.opts["tip"] = (lambda **_: _MEAN_TIP) if editable else None
-        self.ends.opts["tip"] = (lambda **_: end_tip) if editable else None
-        self.ends.setVisible(editable)
+    def set_editing(self, marker_tip: str | None, end_tip: str | None) -> None:
+        """The mean marker and the interval ends draggable with these tooltips, or not (None)."""
+        self.mean.draggable = marker_tip is not None
+        self.ends.draggable = end_tip is not None
+        self.mean.opts["tip"] = (lambda **_: marker_tip) if marker_tip is not None else None
+        self.ends.opts["tip"] = (lambda **_: end_tip) if end_tip is not None else None
+        self.ends.setVisible(end_tip is not None)
 
     def remove(self, plot: pg.PlotItem) -> None:
         for item in self.items:
@@ -90,12 +92,15 @@ class HistogramView(pg.PlotWidget):
 
     Signals
     -------
+    clicked(float, float)
+        A left click on the plot, in data coordinates (x is where along the feature).
     component_edit_started(int), component_dragged(int, object, object),
     component_edit_finished(int, object, object)
         As the 2-D data view's, with the mean ``(1,)`` and the variance ``(1, 1)``: a drag of
         component k's mean marker or of an end of its ±1σ interval (``dragged`` throttled).
     """
 
+    clicked = Signal(float, float)
     component_edit_started = Signal(int)
     component_dragged = Signal(int, object, object)
     component_edit_finished = Signal(int, object, object)
@@ -118,6 +123,11 @@ class HistogramView(pg.PlotWidget):
             pen=pg.mkPen(20, 20, 20, width=2, style=Qt.PenStyle.DashLine))
         self.mixture_curve.setZValue(10)
         plot.addItem(self.mixture_curve)
+        self.placed_item = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("k", width=2),
+                                              brush=pg.mkBrush(0, 0, 0))
+        self.placed_item.setZValue(21)
+        plot.addItem(self.placed_item)
+        plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.components: list[_Component] = []
         self.x = np.zeros(0)
         self.edges = np.zeros(0)
@@ -182,7 +192,7 @@ class HistogramView(pg.PlotWidget):
             self.components = [_Component(plot, j, palette[j], partial(self._on_mean_drag, j),
                                           partial(self._on_end_drag, j)) for j in range(k)]
             for component in self.components:
-                component.set_editing(self._end_tip())
+                component.set_editing(*self._tips())
             changed = True
         else:
             changed = False
@@ -196,18 +206,43 @@ class HistogramView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ editing
     def set_editing(self, covariance_type: str | None) -> None:
-        """Let the person drag means and interval ends (None: not).  'tied' says in the ends'
-        tooltip that every component's σ changes with the one dragged."""
+        """Let the person drag means and interval ends (None: not; :data:`CENTRES`: the markers
+        only).  'tied' says in the ends' tooltip that every component's σ changes with the one
+        dragged."""
         self._covariance_type = covariance_type
         for component in self.components:
-            component.set_editing(self._end_tip())
+            component.set_editing(*self._tips())
         if covariance_type is None and self._drag is not None:
             self._drag = None
             self.edits.finish()
 
-    def _end_tip(self) -> str | None:
+    def _tips(self) -> tuple[str | None, str | None]:
+        """The tooltips of the mean markers and of the interval ends (None: not draggable)."""
         kind = self._covariance_type
-        return None if kind is None else _END_TIPS.get(kind, _END_TIP)
+        if kind is None:
+            return None, None
+        return mean_tip(kind), None if kind == CENTRES else _END_TIPS.get(kind, _END_TIP)
+
+    # ------------------------------------------------------------------ clicks
+    def set_placed_means(self, xs: np.ndarray) -> None:
+        """Crosses on the axis where means have been placed by clicking (x values)."""
+        xs = np.asarray(xs, dtype=np.float64).ravel()
+        self.placed_item.setData(xs, np.zeros_like(xs))
+
+    def nearest_component(self, x: float, y: float, max_pixels: float = 15.0) -> int | None:
+        """The component whose mean marker is within ``max_pixels`` of (x, y), if any."""
+        marks = [(c.mean.data["x"][0], c.mean.data["y"][0]) if len(c.mean.data) else (np.nan, np.nan)
+                 for c in self.components]
+        return nearest_marker(self.getPlotItem(), np.array(marks).reshape(-1, 2), x, y, max_pixels)
+
+    @Slot(object)
+    def _on_scene_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        vb = self.getPlotItem().getViewBox()
+        if vb.sceneBoundingRect().contains(event.scenePos()):
+            p = vb.mapSceneToView(event.scenePos())
+            self.clicked.emit(float(p.x()), float(p.y()))
 
     def _shown_params(self) -> MixtureParams:
         """The model as drawn: the one shown, with the dragged component where the pointer has it."""

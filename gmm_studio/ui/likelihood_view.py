@@ -3,7 +3,11 @@
 Iteration t's E-step is plotted at x = t − ½ (the log-likelihood of θ_{t−1}; the Jensen bound
 is tight there) and its M-step at x = t (the bound raised by the new θ_t).  Joined in order the
 points climb like a staircase: E makes the bound touch the log-likelihood, M pushes it up, the
-next E lifts it to the log-likelihood of the new parameters.  GUI thread only; every value is
+next E lifts it to the log-likelihood of the new parameters.  A model edited by hand is a
+diamond at the iteration it was edited at, at its own log-likelihood, so the curve goes on
+through the edit.  For K-means (:meth:`LikelihoodView.set_algorithm`) the same places hold −J/N,
+the within-cluster sum of squares per point negated (so it climbs too), after each assignment and
+each update, and the legend, axis title and tooltip say so.  GUI thread only; every value is
 stored as it arrives and drawn on :meth:`LikelihoodView.refresh` (the window's redraw timer).
 """
 
@@ -20,10 +24,22 @@ from gmm_studio.core.em import Snapshot
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.plot_items import cache_axes
 
-__all__ = ["LikelihoodView", "half_step_x"]
+__all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "LikelihoodView", "half_step_x"]
 
-_E_LABEL = "after E: log-likelihood (bound tight)"
-_M_LABEL = "after M: Jensen lower bound (raised)"
+EM_AXIS_TITLE = "mean log-likelihood"
+KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
+#: Per algorithm: the axis titles (y, x), the legend's labels (E / assign, M / update, edit), the tooltip.
+_NAMES = {
+    "em": (EM_AXIS_TITLE, "iteration (E-step at t − ½, M-step at t)", "after E: log-likelihood (bound tight)", "after M: Jensen lower bound (raised)",
+           "edited by hand: its log-likelihood",
+           "EM raises a lower bound on the log-likelihood: the E-step makes it tight, the M-step "
+           "pushes it up."),
+    "kmeans": (KMEANS_AXIS_TITLE, "iteration (assign at t − ½, update at t)", "after assign: −WCSS/N (WCSS: within-cluster sum of squares)",
+               "after update: −WCSS/N (centres moved to their points' mean)",
+               "edited by hand: its −WCSS/N",
+               "K-means lowers the within-cluster sum of squares WCSS = Σ‖x − μ‖² at every half-step; "
+               "drawn as −WCSS/N per point so it climbs like EM's log-likelihood."),
+}
 
 
 def half_step_x(snapshot: Snapshot) -> float:
@@ -43,9 +59,14 @@ class _RestartCurve:
         self.line = pg.PlotDataItem(antialias=True)
         self.e_points = pg.ScatterPlotItem(symbol="o", size=7, pxMode=True)
         self.m_points = pg.ScatterPlotItem(symbol="t1", size=9, pxMode=True)
-        for item in (self.line, self.e_points, self.m_points):
+        self.edit_points = pg.ScatterPlotItem(symbol="d", size=12, pxMode=True)
+        for item in self.items:
             plot.addItem(item)
         self.forget()
+
+    @property
+    def items(self):
+        return (self.line, self.e_points, self.m_points, self.edit_points)
 
     def forget(self) -> None:
         """Drop the values; the items stay in the plot, emptied and hidden on the next refresh."""
@@ -55,7 +76,7 @@ class _RestartCurve:
         self.dirty = True
 
     def set_visible(self, visible: bool) -> None:
-        for item in (self.line, self.e_points, self.m_points):
+        for item in self.items:
             item.setVisible(visible)
 
 
@@ -74,10 +95,6 @@ class LikelihoodView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         cache_axes(self.plot_item)
-        self.plot_item.setLabel("bottom", "iteration (E-step at t − ½, M-step at t)")
-        self.plot_item.setLabel("left", "mean log-likelihood")
-        self.setToolTip("EM raises a lower bound on the log-likelihood: the E-step makes it "
-                        "tight, the M-step pushes it up.")
         self._curves: list[_RestartCurve] = []
         self._best: int | None = None
         self.converged_line = pg.InfiniteLine(angle=90, movable=False,
@@ -92,13 +109,31 @@ class LikelihoodView(pg.PlotWidget):
         self._legend_e = pg.ScatterPlotItem(symbol="o", size=7, brush=pg.mkBrush(30, 30, 30), pen=None)
         self._legend_m = pg.ScatterPlotItem(symbol="t1", size=9, brush=pg.mkBrush(255, 255, 255),
                                             pen=pg.mkPen(30, 30, 30))
-        self.legend_strip.set_groups([[(self._legend_e, _E_LABEL), (self._legend_m, _M_LABEL)]])
+        self._legend_edit = pg.ScatterPlotItem(symbol="d", size=11, brush=pg.mkBrush(*_EDIT_RGB), pen=None)
+        self._algorithm = None
+        self.set_algorithm("em")
         self.plot_item.disableAutoRange()
         # main_window (until it calls reset) still says clear(); as an instance attribute this
         # also hides the PlotItem.clear that PlotWidget.__init__ put there.
         self.clear = self.reset
 
     # ------------------------------------------------------------------ data
+    def set_algorithm(self, algorithm: str) -> None:
+        """Name the curve for 'em' (log-likelihood and bound) or 'kmeans' (−WCSS/N)."""
+        if algorithm == self._algorithm:
+            return
+        self._algorithm = algorithm
+        axis, bottom, e_label, m_label, edit_label, tip = _NAMES[algorithm]
+        self.plot_item.setLabel("left", axis)
+        self.plot_item.setLabel("bottom", bottom)
+        self.legend_strip.set_groups([[(self._legend_e, e_label), (self._legend_m, m_label),
+                                       (self._legend_edit, edit_label)]])
+        self.setToolTip(tip)
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, in order."""
+        return self.legend_strip.texts()
+
     def reset(self) -> None:
         """Forget every curve (new fit, new K, new data); hide convergence and cursor."""
         for curve in self._curves:
@@ -115,11 +150,13 @@ class LikelihoodView(pg.PlotWidget):
             c.x, c.y, c.kind = [c.x[i] for i in keep], [c.y[i] for i in keep], [c.kind[i] for i in keep]
             c.dirty = True
 
-    def append(self, snapshot: Snapshot) -> None:
-        """Record one half-step (E and M only; 'init' has no log-likelihood yet)."""
-        if snapshot.half_step == "init":
+    def append(self, snapshot: Snapshot, origin: str = "fit") -> None:
+        """Record one history entry: E and M half-steps, and edits (origin 'edit') once their
+        figure is known; a fresh 'init' or a given model has no log-likelihood yet."""
+        edit = origin == "edit"
+        if snapshot.half_step == "init" and not edit:
             return
-        value = half_step_value(snapshot)
+        value = snapshot.log_likelihood if edit else half_step_value(snapshot)
         if not math.isfinite(value):
             return
         while len(self._curves) <= snapshot.restart:
@@ -127,7 +164,7 @@ class LikelihoodView(pg.PlotWidget):
         curve = self._curves[snapshot.restart]
         curve.x.append(half_step_x(snapshot))
         curve.y.append(value)
-        curve.kind.append(snapshot.half_step)
+        curve.kind.append("edit" if edit else snapshot.half_step)
         curve.dirty = True
 
     def set_converged(self, x: float | None) -> None:
@@ -146,10 +183,10 @@ class LikelihoodView(pg.PlotWidget):
 
     # ------------------------------------------------------------------ what is drawn
     def curve_data(self, restart: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """x, y and kind ('E'/'M') of the curve drawn for ``restart`` (empty when none is shown).
+        """x, y and kind ('E'/'M'/'edit') of the curve drawn for ``restart`` (empty when none is shown).
 
-        Read from the plot's own curve item, so it reports what a person sees after the last
-        :meth:`refresh`; E-steps sit at half-integers.
+        Read from the plot's own items, so it reports what a person sees after the last
+        :meth:`refresh`: E-steps sit at half-integers, edits are the diamonds.
         """
         if restart >= len(self._curves) or not self._curves[restart].line.isVisible():
             return np.zeros(0), np.zeros(0), []
@@ -159,7 +196,10 @@ class LikelihoodView(pg.PlotWidget):
         x, y = line.getData()
         if x is None:
             return np.zeros(0), np.zeros(0), []
-        kinds = ["E" if xi % 1.0 == 0.5 else "M" for xi in x]
+        ex, ey = self._curves[restart].edit_points.getData()
+        edits = set(zip(np.asarray(ex, dtype=float).tolist(), np.asarray(ey, dtype=float).tolist()))
+        kinds = ["edit" if (xi, yi) in edits else "E" if xi % 1.0 == 0.5 else "M"
+                 for xi, yi in zip(np.asarray(x, dtype=float).tolist(), np.asarray(y, dtype=float).tolist())]
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float), kinds
 
     @property
@@ -187,9 +227,8 @@ class LikelihoodView(pg.PlotWidget):
             changed = True
             curve.dirty = False
             if not curve.x:
-                curve.line.setData([], [])
-                curve.e_points.setData([], [])
-                curve.m_points.setData([], [])
+                for item in curve.items:
+                    item.setData([], [])
                 curve.set_visible(False)
                 continue
             curve.set_visible(True)
@@ -198,9 +237,10 @@ class LikelihoodView(pg.PlotWidget):
             x, y = np.array(curve.x), np.array(curve.y)
             kind = np.array(curve.kind)
             curve.line.setData(x, y, pen=pg.mkPen(shade, width=1.2 if dim else 2), skipFiniteCheck=True)
-            e, m = kind == "E", kind == "M"
+            e, m, edit = kind == "E", kind == "M", kind == "edit"
             curve.e_points.setData(x[e], y[e], brush=pg.mkBrush(shade), pen=None)
             curve.m_points.setData(x[m], y[m], brush=pg.mkBrush(255, 255, 255), pen=pg.mkPen(shade, width=1.5))
+            curve.edit_points.setData(x[edit], y[edit], brush=pg.mkBrush(*_EDIT_RGB), pen=pg.mkPen(shade, width=1))
         if changed:
             self._fit_range()
 
@@ -240,6 +280,10 @@ def _place(line: pg.InfiniteLine, x: float | None) -> None:
 
 def _drawn_at(line: pg.InfiniteLine) -> float | None:
     return float(line.value()) if line.isVisible() and line.getViewBox() is not None else None
+
+
+#: The edits' diamonds: a purple no restart's curve is drawn in.
+_EDIT_RGB = (150, 60, 200)
 
 
 def _restart_rgb(r: int) -> tuple[int, int, int]:

@@ -37,7 +37,6 @@ from gmm_studio.ui.editing_binder import EditingBinder
 from gmm_studio.ui.file_actions import DataFiles, pass_drops_up
 from gmm_studio.ui.fit_controls import SHORTCUTS, FitControls
 from gmm_studio.ui.generator_panel import GeneratorPanel
-from gmm_studio.ui.histogram_view import HistogramPanel
 from gmm_studio.ui.likelihood_view import LikelihoodView
 from gmm_studio.ui.model_files import ModelFiles
 from gmm_studio.ui.one_d import DataStack, HistogramDrawing
@@ -102,7 +101,7 @@ class MainWindow(QMainWindow):
             history_label=self.history_label, live_button=self.live_button,
             status_label=self.status_label, parent=self)
         self.histogram_drawing = HistogramDrawing(self.session, self.data_stack, self)
-        self.editing = EditingBinder(self.session, self.data_view, self.histogram_panel.view, self)
+        self.editing = EditingBinder(self.session, self.data_view, self.data_stack, self)
         for drawing in (self.drawing, self.histogram_drawing):
             self.editing.preview_changed.connect(drawing.set_preview)
         self.file_actions = DataFiles(self, self.runner, self.set_dataset, self.statusBar())
@@ -125,8 +124,7 @@ class MainWindow(QMainWindow):
     # ================================================================== construction
     def _build_views(self) -> None:
         self.data_view = DataView()
-        self.histogram_panel = HistogramPanel()  # the central view for 1-D data
-        self.data_stack = DataStack(self.data_view, self.histogram_panel)
+        self.data_stack = DataStack(self.data_view)  # its histogram (for 1-D data) is built on first use
         self.likelihood_view = LikelihoodView()
         self.component_table = ComponentTable()
         self.banner = DegeneracyBanner(self.session)
@@ -231,6 +229,7 @@ class MainWindow(QMainWindow):
         self.iteration_slider.valueChanged.connect(self._on_iteration_slider_changed)
         self.live_button.clicked.connect(self.go_live)
         self.data_view.clicked.connect(self._on_data_view_clicked)
+        self.data_stack.histogram_built.connect(self._on_data_stack_histogram_built)
         self.editing.edit_kept.connect(self._on_editing_edit_kept)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
@@ -384,19 +383,25 @@ class MainWindow(QMainWindow):
 
     def handle_click(self, x: float, y: float) -> None:
         """A left click at (x, y) in the plane: place a mean, or select a component."""
-        s = self.session
-        if s.can("place_mean"):
-            s.place_mean((x, y))
-            k = len(s.placed_means)
-            self.info_label.setText(f"{k} initial mean(s) placed; K = {k}. Click to add more, "
-                                    "Run to start EM from them, Reset to clear.")
-            return
-        self.select_component(self.data_view.nearest_component(x, y))
+        self.controls.place_or_select((x, y), self.data_view.nearest_component(x, y))
+
+    @property
+    def histogram_panel(self):
+        """The central view for 1-D data (built on first use)."""
+        return self.data_stack.histogram_panel
+
+    def _on_data_stack_histogram_built(self, panel) -> None:
+        panel.view.clicked.connect(self._on_histogram_view_clicked)
+        pass_drops_up(panel.view)
+        self.controls.keys.install(panel)
+
+    @Slot(float, float)
+    def _on_histogram_view_clicked(self, x: float, y: float) -> None:
+        self.controls.place_or_select((x, y), self.histogram_panel.view.nearest_component(x, y))
 
     @Slot(int)
     def _on_editing_edit_kept(self, k: int) -> None:
-        self.info_label.setText(f"Component {k + 1} edited by hand. Step (S) shows what EM makes "
-                                "of it; Resume (Space) runs on.")
+        self.info_label.setText(self.editing.kept_text(k))
 
     def select_component(self, k: int | None) -> None:
         try:

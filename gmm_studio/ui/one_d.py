@@ -6,7 +6,8 @@ draws the session's shown model into the histogram — each component's weighted
 mixture density, the ±1σ/±2σ intervals, and the bins split by the shown responsibilities — or
 an :class:`~gmm_studio.ui.editing_binder.EditPreview` while a component is dragged.  Like
 :class:`~gmm_studio.ui.session_view.SessionDrawing` it only marks what is stale on the
-session's signals and draws from a ~30 Hz timer.  The split of the bins by γ is made on the
+session's signals and draws from a ~30 Hz timer.  Means placed by clicking are drawn as crosses
+on the axis.  The split of the bins by γ is made on the
 runner (kind "histogram", the newest replacing the old; ~0.16 s at 1e6 points and K = 4), and
 the bars keep the previous split until it arrives.  GUI thread only.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from gmm_studio.core.density import stacked_histogram
@@ -29,21 +30,40 @@ _REDRAW_MS = 33
 
 
 class DataStack(QStackedWidget):
-    """The central plot: the data view for D ≥ 2, the histogram panel for D = 1."""
+    """The central plot: the data view for D ≥ 2, the histogram panel for D = 1.
 
-    def __init__(self, data_view: DataView, histogram_panel: HistogramPanel,
-                 parent: QWidget | None = None) -> None:
+    The histogram panel is built the first time it is asked for (a plot costs ~12 ms of
+    start-up, and most data are not 1-D); ``histogram_built`` then announces it, so whoever
+    listens to its signals connects there.
+    """
+
+    histogram_built = Signal(object)
+
+    def __init__(self, data_view: DataView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dataStack")
-        self.data_view, self.histogram_panel = data_view, histogram_panel
+        self.data_view = data_view
+        self._histogram_panel: HistogramPanel | None = None
         self.addWidget(data_view)
-        self.addWidget(histogram_panel)
+
+    @property
+    def histogram_panel(self) -> HistogramPanel:
+        """The histogram panel, built now if it was not yet."""
+        if self._histogram_panel is None:
+            self._histogram_panel = HistogramPanel()
+            self.addWidget(self._histogram_panel)
+            self.histogram_built.emit(self._histogram_panel)
+        return self._histogram_panel
+
+    def built_histogram_panel(self) -> HistogramPanel | None:
+        """The histogram panel if it was built, else None (without building it)."""
+        return self._histogram_panel
 
     def show_histogram(self, histogram: bool) -> None:
         self.setCurrentWidget(self.histogram_panel if histogram else self.data_view)
 
     def showing_histogram(self) -> bool:
-        return self.currentWidget() is self.histogram_panel
+        return self._histogram_panel is not None and self.currentWidget() is self._histogram_panel
 
     def plot_widget(self) -> pg.PlotWidget:
         """The plot shown (what a figure export draws)."""
@@ -56,14 +76,13 @@ class HistogramDrawing(QObject):
     def __init__(self, session: Session, stack: DataStack, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.stack = session, stack
-        self.panel = stack.histogram_panel
         self.preview = None
         self._dirty = False
         self._parts: tuple | None = None  # (γ, edges, parts): the latest split made
         self._pending: tuple | None = None  # (γ, edges) of the split being made
-        self.panel.bins_spin.valueChanged.connect(self._on_session_changed)
-        self.panel.auto_button.clicked.connect(self._on_session_changed)
+        stack.histogram_built.connect(self._on_stack_histogram_built)
         session.dataset_changed.connect(self._on_session_dataset_changed)
+        session.placed_changed.connect(self._on_session_placed_changed)
         for signal in self._marking():
             signal.connect(self._on_session_changed)
         self._timer = QTimer(self)
@@ -79,8 +98,17 @@ class HistogramDrawing(QObject):
         """Stop drawing (the window is closing)."""
         self._timer.stop()
         self.session.dataset_changed.disconnect(self._on_session_dataset_changed)
+        self.session.placed_changed.disconnect(self._on_session_placed_changed)
         for signal in self._marking():
             signal.disconnect(self._on_session_changed)
+
+    @property
+    def panel(self) -> HistogramPanel:
+        return self.stack.histogram_panel
+
+    def _on_stack_histogram_built(self, panel: HistogramPanel) -> None:
+        panel.bins_spin.valueChanged.connect(self._on_session_changed)
+        panel.auto_button.clicked.connect(self._on_session_changed)
 
     def set_preview(self, preview) -> None:
         """Draw this EditPreview instead of the shown state (None: the shown state)."""
@@ -96,6 +124,11 @@ class HistogramDrawing(QObject):
 
     def _on_session_changed(self, *_) -> None:
         self._dirty = True
+
+    def _on_session_placed_changed(self, placed: np.ndarray) -> None:
+        one_d = placed.ndim == 2 and placed.shape[1] == 1
+        if one_d or self.stack.built_histogram_panel() is not None:
+            self.panel.view.set_placed_means(placed[:, 0] if one_d else np.zeros(0))
 
     @Slot()
     def _on_timer_timeout(self) -> None:

@@ -110,8 +110,9 @@ class SessionDrawing(QObject):
 
     def _on_session_history_changed(self) -> None:
         self.likelihood_view.reset()
-        for snapshot in self.session.history:
-            self.likelihood_view.append(snapshot)
+        history = self.session.history
+        for snapshot, origin in zip(history, history.origins):
+            self.likelihood_view.append(snapshot, origin)
         self.likelihood_view.set_converged(None)
         self._dirty = True
 
@@ -286,7 +287,9 @@ class SessionDrawing(QObject):
     def status_text(self, snap: Snapshot) -> str:
         """The status line for ``snap``: where EM is, the log-likelihood, Δ, the run state."""
         s = self.session
-        if snap.half_step == "init":
+        if _edited(s, snap):
+            where = f"iteration {snap.iteration}: edited by hand"
+        elif snap.half_step == "init":
             where = f"iteration {snap.iteration}: initial parameters"
         else:
             where = f"iteration {snap.iteration}, after {half_step_name(snap)}-step"
@@ -298,7 +301,7 @@ class SessionDrawing(QObject):
             parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
             if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
                 parts.append(f"bound {snap.lower_bound:.5f}")
-            delta = self._delta(snap)
+            delta = None if _edited(s, snap) else self._delta(snap)  # an edit is no EM step
             if delta is not None:
                 parts.append(f"Δ {delta:+.2e}")
         parts.append("converged" if snap.converged else "not converged")
@@ -336,7 +339,14 @@ class SessionDrawing(QObject):
         if n:
             i = index
             e = h[i]
-            self.history_label.setText(f"{i + 1}/{n}: it. {e.iteration} {e.half_step}"
+            what = "edit" if h.origins[i] == "edit" else half_step_name(e)
+            self.history_label.setText(f"{i + 1}/{n}: it. {e.iteration} {what}"
                                        + ("" if h.cursor is not None else " (live)"))
         else:
             self.history_label.setText("no history")
+
+
+def _edited(session: Session, snap: Snapshot) -> bool:
+    """Whether ``snap`` is the shown entry and was edited by hand."""
+    index = session.shown.index
+    return session.shown.snapshot is snap and index is not None and session.history.origins[index] == "edit"

@@ -8,7 +8,7 @@ its menus) and adds, without the window knowing their insides:
   stepping or scrubbed — computing its slice as a "bound" task on the window's runner, and
   only while the dock is visible;
 * View › Density (Ctrl+D): log p(x) of the shown mixture under the points;
-* the likelihood view's y axis title for K-means (−WCSS/N) and Tools › Compare K-means and EM
+* the likelihood view's names for K-means (−WCSS/N) and Tools › Compare K-means and EM
   (:class:`~gmm_studio.ui.compare_dialog.CompareDialog`);
 * Help › Demos: one action per :data:`gmm_studio.core.demos.DEMO_TITLES` entry, loading its
   data, truth and settings, with its explanation in an "About this demo" dock.
@@ -31,10 +31,7 @@ from gmm_studio.ui.file_actions import pass_drops_up
 from gmm_studio.ui.compare_dialog import CompareDialog, comparison_work, initial_for_comparison
 from gmm_studio.ui.window_menus import _action  # the menus' one way to make a keyed action
 
-__all__ = ["EM_AXIS_TITLE", "KMEANS_AXIS_TITLE", "Teaching"]
-
-EM_AXIS_TITLE = "mean log-likelihood"
-KMEANS_AXIS_TITLE = "−WCSS / N (K-means)"
+__all__ = ["Teaching"]
 
 
 class Teaching(QObject):
@@ -117,24 +114,25 @@ class Teaching(QObject):
     def _on_session_shown_changed(self, *_) -> None:
         self._draw_density()
         self._draw_bound()
-        self._set_axis_title()
+        self._name_curve()
 
     def _on_editing_preview_changed(self, _preview) -> None:
         self._draw_density()  # the density follows a component dragged by hand
 
     def _on_session_settings_changed(self, _settings) -> None:
-        self._set_axis_title()
+        self._name_curve()
 
     def _on_session_dataset_changed(self, _dataset) -> None:
         if self.demo is not None and _dataset.source != _demo_source(self.demo):
             self.demo = None
             self.demo_dock.hide()
 
-    def _set_axis_title(self) -> None:
+    def _name_curve(self) -> None:
+        """The likelihood view names what the shown state's algorithm plots (the setting's before a fit)."""
         snap = self.session.shown.snapshot
         kmeans = isinstance(snap, KMeansSnapshot) if snap is not None else \
             self.session.settings.algorithm == "kmeans"
-        self.window.likelihood_view.plot_item.setLabel("left", KMEANS_AXIS_TITLE if kmeans else EM_AXIS_TITLE)
+        self.window.likelihood_view.set_algorithm("kmeans" if kmeans else "em")
 
     # ------------------------------------------------------------------ density
     @Slot(bool)

@@ -109,7 +109,7 @@ def test_an_edit_is_one_entry_after_the_shown_state():
     session.scrub(4)
     edited = session.history[4].params.with_means(session.history[4].params.means + 0.5)
     session.show_model(edited, keep_history=True)
-    assert len(session.history) == 6 and session.history.origins[-1] == "model"
+    assert len(session.history) == 6 and session.history.origins[-1] == "edit"
     assert session.state is RunState.PAUSED
     session.step()
     assert session.history[6].half_step == "E" and session.history[6].params is session.history[5].params

@@ -96,3 +96,15 @@ def test_with_editing_off_nothing_can_be_dragged(view, qtbot, mouse):
         mouse(view).drag(_widget_pos(view, x, y), _widget_pos(view, x, y) + QPointF(60, 0))
     assert not view.components[0].ends.isVisible()
     assert np.allclose(view.components[0].one_sigma.xData, [1.7, 2.3])
+
+
+def test_kmeans_centres_move_but_have_no_interval_ends_to_drag(view, qtbot, mouse):
+    view.set_editing("centres")
+    assert not any(c.ends.isVisible() for c in view.components)
+    x, y = _marker(view, 1)
+    p0 = _widget_pos(view, x, y)
+    with qtbot.waitSignal(view.component_edit_finished, timeout=2000) as blocker:
+        mouse(view).drag(p0, p0 - QPointF(50, 0))
+    k, mean, var = blocker.args
+    assert k == 1 and mean[0] == pytest.approx(4.5 + _x_at(view, p0 - QPointF(50, 0)) - _x_at(view, p0))
+    assert var[0, 0] == pytest.approx(0.16)  # a centre keeps its spread

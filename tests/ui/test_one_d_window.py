@@ -164,3 +164,51 @@ def test_the_sweep_runs_on_one_column(make_window, qtbot):
         qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     settle(qtbot, w)
     assert len(w.histogram_panel.view.components) == chosen.args[0].n_components == 2
+
+
+def _widget_point(view, x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    vb = view.getPlotItem().getViewBox()
+    return view.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+
+
+def _x_at(view, point) -> float:
+    return view.getPlotItem().getViewBox().mapSceneToView(view.mapToScene(point)).x()
+
+
+def test_clicking_the_histogram_places_means_and_run_starts_from_them(make_window, qtbot):
+    from gmm_studio.core.dataio import dataset_from_array
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(2.0, 0.3, 250), rng.normal(4.5, 0.5, 350)])[:, None]
+    w = make_window(dataset=dataset_from_array(x, columns=("minutes",), source="test"),
+                    settings=SETTINGS.replace(init_params="click"))
+    view = w.histogram_panel.view
+    assert w.data_stack.showing_histogram()
+    assert not w.panel.run_button.isEnabled()
+    assert "click in the data view" in w.panel.run_button.toolTip()
+    y = 0.5 * view.getPlotItem().getViewBox().viewRange()[1][1]  # over the bars
+    placed = []
+    for where in (2.1, 4.4):
+        point = _widget_point(view, where, y)
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+        placed.append(_x_at(view, point))
+    # drawn: a cross on the axis at each click; K follows the clicks
+    xs, ys = view.placed_item.getData()
+    np.testing.assert_allclose(xs, placed)
+    np.testing.assert_array_equal(ys, [0.0, 0.0])
+    assert w.panel.components_spin.value() == 2
+    assert w.info_label.text().startswith("2 initial mean(s) placed; K = 2")
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+        click(qtbot, w.panel.run_button)
+    np.testing.assert_allclose(w.history()[0].params.means[:, 0], placed)
+    settle(qtbot, w)
+    # after the fit a click on a mean marker selects that component
+    k = int(np.argmax(w.current_snapshot().params.means[:, 0]))
+    marker = view.components[k].mean
+    point = _widget_point(view, float(marker.data["x"][0]), float(marker.data["y"][0]))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert w.component_table.selected() == k
+    click(qtbot, w.panel.reset_button)
+    assert len(view.placed_item.getData()[0]) == 0
