@@ -113,6 +113,11 @@ class LikelihoodView(pg.PlotWidget):
         self._algorithm = None
         self.set_algorithm("em")
         self.plot_item.disableAutoRange()
+        # An empty view says so over a plain frame (not axes of 0.1 … 0.9 with nothing drawn).
+        self.placeholder = pg.TextItem("No iterations yet: Step (S) or Run (Space).",
+                                       color=(110, 110, 110), anchor=(0.5, 0.5))
+        self.plot_item.addItem(self.placeholder, ignoreBounds=True)
+        self._fit_range()
         # main_window (until it calls reset) still says clear(); as an instance attribute this
         # also hides the PlotItem.clear that PlotWidget.__init__ put there.
         self.clear = self.reset
@@ -248,8 +253,11 @@ class LikelihoodView(pg.PlotWidget):
         xs = [np.array(c.x) for c in self._curves if c.x]
         ys = [np.array(c.y) for c in self._curves if c.y]
         view = self.plot_item.getViewBox()
+        self.placeholder.setVisible(not xs)
+        self.plot_item.getAxis("left").setStyle(showValues=bool(xs))
         if not xs:  # a new fit or a given model (a sweep cell): not the last fit's 0–65
-            view.setRange(xRange=(0.0, 2.0), padding=0)
+            view.setRange(xRange=(0.0, 4.0), yRange=(0.0, 1.0), padding=0)
+            self.placeholder.setPos(2.0, 0.5)
             return
         x_max = max(float(x.max()) for x in xs)
         lo = min(float(y.min()) for y in ys)
@@ -260,7 +268,7 @@ class LikelihoodView(pg.PlotWidget):
         # The range moves in steps, not at every half-step: each move redraws both axes and
         # their tick labels, the most expensive paint of the window during a fit.  x doubles;
         # y keeps its range while the curve fits in it and fills at least a third of it.
-        x_hi = 2.0
+        x_hi = 4.0  # the empty view's range: whole iterations, not ticks of 0.1
         while x_hi < x_max + 0.5:
             x_hi *= 2
         (x0, x1), (y0, y1) = view.viewRange()

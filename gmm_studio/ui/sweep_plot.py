@@ -59,7 +59,7 @@ class CriterionPlot(pg.PlotWidget):
         # K is a count: never "K (x0.001)".  Without cells the plot says so over a plain frame,
         # instead of autoranging nothing into axes from -400 to 400 in thousandths.
         self.getAxis("bottom").enableAutoSIPrefix(False)
-        self.placeholder = pg.TextItem("No sweep yet: press Run to score every K.",
+        self.placeholder = pg.TextItem("No sweep yet: press Run.",
                                        color=(110, 110, 110), anchor=(0.5, 0.5))
         self.addItem(self.placeholder, ignoreBounds=True)
         self._show_placeholder(True)

@@ -43,10 +43,10 @@ def test_choosing_k_demo_runs_its_sweep_and_a_chosen_cell_gets_its_own_x_range(m
     with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
         click(qtbot, window.panel.run_button)
     view = window.likelihood_view.plot_item.getViewBox()
-    qtbot.waitUntil(lambda: view.viewRange()[0][1] >= 4, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: view.viewRange()[0][1] >= 8, timeout=TIMEOUT)
     with qtbot.waitSignal(sweep.model_chosen, timeout=TIMEOUT):
         sweep.table.cellClicked.emit(1, 0)
-    qtbot.waitUntil(lambda: view.viewRange()[0][1] <= 2.0, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: view.viewRange()[0][1] <= 4.0, timeout=TIMEOUT)
 
 
 def test_the_collapsed_components_label_stays_inside_the_plot(make_window, qtbot):

@@ -328,4 +328,5 @@ def test_a_fit_after_a_long_one_or_a_given_model_gets_its_own_x_range(likelihood
     assert view.plot_item.getViewBox().viewRange()[0][1] >= 4
     view.reset()  # e.g. a sweep cell shown: one given model, no iterations yet
     view.refresh()
-    assert view.plot_item.getViewBox().viewRange()[0] == pytest.approx([0.0, 2.0])
+    assert view.plot_item.getViewBox().viewRange()[0] == pytest.approx([0.0, 4.0])
+    assert view.placeholder.isVisible()
