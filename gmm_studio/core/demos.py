@@ -84,7 +84,7 @@ _GENERATED: dict[str, _Generated] = {
         "their responsibilities are soft. EM needs many small steps here; watch the "
         "log-likelihood creep up and the bound view's gap shrink.",
         GeneratorSettings(n_components=3, n_samples=800, separation=1.8, shape="rotated", seed=4),
-        FitSettings(n_components=3, init_params="random_from_data", seed=0, max_iter=300, tol=1e-5),
+        FitSettings(n_components=3, init_params="random_from_data", seed=10, max_iter=300, tol=1e-5),
     ),
     "unequal_weights": _Generated(
         "One component holds 75 % of the points, another 5 %. The weights π_k are learnt with "

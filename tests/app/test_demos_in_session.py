@@ -56,3 +56,12 @@ def test_singularity_demo_shows_l_rising_steeply_until_the_diagnosis():
     assert curve[-1] - curve[-4] > 0.5 > curve[-4] - curve[1]
     last = session.shown.events[-1]
     assert last.fatal and last.kind == "singular" and "reg_covar" in last.message
+
+
+def test_overlapping_demo_takes_many_small_steps_and_shares_points():
+    session = run_demo("overlapping")
+    rises = np.diff(e_curve(session))
+    assert len(rises) >= 20 and np.all(rises >= 0)
+    assert np.sum(rises < 0.01) >= 10  # the creep the text asks to watch
+    assert session.shown.comparison.truth_labels.ari > 0.9
+    assert np.mean(session.shown.responsibilities.max(axis=1) < 0.9) > 0.05  # blended colours
