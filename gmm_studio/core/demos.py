@@ -117,8 +117,8 @@ _GENERATED: dict[str, _Generated] = {
     ),
     "choosing_k": _Generated(
         "The training log-likelihood keeps rising as K grows, so it cannot choose K. The sweep "
-        "scores K = 1 to 8 by BIC and by held-out log-likelihood: both should point at the four "
-        "clusters that made the data.",
+        "scores K = 1 to 8: BIC is lowest at the four clusters that made the data, and the "
+        "held-out log-likelihood (choose it as the criterion) stops rising there.",
         GeneratorSettings(n_components=4, n_samples=1000, separation=4.0, shape="rotated", seed=8),
         FitSettings(n_components=4, init_params="kmeans", seed=0, n_init=3),
         k_values=tuple(range(1, 9)),

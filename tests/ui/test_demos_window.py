@@ -38,6 +38,10 @@ def test_choosing_k_demo_runs_its_sweep_and_a_chosen_cell_gets_its_own_x_range(m
         assert "scoring every K" in window.info_label.text()
     assert sweep.progress.text() == "32 of 32 cells"
     assert sweep.best_cell().n_components == 4
+    # "the held-out log-likelihood stops rising there"
+    heldout = {c.n_components: c.value("heldout_ll") for c in sweep.result().cells
+               if c.covariance_type == "full"}
+    assert heldout[4] - heldout[3] > 0.2 and max(heldout.values()) - heldout[4] < 0.02
     # a long fit first, then a cell: the likelihood view must not keep the fit's x range
     window.panel.set_settings(window.settings().replace(tol=1e-12, max_iter=40))
     with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
