@@ -19,7 +19,7 @@ from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.session.fit_control import FitControl, FitOutcome
+from gmm_studio.session.fit_control import FitControl, FitOutcome, data_spread
 from gmm_studio.session.edits import fill_edit_figures, shown_entry
 from gmm_studio.session.history import History
 from gmm_studio.session.rules import refusal
@@ -82,6 +82,7 @@ class Session:
         self._state = RunState.IDLE
         self.dataset = None
         self._x = np.zeros((0, 2))
+        self.data_spread = 0.0  # √(Σ var) of the data (FitControl tells a saddle point by it)
         self.truth: MixtureParams | None = None
         self.truth_labels: np.ndarray | None = None
         self.import_options = None
@@ -165,6 +166,7 @@ class Session:
                 raise ValueError(f"{truth_labels.size} true labels for {x.shape[0]} points: give one per point.")
         self._cancel_all()
         self.dataset, self._x, self.truth, self.truth_labels = dataset, x, truth, truth_labels
+        self.data_spread = data_spread(x)
         self.import_options = import_options
         self._emdata = {}
         self.shown.set_labels(dataset.labels)

@@ -20,6 +20,7 @@ from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
+from gmm_studio.ui.raster import uniform_source
 from gmm_studio.ui.plot_items import cache_axes, nearest_marker
 
 __all__ = ["DataView", "DEFAULT_RADII"]
@@ -29,7 +30,7 @@ DEFAULT_RADII: tuple[float, ...] = (1.0, 2.0)
 _WARNING = QColor(220, 0, 0)
 _N_OUTLINE = 100
 #: Opaque grey (110, 110, 110) packed as ARGB32: the points before any responsibilities.
-_NEUTRAL_ARGB = 0xFF6E6E6E
+NEUTRAL_ARGB = 0xFF6E6E6E
 
 
 def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
@@ -155,8 +156,10 @@ class DataView(pg.PlotWidget):
         """
         if self._n_points == 0:
             return
-        if rgba is None:
-            rgba = np.full(self._n_points, _NEUTRAL_ARGB, dtype=np.uint32)
+        if rgba is None:  # one colour: the pixels' owners only, no N-sized array (40 MB at 1e7)
+            owners, grey = self.cloud.visible_owners(), uniform_source(NEUTRAL_ARGB)
+            self.cloud.set_owner_colors(owners.revision, grey(owners.indices), grey)
+            return
         self.cloud.set_colors(rgba)
 
     # ------------------------------------------------------------------ components

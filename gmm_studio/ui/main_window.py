@@ -251,12 +251,7 @@ class MainWindow(QMainWindow):
     def _on_session_fit_ended(self, outcome) -> None:
         if outcome.reason == "failed":
             self.banner.show_message(outcome.message)
-        message = outcome.message
-        if outcome.reason == "converged" and _components_coincide(outcome.final.params, self.session.x):
-            message += (" All components sit on top of each other: a saddle point of the "
-                        "likelihood (e.g. random responsibilities average every mean to the data "
-                        "mean), not a fit. Try the 'random data points' or 'kmeans' initialisation.")
-        self.info_label.setText(message)
+        self.info_label.setText(outcome.message)  # the session's message names a saddle point
         self.model_files.update_actions()
         self.fit_finished.emit(outcome.final)
 
@@ -465,10 +460,3 @@ class MainWindow(QMainWindow):
             pass
         super().closeEvent(event)
 
-
-def _components_coincide(params: MixtureParams, x: np.ndarray) -> bool:
-    """True when K > 1 means lie within 5 % of the data's spread of each other."""
-    if params.n_components < 2:
-        return False
-    spread = float(np.sqrt(np.var(x, axis=0).sum()))
-    return float(np.ptp(params.means, axis=0).max()) < 0.05 * spread
