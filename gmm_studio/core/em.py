@@ -850,7 +850,7 @@ def _diagnose(
             ))
         elif collapsed is None:
             continue
-        elif n_k < 1.0:
+        elif n_k < _ONE_POINT:
             events.append(DegeneracyEvent(
                 k, "empty",
                 f"{label} is empty: it carries {n_k:.3g} points of weight. Re-seed the "
@@ -869,6 +869,12 @@ def _diagnose(
         _readonly(effective_counts), _readonly(min_eig), _readonly(condition)
     )
     return diagnostics, tuple(events)
+
+
+#: Less weight than this is 'empty'.  A component sitting on one point carries a hair under
+#: one point of weight (the others keep an exp(-d²/2σ²) share of it): that is a collapse, not
+#: an empty component, and the message would say "empty: it carries 1 points".
+_ONE_POINT = 0.9995
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -123,6 +123,7 @@ class DataView(pg.PlotWidget):
         self.readout.setVisible(False)
         self.plot_item.addItem(self.readout, ignoreBounds=True)
         self._hovered: int | None = None
+        self.plot_item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         scene = self.plot_item.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -232,6 +233,19 @@ class DataView(pg.PlotWidget):
         self._highlight = None if self._highlight is None or self._highlight >= len(palette) else self._highlight
         self._restyle()
 
+    def _anchor_label(self, label: pg.TextItem) -> None:
+        """Let a warning label grow towards the middle of the view, so one on a component at
+        the edge (a collapsed one sits on an outlying point) is not cut by the frame."""
+        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
+        pos = label.pos()
+        label.setAnchor((1.0 if pos.x() > 0.5 * (x0 + x1) else 0.0,
+                         1.0 if pos.y() < 0.5 * (y0 + y1) else 0.0))
+
+    def _on_range_changed(self, *_args) -> None:
+        for label in self._labels:
+            if label.isVisible():
+                self._anchor_label(label)
+
     def _pen_for(self, k: int, radius_index: int) -> pg.QtGui.QPen:
         width = 2.5 if radius_index == 0 else 1.3
         if k == self._highlight:
@@ -273,6 +287,7 @@ class DataView(pg.PlotWidget):
                 label.setText(f"⚠ {j + 1}: {flagged[j]}")
                 label.setPos(float(means2[j][0]), float(means2[j][1]))
                 label.setVisible(True)
+                self._anchor_label(label)
             else:
                 label.setVisible(False)
         finite = np.all(np.isfinite(self._means2), axis=1)
