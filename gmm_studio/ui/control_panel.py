@@ -134,7 +134,8 @@ class ControlPanel(QWidget):
         self.init_combo = QComboBox(objectName="initCombo")
         for m in INIT_CHOICES:
             self.init_combo.addItem(_INIT_LABELS.get(m, m), m)
-        self.init_combo.setToolTip("How the fit (EM or K-means) starts. 'click to place means': click in the data view "
+        self.init_combo.setToolTip("How the fit (EM or K-means) starts. 'click to place means': "
+                                   "click in the data view "
                                    "to put each initial mean; K follows the number of clicks.")
         self.seed_spin = QSpinBox(objectName="seedSpin")
         self.seed_spin.setRange(0, 2**31 - 1)
