@@ -55,7 +55,7 @@ def demo_dataset():
     """The built-in demo: 4 rotated, elongated components, 3000 points, seeded (always the same)."""
     from gmm_studio.core.generate import GeneratorSettings, generate
 
-    synthetic = generate(GeneratorSettings(n_components=4, n_samples=3000, shape="rotated", seed=7))
+    synthetic = generate(GeneratorSettings(n_components=4, n_samples=3000, shape="rotated", seed=9))
     dataset = dataset_from_array(synthetic.values, columns=("x", "y"), labels=synthetic.labels,
                                  source="demo")
     return dataset, synthetic.truth, synthetic.description

@@ -16,7 +16,7 @@ def _demo_values(dim):
     # the window's File > Load the demo data (2-D) and a 1-D generated mixture
     if dim == 2:
         return generate(GeneratorSettings(n_components=4, n_samples=3000, shape="rotated",
-                                          seed=7)).values
+                                          seed=9)).values
     return generate(GeneratorSettings(n_components=3, n_samples=1000, n_features=1,
                                       seed=7)).values
 

@@ -390,3 +390,19 @@ def test_a_dragged_component_becomes_the_shown_state_and_step_continues(make_win
     settle(qtbot, w)
     assert w.history()[-1].half_step == "E"
     np.testing.assert_allclose(w.history()[-1].params.means, shown.params.means)
+
+
+def test_the_opening_demo_fits_well_with_the_default_settings_and_again_after_reset(make_window, qtbot):
+    # What a newcomer sees first: the demo, the default settings, Run.  A local optimum there
+    # (one ellipse over two clusters) would teach the wrong lesson on the first try.
+    w = make_window(settings=None)
+    assert w.dataset.source == "demo"
+    for _ in range(2):
+        with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+            click(qtbot, w.panel.run_button)
+        settle(qtbot, w)
+        ari = shown_ari(w)
+        assert ari > 0.95
+        qtbot.waitUntil(lambda: w.truth_label.text() == f"ARI vs labels: {ari:.3f} (4 classes)",
+                        timeout=TIMEOUT)
+        click(qtbot, w.panel.reset_button)
