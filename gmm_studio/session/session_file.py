@@ -171,7 +171,8 @@ def read_session_file(path: str | os.PathLike[str]) -> SessionRecord:
         archive = zipfile.ZipFile(path)
     except OSError as exc:
         raise SessionFileError(f"Cannot read {name}: {exc.strerror or exc}.") from None
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
+        # NotImplementedError: a damaged header asking for a zip version zipfile does not know
         raise SessionFileError(f"{name} is not a GMM Studio session file, or it is damaged or "
                                f"truncated ({exc}).") from None
     reader = _Reader(archive, name)

@@ -213,3 +213,17 @@ def test_any_flipped_byte_either_opens_or_is_a_clear_error(good_bytes, tmp_path,
     except SessionFileError as exc:
         assert "fuzz.gmmsession" in str(exc)
         assert session.dataset is None
+
+
+def test_a_damaged_zip_version_field_is_a_clear_error(good_bytes, tmp_path):
+    # Found by a longer run of the flipped-byte fuzz: zipfile raises NotImplementedError for
+    # an unknown "version needed to extract" in the central directory.
+    end = good_bytes.rindex(b"PK\x05\x06")
+    directory = good_bytes.rindex(b"PK\x01\x02", 0, end)  # the last central-directory entry
+    damaged = bytearray(good_bytes)
+    damaged[directory + 6] = 0xA8  # "version needed to extract": 16.8
+    path = tmp_path / "versioned.gmmsession"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(SessionFileError, match="versioned.gmmsession is not a GMM Studio session "
+                                               "file, or it is damaged"):
+        Session(SyncRunner()).open_session(path)
