@@ -160,31 +160,35 @@ class FitControl:
         self._finish(FitOutcome("stopped", self._session.history.shown, None, 1,
                                 "Stopped. Step continues from here; Run starts a new fit."))
 
+    # The runner's callbacks are changes of the session like its commands (Session._changing).
     def _on_yielded(self, token: int, snapshot: Snapshot) -> None:
         if token != self._token:
             return
-        self._session.history.append(snapshot)
-        self._session.snapshot_added.emit(snapshot)
-        self._session.shown.refresh()
+        with self._session._changing():
+            self._session.history.append(snapshot)
+            self._session._emit(self._session.snapshot_added, snapshot)
+            self._session.shown.refresh()
 
     def _on_finished(self, token: int, end: str) -> None:
         if token != self._token:
             return
         self._token += 1
         last = self._session.history.shown
-        if end == "step" and (not self.restart_ended() or last.restart < self.restarts - 1):
-            self._session._set_state(RunState.PAUSED)
-            self._session.shown.refresh()
-            return
-        self._conclude()
+        with self._session._changing():
+            if end == "step" and (not self.restart_ended() or last.restart < self.restarts - 1):
+                self._session._set_state(RunState.PAUSED)
+                self._session.shown.refresh()
+                return
+            self._conclude()
 
     def _on_failed(self, token: int, exc: BaseException) -> None:
         if token != self._token:
             return
         self._token += 1
         self.restarts = 1
-        self._finish(FitOutcome("failed", self._session.history.shown, None, 1,
-                                f"The fit stopped with an error: {exc}"), RunState.FAILED)
+        with self._session._changing():
+            self._finish(FitOutcome("failed", self._session.history.shown, None, 1,
+                                    f"The fit stopped with an error: {exc}"), RunState.FAILED)
 
     def _conclude(self) -> None:
         """The fit is over: keep the best restart (shown live) and say how it ended."""
@@ -213,7 +217,7 @@ class FitControl:
         session.last_outcome = outcome
         session._set_state(state)
         session.shown.refresh()
-        session.fit_ended.emit(outcome)
+        session._emit(session.fit_ended, outcome)
 
 
 def _algorithm_name(snapshot: Snapshot) -> str:

@@ -104,11 +104,11 @@ class ShownModel:
         snap, index = h.shown, h.shown_index
         if snap is not self.snapshot or index != self.index:
             self.snapshot, self.index = snap, index
-            s.shown_changed.emit(snap)
+            s._emit(s.shown_changed, snap)
         events = () if index is None else h.events_at(index)
         if events != self.events:
             self.events = events
-            s.events_changed.emit(events)
+            s._emit(s.events_changed, events)
         if snap is None:
             self.cancel()
             self._set_gamma(None)
@@ -135,7 +135,7 @@ class ShownModel:
         without recomputing γ (a γ still being computed for those parameters is kept)."""
         if self.snapshot is old:
             self.snapshot = new
-            self._session.shown_changed.emit(new)
+            self._session._emit(self._session.shown_changed, new)
 
     def status_text(self) -> str:
         """The status line for the shown state: where in the fit, the figures, and the run state."""
@@ -190,10 +190,11 @@ class ShownModel:
     def _on_gamma(self, key: int, live: bool, gamma: np.ndarray | None) -> None:
         if key != self._key:
             return
-        if live:
-            self._session.history.set_live_gamma(gamma)
-        self._set_gamma(gamma)
-        self._compare()
+        with self._session._changing():  # a change of the session like its commands
+            if live:
+                self._session.history.set_live_gamma(gamma)
+            self._set_gamma(gamma)
+            self._compare()
 
     def _compare(self) -> None:
         s = self._session
@@ -223,10 +224,10 @@ class ShownModel:
     def _set_gamma(self, gamma: np.ndarray | None) -> None:
         if gamma is not self.responsibilities:
             self.responsibilities = gamma
-            self._session.responsibilities_changed.emit(gamma)
+            self._session._emit(self._session.responsibilities_changed, gamma)
 
     def _set_comparison(self, comparison: ModelComparison | None, target: tuple | None) -> None:
         self._compared = target
         if comparison is not self.comparison:
             self.comparison = comparison
-            self._session.comparison_changed.emit(comparison)
+            self._session._emit(self._session.comparison_changed, comparison)
