@@ -138,35 +138,10 @@ class ShownModel:
             self._session._emit(self._session.shown_changed, new)
 
     def status_text(self) -> str:
-        """The status line for the shown state: where in the fit, the figures, and the run state."""
-        s, h, snap = self._session, self._session.history, self.snapshot
-        if snap is None:
-            return "No model yet."
-        kmeans = isinstance(snap, KMeansSnapshot)
-        if h.origins[self.index] == "model":
-            parts = [f"a given model (iteration {snap.iteration})"]
-        elif h.origins[self.index] == "edit":
-            parts = [f"iteration {snap.iteration}: edited by hand"]
-        elif snap.half_step == "init":
-            parts = [f"iteration {snap.iteration}: initial parameters"]
-        else:
-            parts = [f"iteration {snap.iteration}, after {snap.half_step}-step"]
-        if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
-            parts.append(f"restart {snap.restart + 1}")
-        if np.isfinite(snap.log_likelihood):
-            parts.append(f"{'−WCSS/N' if kmeans else 'log-likelihood'} {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M" and not kmeans:
-                parts.append(f"bound {snap.lower_bound:.5f}")
-            values = [e.log_likelihood for e in h.entries[: self.index + 1]
-                      if e.half_step == "E" and e.restart == snap.restart]
-            if len(values) >= 2 and np.isfinite(values[-2]):
-                parts.append(f"Δ {values[-1] - values[-2]:+.2e}")
-        parts.append("converged" if snap.converged else "not converged")
-        if h.cursor is not None:
-            parts.append("(scrubbing history — press Live to return)")
-        elif s.state.busy or s.state.value == "paused":
-            parts.append(s.state.value)
-        return " · ".join(parts)
+        """The status line for the shown state (:func:`gmm_studio.session.status.status_text`)."""
+        from gmm_studio.session.status import status_text
+
+        return status_text(self._session)
 
     def point_responsibilities(self, index: int) -> np.ndarray | None:
         """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""

@@ -13,33 +13,25 @@ timer draws the latest state once (the likelihood curve still takes every value)
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
-from gmm_studio.core.kmeans import KMeansSnapshot
-from gmm_studio.session import RunState, Session
+from gmm_studio.session import Session
+from gmm_studio.session.status import half_step_name
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel
 from gmm_studio.ui.data_view import DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
 
-__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
+__all__ = ["COLOR_MODES", "SessionDrawing"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
 _UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
-
-
-def half_step_name(snap: Snapshot) -> str:
-    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
-    if isinstance(snap, KMeansSnapshot):
-        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
-    return snap.half_step
 
 
 class SessionDrawing(QObject):
@@ -217,7 +209,7 @@ class SessionDrawing(QObject):
         if snap is None or s.projection is None:
             self.data_view.clear_components()
             self.component_table.set_model(None, None, self.palette)
-            self.status_label.setText("No model yet." if s.dataset is not None else "No data yet.")
+            self.status_label.setText(shown.status_text())
             return
         params = snap.params if preview is None else preview.params
         means2, covs2 = s.projection.project_params(params)
@@ -227,7 +219,7 @@ class SessionDrawing(QObject):
         counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
             else preview.responsibilities.sum(axis=0)
         self.component_table.set_model(params, counts, self.palette)
-        self.status_label.setText(self.status_text(snap) if preview is None else preview.status_text())
+        self.status_label.setText(shown.status_text() if preview is None else preview.status_text())
 
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
         mode = self.panel.color_mode()
@@ -284,42 +276,6 @@ class SessionDrawing(QObject):
             else:
                 self.data_view.set_class_legend(legend.names, legend.rgb)
 
-    def status_text(self, snap: Snapshot) -> str:
-        """The status line for ``snap``: where EM is, the log-likelihood, Δ, the run state."""
-        s = self.session
-        if _edited(s, snap):
-            where = f"iteration {snap.iteration}: edited by hand"
-        elif snap.half_step == "init":
-            where = f"iteration {snap.iteration}: initial parameters"
-        else:
-            where = f"iteration {snap.iteration}, after {half_step_name(snap)}-step"
-        parts = [where]
-        if snap.restart > 0 or s.fit_restarts > 1:
-            parts.append(f"restart {snap.restart + 1}")
-        if math.isfinite(snap.log_likelihood):
-            figure = "−WCSS/N" if isinstance(snap, KMeansSnapshot) else "log-likelihood"
-            parts.append(f"{figure} {snap.log_likelihood:.5f} per point")
-            if snap.half_step == "M" and not isinstance(snap, KMeansSnapshot):
-                parts.append(f"bound {snap.lower_bound:.5f}")
-            delta = None if _edited(s, snap) else self._delta(snap)  # an edit is no EM step
-            if delta is not None:
-                parts.append(f"Δ {delta:+.2e}")
-        parts.append("converged" if snap.converged else "not converged")
-        if s.history.cursor is not None:
-            parts.append("(scrubbing history — press Live to return)")
-        else:
-            parts.append({RunState.RUNNING: "running", RunState.STEPPING: "stepping",
-                          RunState.PAUSED: "paused", RunState.FINISHED: "finished",
-                          RunState.FAILED: "failed", RunState.IDLE: "ready"}[s.state])
-        return " · ".join(parts)
-
-    def _delta(self, snap: Snapshot) -> float | None:
-        values = [e.log_likelihood for e in self.session.history
-                  if e.half_step == "E" and e.restart == snap.restart and e.iteration <= snap.iteration]
-        if len(values) >= 2 and all(math.isfinite(v) for v in values[-2:]):
-            return values[-1] - values[-2]
-        return None
-
     def _sync_slider(self) -> None:
         s = self.session
         h = s.history
@@ -345,8 +301,3 @@ class SessionDrawing(QObject):
         else:
             self.history_label.setText("no history")
 
-
-def _edited(session: Session, snap: Snapshot) -> bool:
-    """Whether ``snap`` is the shown entry and was edited by hand."""
-    index = session.shown.index
-    return session.shown.snapshot is snap and index is not None and session.history.origins[index] == "edit"

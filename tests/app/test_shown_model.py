@@ -233,20 +233,6 @@ def test_importing_the_session_layer_loads_no_qt_and_no_ui():
 # ------------------------------------------------------------------ texts the window shows
 
 
-def test_status_text_follows_the_shown_state():
-    session = make_session(SyncRunner())
-    assert session.shown.status_text() == "No model yet."
-    session.run()
-    live = session.shown.status_text()
-    last = session.history[len(session.history) - 1]
-    assert live.startswith(f"iteration {last.iteration}, after M-step · log-likelihood "
-                           f"{last.log_likelihood:.5f} per point · bound {last.lower_bound:.5f} · Δ ")
-    assert live.endswith("· converged")
-    session.scrub(0)
-    assert session.shown.status_text() == ("iteration 0: initial parameters · not converged · "
-                                           "(scrubbing history — press Live to return)")
-
-
 def test_one_banner_sentence_per_kind_of_problem():
     from gmm_studio.core.em import DegeneracyEvent
     from gmm_studio.session.shown import describe_events
