@@ -218,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--assignments", metavar="POINTS.csv",
                      help="write each row's component, responsibilities and uncertainty")
     fit.add_argument("--history", metavar="LL.csv",
-                     help="write the log-likelihood after every half-step of every restart")
+                     help="write the log-likelihood L and the bound B after every half-step of "
+                          "every restart (each of the row's own parameters: L is empty on M rows, "
+                          "it is the next E row's)")
     fit.set_defaults(run=_run_fit)
 
     gen = commands.add_parser(
