@@ -19,6 +19,7 @@ from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.settings import CLICK_INIT
 from gmm_studio.session.fitting import FitPlan, best_restart, fit_work
 from gmm_studio.session.state import RunState
+from gmm_studio.core.words import counted
 
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
@@ -209,8 +210,8 @@ class FitControl:
                       "(e.g. random responsibilities average every mean to the data mean), not a "
                       "fit. Try the 'random data points' or 'kmeans' initialisation.")
         self._finish(FitOutcome(reason, final, best, n,
-                                f"{_algorithm_name(final)} {words} after {final.iteration} "
-                                f"iterations.{extra}"))
+                                f"{_algorithm_name(final)} {words} after "
+                                f"{counted(final.iteration, 'iteration')}.{extra}"))
 
     def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
         session = self._session

@@ -143,3 +143,20 @@ def test_a_one_column_file_after_a_fit_with_the_bound_open(make_window, blobs, q
         f"Iteration {w.current_snapshot().iteration}:"), timeout=TIMEOUT)
     assert len(w.histogram_panel.view.components) == 2
     assert capfd.readouterr().err == ""
+
+
+def test_a_one_column_file_is_one_feature_and_one_iteration_is_singular(make_window, qtbot, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("v\n" + "\n".join(str(v) for v in np.random.default_rng(1).normal(size=50)) + "\n")
+    w = make_window(settings=None)
+    with qtbot.waitSignal(w.file_actions.import_dialog_opened, timeout=TIMEOUT) as opened:
+        assert w.file_actions.open_path(str(path))
+    with qtbot.waitSignal(w.file_actions.dataset_loaded, timeout=TIMEOUT):
+        opened.args[0].accept()
+    assert w.windowTitle().endswith("(50 points, 1 feature)")
+    assert "50 points, 1 feature" in w.statusBar().currentMessage()
+    w.panel.set_settings(FitSettings(n_components=2, init_params="kmeans", seed=1, max_iter=1))
+    with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT) as finished:
+        click(qtbot, w.panel.run_button)
+    assert finished.args[0] is not None
+    assert "after 1 iteration." in w.session.last_outcome.message
