@@ -20,39 +20,7 @@ from gmm_studio.core.params import MixtureParams
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["ShownModel", "describe_events"]
-
-_KIND_TEXT = {
-    "singular": ("has a covariance that is not positive definite", "have covariances that are not "
-                 "positive definite", ": EM cannot continue."),
-    "collapsed": ("has collapsed", "have collapsed", ": their points lie on a point or a line, so "
-                  "their variance comes only from reg_covar and the likelihood grows without bound."),
-    "empty": ("is empty", "are empty", ": less than one point of weight."),
-}
-
-
-def _names(components: list[int]) -> str:
-    numbers = [str(k + 1) for k in components]
-    if len(numbers) == 1:
-        return f"Component {numbers[0]}"
-    return f"Components {', '.join(numbers[:-1])} and {numbers[-1]}"
-
-
-def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
-    """One banner text for a state's events: one sentence per kind of problem, then the remedies."""
-    sentences = []
-    for kind, (one, many, why) in _KIND_TEXT.items():
-        components = sorted({e.component for e in events if e.kind == kind})
-        if components:
-            verb = one if len(components) == 1 else many
-            tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
-            sentences.append(f"{_names(components)} {verb}{tail}")
-    remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
-    if remedies:
-        text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
-        sentences.append(text[0].upper() + text[1:] + ".")
-    return " ".join(sentences)
-
+__all__ = ["ShownModel"]
 
 def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
     """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""

@@ -235,7 +235,7 @@ def test_importing_the_session_layer_loads_no_qt_and_no_ui():
 
 def test_one_banner_sentence_per_kind_of_problem():
     from gmm_studio.core.em import DegeneracyEvent
-    from gmm_studio.session.shown import describe_events
+    from gmm_studio.core.diagnosis import describe_events
 
     events = (DegeneracyEvent(1, "collapsed", "…"), DegeneracyEvent(2, "collapsed", "…"),
               DegeneracyEvent(3, "empty", "…", ("re-seed the component", "lower K")))
