@@ -9,16 +9,21 @@ iterations: tol = 0) is run in the real window, started the way a person starts 
 * 2 busy: two of them.
 
 Printed per run: the longest and the 99th-percentile gap between ticks (a gap includes the
-5 ms interval itself), the fit's wall time from the Run click to ``fit_finished``, and, as the
-reference measured in the same run, the same fit by the engine alone
-(:func:`gmm_studio.core.em.em_steps` from the window's own initial parameters, no window).
-Targets (issue 11): longest gap <= 50 ms idle and <= 100 ms with one competitor; fit <= 1.3x
-the engine alone.
+5 ms interval itself), the fit's wall time from the Run click to ``fit_finished``, the
+process's CPU time during the fit and the GUI thread's share of it (CPU time is the low-noise
+figure on a shared machine: other programs change wall times, not CPU), and how many frames
+the data view painted for how many half-steps (the window skips states it cannot show).  The
+reference, measured in the same run, is the window's fit task without the window
+(:func:`gmm_studio.session.fitting.fit_work`: the same initialisation and EM from the same
+settings, on the main thread at normal priority, with the window's engine workers), by wall
+and by CPU.  Targets (issue 11): longest gap <= 50 ms idle and <= 100 ms with one competitor;
+fit <= 1.3x the engine alone.
 
 With ``--n 1e7`` (anything above 2e6) it also prints the time to open the ``.npy`` (window
 built, points drawn) and the peak RSS beside the data + N x K responsibilities budget, then
 after the fit scrubs the history with the keyboard and hovers the data view with synthetic
-mouse moves, with the same stall figures.
+mouse moves, with the same stall figures; there every stall target is doubled (issue 11: "no
+worse than 2x").
 
 Only public API is used, so the script outlives rewrites of the window:
 ``gmm_studio.app.build_window(["--data", FILE, "--no-fit"])``, widgets found by objectName
@@ -225,7 +230,7 @@ def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
     Returns (wall seconds, probe figures, how it was started).
     """
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QPushButton
+    from PySide6.QtWidgets import QPushButton, QWidget
 
     loop = QEventLoop()
     done: list = []
@@ -236,32 +241,87 @@ def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
     guard.start(FIT_TIMEOUT_S * 1000)
     run = _child(window, QPushButton, "runButton")
     how = "Run clicked" if run.isEnabled() else "run_fit() (Run was disabled)"
+    frames = PaintCounter(_child(window, QWidget, "dataView"))
     probe.start()
-    t0 = time.perf_counter()
+    t0, c0, g0 = time.perf_counter(), time.process_time(), time.thread_time()
     if run.isEnabled():
         run.click()
     else:
         window.run_fit()
     loop.exec()
     wall = time.perf_counter() - t0
+    cpu = FitCPU(time.process_time() - c0, time.thread_time() - g0, frames.stop(),
+                 len(window.history()))
     figures = probe.stop()
     if not done:
         raise SystemExit(f"bench_stall: no fit_finished within {FIT_TIMEOUT_S} s")
-    return wall, figures, how
+    return wall, figures, how, cpu
 
 
-def engine_alone(path: Path, initial, iters: int) -> float:
-    """Seconds for the same EM by the engine, from the same initial parameters, no window."""
+class FitCPU(tuple):
+    """(process CPU s, GUI thread CPU s, data-view paints, half-steps in the history)."""
+
+    def __new__(cls, process: float, gui: float, paints: int, half_steps: int):
+        return super().__new__(cls, (process, gui, paints, half_steps))
+
+    def text(self) -> str:
+        process, gui, paints, half_steps = self
+        return (f"CPU {process:.2f} s (GUI thread {gui:.2f} s), {paints} frames drawn "
+                f"for {half_steps} half-steps")
+
+
+class PaintCounter:
+    """Counts the paint events of a widget's viewport (frames the person sees)."""
+
+    def __init__(self, view) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        target = getattr(view, "viewport", lambda: view)()
+
+        class Filter(QObject):
+            count = 0
+
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+                if event.type() == QEvent.Type.Paint:
+                    Filter.count += 1
+                return False
+
+        self._target, self._filter = target, Filter()
+        target.installEventFilter(self._filter)
+
+    def stop(self) -> int:
+        self._target.removeEventFilter(self._filter)
+        return type(self._filter).count
+
+
+def engine_alone(path: Path, initial, iters: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of the window's fit task without the window: the same
+    initialisation and EM (:func:`gmm_studio.session.fitting.fit_work` with the settings the
+    window was given), run on this thread at normal priority with the window's engine workers.
+
+    Exits when its initial parameters are not the window's (then it would not be the same fit).
+    """
     import numpy as np
+    import threading
 
-    from gmm_studio.core.em import EMData, em_steps
+    from gmm_studio.core.em import EMData
+    from gmm_studio.core.settings import FitSettings
+    from gmm_studio.session.fitting import FitPlan, fit_work
 
     x = np.load(path)
-    data = EMData(x, initial.covariance_type)
-    t0 = time.perf_counter()
-    for _ in em_steps(data, initial, tol=0.0, max_iter=iters):
+    data = EMData(x, "full")
+    settings = FitSettings(n_components=K, covariance_type="full", init_params="random_from_data",
+                           seed=0, tol=0.0, max_iter=iters, n_init=1)
+    work = fit_work(FitPlan(data, x, settings))(threading.Event())
+    t0, c0 = time.perf_counter(), time.process_time()
+    first = next(work)
+    for _ in work:
         pass
-    return time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if not (np.array_equal(first.params.means, initial.means)
+            and np.array_equal(first.params.covariances, initial.covariances)):
+        raise SystemExit("bench_stall: the engine alone did not start where the window did")
+    return wall, cpu
 
 
 def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> tuple:
@@ -345,6 +405,7 @@ def main(argv=None) -> int:
     n = int(args.n)
     large = n > 2_000_000
     iters = args.iters or (6 if large else 20)
+    scale = 2.0 if large else 1.0  # issue 11: at 1e7 points the stall targets scale no worse than 2x
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
     if any(r not in ("idle", "1", "2") for r in runs):
         parser.error("--runs takes idle, 1 and 2")
@@ -382,16 +443,17 @@ def main(argv=None) -> int:
                       f"the bare process, peak {peak:.0f} MB (budget 2.5 x (data + N x K γ) = "
                       f"{budget:.0f} MB)")
             with Competitors(int(run) if run != "idle" else 0):
-                wall, figures, how = run_fit(app, window, probe)
+                wall, figures, how, cpu = run_fit(app, window, probe)
                 history = window.history()
                 if initial is None and history and history[0].half_step == "init":
                     initial = history[0].params
-                results[label] = wall
-                _row(f"fit, {label}", figures, TARGETS_MS[label], f"  fit {wall:.2f} s ({how})")
+                results[label] = (wall, cpu)
+                _row(f"fit, {label}", figures, TARGETS_MS[label] and TARGETS_MS[label] * scale,
+                     f"  fit {wall:.2f} s ({how}); {cpu.text()}")
                 if large and run == runs[0]:
-                    _row("scrub by keys", scrub(app, window, probe), TARGETS_MS[label] * 2)
+                    _row("scrub by keys", scrub(app, window, probe), TARGETS_MS[label] * scale)
                     figures, hits = hover(app, window, probe)
-                    _row("hover", figures, TARGETS_MS[label] * 2, hits)
+                    _row("hover", figures, TARGETS_MS[label] * scale, hits)
                     peak = _rss_mb()[1]
                     print(f"peak RSS after fit, scrub, hover: {peak:.0f} MB, budget {budget:.0f} MB "
                           + ("ok" if peak <= budget else "OVER"))
@@ -399,12 +461,14 @@ def main(argv=None) -> int:
         if initial is None:
             print("engine alone: the window's history has no initial snapshot; not measured")
             return 0
-        engine = engine_alone(path, initial, iters)
-        print(f"\nengine alone (em_steps from the window's initial parameters): {engine:.2f} s")
-        for label, wall in results.items():
+        engine, engine_cpu = engine_alone(path, initial, iters)
+        print(f"\nengine alone (the fit task's initialisation + EM, no window, normal priority): "
+              f"{engine:.2f} s, CPU {engine_cpu:.2f} s")
+        for label, (wall, cpu) in results.items():
             ratio = wall / engine
             verdict = "ok" if ratio <= SLOWDOWN_TARGET else "OVER"
-            print(f"  window / engine, {label:<7}: {ratio:5.2f}x   target <= {SLOWDOWN_TARGET}x  {verdict}")
+            print(f"  window / engine, {label:<7}: {ratio:5.2f}x   target <= {SLOWDOWN_TARGET}x  {verdict}"
+                  f"   (CPU {cpu[0] / engine_cpu:4.2f}x)")
     print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0
 

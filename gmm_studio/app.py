@@ -83,8 +83,10 @@ def _build(args: argparse.Namespace):
 
     # EM's threads run below the GUI thread's priority and leave it a core, so the window
     # answers at once (benchmarks/bench_stall.py: longest gap 267 ms before, ~30 ms after;
-    # one engine worker beside the GUI was also faster than two on 2 cores).
-    set_background_priority(5)
+    # one engine worker beside the GUI was also faster than two on 2 cores).  Nice +2, not
+    # more: at +5 a fit beside other busy programs got a quarter of a core (3:1 weights) and
+    # took 1.8x the engine alone where +2 took 1.3x, with the same stalls (load average 4).
+    set_background_priority(2)
     _collect_garbage_on_the_gui_thread()
     set_worker_count(max(1, (os.cpu_count() or 2) - 1))
 

@@ -23,13 +23,13 @@ How it is fast
 Every θ(s) is turned into the engine's coefficients C(s) (``φ(x)·C = log π_k N(x|θ_k)``, see
 :mod:`gmm_studio.core.em`), all samples at once as one stack of S·K components.  B is linear in
 the sufficient statistics of q, ``B(s) = (Γᵀφ(X))·C(s)/N + H(q)/N``: one pass over the data, then
-O(K·D²) per sample.  L needs every point at every s: one matrix product per cache-sized chunk
-of rows, then exp, a sum over K and a log, split over the cores.  The exponentials are taken
-without a per-point max shift (half the passes); the rare rows where that under- or overflows
-are recomputed with a proper log-sum-exp.
-
-scipy (``scipy.optimize`` about 0.3 s, ``scipy.special`` about 0.2 s) is imported where a slice is
-first computed, not with this module: a bound view may be built at start-up.
+O(K·D²) per sample.  L needs every point at every s.  Each point is pivoted on the component g
+that q gives most of it, ``log p = a_g + log(1 + Σ_{k≠g} exp(a_k − a_g))``: a_g summed over a
+group of points is linear in φ again, so the pass over the data costs K − 1 exponentials per
+point and sample (one matrix product per cache-sized chunk of rows gives the differences), and
+one log per eight points (of the product of their terms, each at least 1), split over the
+engine's workers.  Near θ⁽ᵗ⁾ the pivot is the largest term, so nothing overflows; the rare chunk
+where an exponential does is redone with a max shift.  Measured by ``benchmarks/bench_bound.py``.
 """
 
 from __future__ import annotations
@@ -50,12 +50,17 @@ __all__ = ["LINE", "BoundSlice", "SliceSpec", "bound_slice", "params_at", "slice
 
 SliceKind = Literal["line", "mean", "weight", "log_variance"]
 
-# exp(a) of a log density a outside ±650 is near the ends of float64's range: such rows are
-# recomputed with the max shifted out.
-_SAFE_LOG = 650.0
+# Differences of log densities below this are clamped to it before exp: e^-700 ≈ 1e-304 adds
+# nothing to 1, and exp is slow where its result would be subnormal.
+_FLOOR = -700.0
 _TINY = np.finfo(np.float64).tiny
-# Elements of one chunk's N×(S·K) block of log densities: a few hundred kB stays in cache.
-_CHUNK_ELEMENTS = 1 << 16
+# Elements of one chunk's (K−1)·rows·S block of differences (2 MB): measured at N = 1e5, 1 << 16
+# to 1 << 20 cost within 10 % of each other, and smaller chunks pay numpy's per-call overhead.
+_CHUNK_ELEMENTS = 1 << 18
+# The search for B's maximiser: a grid of this many points, narrowing the bracket 32-fold a
+# round, to 3·10⁻¹⁰ of the samples' spacing.
+_REFINE_POINTS = 65
+_REFINE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ def _parameter_value(params: MixtureParams, spec: SliceSpec) -> float:
 
 
 def _parameter_family(p0: MixtureParams, spec: SliceSpec, v: np.ndarray) -> MixtureParams:
-    n, (k, d) = len(v), p0.means.shape
+    n, d = len(v), p0.n_features
     c, j = spec.component, spec.coordinate
     weights = np.repeat(p0.weights[None], n, axis=0)
     means = np.repeat(p0.means[None], n, axis=0)
@@ -287,18 +292,45 @@ def _default_range(p0: MixtureParams, p1: MixtureParams, spec: SliceSpec,
 # --------------------------------------------------------------------------- evaluation
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """One block of rows for the L pass, its points grouped by pivot (see
+    :meth:`_Evaluator.log_likelihood`)."""
+
+    xt: np.ndarray  # (D, rows): the block's centred points, group after group
+    edges: np.ndarray  # (K + 1,): group g is columns edges[g]:edges[g + 1]
+    neg_entropy: float  # Σ q log q over the block's rows
+
+    @classmethod
+    def group(cls, xt: np.ndarray, q: np.ndarray) -> _Rows:
+        k = q.shape[1]
+        # A stable sort of small integers is a radix sort.
+        pivot = np.argmax(q, axis=1).astype(np.int16 if k < 2**15 else np.intp)
+        order = np.argsort(pivot, kind="stable")
+        # 0·log tiny is 0: 0·log 0 = 0, as the entropy needs.
+        neg_entropy = float(np.einsum("nk,nk->", q, np.log(np.maximum(q, _TINY))))
+        return cls(np.take(xt, order, axis=1), np.searchsorted(pivot[order], np.arange(k + 1)),
+                   neg_entropy)
+
+
 class _Evaluator:
-    """L and B for stacks of parameters, given the data and q.  Any thread."""
+    """L and B for stacks of parameters, given the data and q.  Any thread.
 
-    def __init__(self, data: EMData, responsibilities: np.ndarray):
-        from scipy.special import xlogy
+    ``samples`` is about how many values of s the L pass will take (it decides the row blocks
+    the workers share).
+    """
 
+    def __init__(self, data: EMData, responsibilities: np.ndarray, samples: int):
+        q = responsibilities
         self.inner = data._data
-        self.n = data.n_samples
-        self.k = responsibilities.shape[1]
-        self.statistics = self.inner.statistics(responsibilities)  # (K, W) = Γᵀφ(X)
-        # Σ q log q with 0·log 0 = 0: the entropy term of the bound.
-        self.neg_entropy = float(xlogy(responsibilities, responsibilities).sum())
+        self.n, self.k = q.shape
+        self.statistics = self.inner.statistics(q)  # (K, W) = Γᵀφ(X)
+        blocks = parallel.row_blocks(self.n, max(self.k - 1, 1) * samples, _PARALLEL_MIN_WORK)
+        xt = self.inner.xt
+        self.rows = parallel.map_blocks(
+            lambda b: _Rows.group(xt[:, b[0]:b[1]], q[b[0]:b[1]]), blocks)
+        # The entropy term of the bound.
+        self.neg_entropy = sum(r.neg_entropy for r in self.rows)
 
     def coefficients(self, stack: MixtureParams) -> np.ndarray:
         """(W, K, S) coefficients of a component-major stack of S mixtures."""
@@ -309,49 +341,121 @@ class _Evaluator:
         return (np.einsum("kw,wks->s", self.statistics, coefficients) - self.neg_entropy) / self.n
 
     def log_likelihood(self, coefficients: np.ndarray) -> np.ndarray:
-        w, k, s = coefficients.shape
-        flat = np.ascontiguousarray(coefficients.reshape(w, k * s))
-        blocks = parallel.row_blocks(self.n, k * s, _PARALLEL_MIN_WORK)
-        parts = parallel.map_blocks(lambda b: self._block(flat, k, b[0], b[1]), blocks)
+        """Mean L per sample s.
+
+        Each point n is pivoted on its component g = argmax_k q_nk:
+
+            log p(x_n | θ(s)) = a_ng(s) + log(1 + Σ_{k≠g} exp(a_nk(s) − a_ng(s)))
+
+        with a_nk = φ(x_n)·C_k.  The a_ng part is linear in φ, so a group's sum over its points
+        is one product with its summed features; only the K − 1 differences need every point
+        (one exponential fewer per point and sample than a plain log-sum-exp, and no max to
+        take: near θ⁽ᵗ⁾ the pivot is the largest term, so nothing overflows).
+        """
+        differences = [self._differences(coefficients, g) for g in range(self.k)]
+        parts = parallel.map_blocks(lambda rows: self._block(coefficients, differences, rows),
+                                    self.rows)
         return sum(parts) / self.n
 
-    def _block(self, flat: np.ndarray, k: int, first: int, last: int) -> np.ndarray:
-        """Σ_n log p(x_n | θ(s)) over rows [first, last), per sample s."""
-        features = self.inner.features
-        s = flat.shape[1] // k
-        rows = max(16, _CHUNK_ELEMENTS // flat.shape[1])
-        size = min(rows, last - first)
-        phi = features.buffer(size)
-        dens = np.empty((size, flat.shape[1]))
-        dens_sum = np.empty((size, s))
-        total = np.zeros(s)
-        # Under- and overflows are expected and repaired below.
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            for start in range(first, last, rows):
-                stop = min(start + rows, last)
-                f = features.compute(self.inner.xt[:, start:stop], phi)
-                a = dens[: stop - start]
-                np.matmul(f.T, flat, out=a)
-                np.exp(a, out=a)
-                p = dens_sum[: stop - start]
-                if k == 1:
-                    p[:] = a
-                else:
-                    np.add(a[:, :s], a[:, s:2 * s], out=p)
-                for j in range(2, k):
-                    p += a[:, j * s:(j + 1) * s]
-                np.log(p, out=p)
-                chunk_total = p.sum(axis=0)
-                # An overflow shows as inf in the sums; an underflow (or subnormal p) as a small log.
-                if not (np.isfinite(chunk_total).all() and p.min() > -_SAFE_LOG):
-                    from scipy.special import logsumexp
+    @staticmethod
+    def _differences(coefficients: np.ndarray, g: int
+                     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """For pivot g: the features that matter (None: all), the (K−1, W', S) coefficients of
+        a_k − a_g, and each feature's (2, W') least and largest coefficient (or 0).
 
-                    bad = np.flatnonzero(~((p > -_SAFE_LOG) & (p < _SAFE_LOG)).all(axis=1))
-                    exact = (f[:, bad].T @ flat).reshape(len(bad), k, s)
-                    p[bad] = logsumexp(exact, axis=1)
-                    chunk_total = p.sum(axis=0)
-                total += chunk_total
+        A feature whose coefficient is the same in every component drops out of the
+        differences (the quadratic ones for tied covariances): the product is narrower.
+        """
+        others = [j for j in range(coefficients.shape[1]) if j != g]
+        d = coefficients[:, others, :] - coefficients[:, g : g + 1, :]  # (W, K−1, S)
+        used = np.flatnonzero(np.any(d != 0.0, axis=(1, 2)))
+        if len(used) == len(d):
+            used = None
+        else:
+            d = d[used]
+        return used, np.ascontiguousarray(np.swapaxes(d, 0, 1)), np.stack(
+            [d.min(axis=(1, 2), initial=0.0), d.max(axis=(1, 2), initial=0.0)])
+
+    def _block(self, coefficients: np.ndarray, differences: list, block: _Rows,
+               shifted: bool = False) -> np.ndarray:
+        """Σ_n log p(x_n | θ(s)) over one block of rows, per sample s."""
+        features = self.inner.features
+        w, k, s = coefficients.shape
+        rows = max(16, _CHUNK_ELEMENTS // (max(k - 1, 1) * s))
+        phi = features.buffer(min(rows, block.xt.shape[1]))
+        # Point-major per component: the sum over k and the folds below run over contiguous memory.
+        dens = np.empty((k - 1, phi.shape[1], s))
+        total = np.zeros(s)
+        for g in range(k):
+            used, diff, diff_range = differences[g]
+            lo, hi = block.edges[g], block.edges[g + 1]
+            summed = np.zeros(w)  # Σ φ over this group's rows: their pivot terms a_g, below
+            for start in range(lo, hi, rows):
+                stop = min(start + rows, hi)
+                f = features.compute(block.xt[:, start:stop], phi)
+                summed += f.sum(axis=1)
+                if k > 1:
+                    if used is not None:
+                        f = f[used]
+                    a = dens[:, : stop - start]
+                    np.matmul(f.T, diff, out=a)
+                    if shifted:
+                        total += _shifted_log1p_sum(a)
+                        continue
+                    # The least a_k − a_g can be here, from each feature's range: far above
+                    # _FLOOR unless components lie far apart, and cheaper than a.min().
+                    f_range = np.stack([f.min(axis=1), f.max(axis=1)])
+                    least = (f_range[:, None] * diff_range[None]).min(axis=(0, 1)).sum()
+                    total += _log1p_sum(a, least < _FLOOR)
+            total += summed @ coefficients[:, g, :]
+        if not (shifted or np.isfinite(total).all()):
+            # An exponential or a product overflowed somewhere: the block again, max-shifted.
+            return self._block(coefficients, differences, block, shifted=True)
         return total
+
+
+def _log1p_sum(a: np.ndarray, may_underflow: bool) -> np.ndarray:
+    """Σ_n log(1 + Σ_j exp(a[j, n, s])) per s, ``a`` overwritten; inf where an exponential or
+    a product overflows.  ``may_underflow``: whether some a may lie below _FLOOR.
+
+    The log is taken of products of about 8 points' terms, an eighth of the logs: every factor
+    is at least 1, so no product underflows.
+    """
+    if may_underflow and a.min() < _FLOOR:
+        # exp is some 30× slower where its result is subnormal; e^FLOOR is lost beside 1.
+        np.maximum(a, _FLOOR, out=a)
+    with np.errstate(over="ignore"):
+        np.exp(a, out=a)
+        u = a[0]
+        for j in range(1, len(a)):
+            u += a[j]
+        u += 1.0
+        rows = len(u)
+        for _ in range(3):  # fold the rows onto their first ⌈rows/2⌉, three times
+            half = rows // 2
+            u[:half] *= u[rows - half : rows]
+            rows -= half
+        return np.log(u[:rows]).sum(axis=0)
+
+
+def _shifted_log1p_sum(a: np.ndarray) -> np.ndarray:
+    """:func:`_log1p_sum` with each term's largest exponent taken out first (slow, exact)."""
+    shift = np.maximum(a.max(axis=0), 0.0)
+    with np.errstate(under="ignore"):
+        u = np.exp(-shift) + np.exp(a - shift).sum(axis=0)
+    return (np.log(u) + shift).sum(axis=0)
+
+
+def _refined_maximum(function, s: np.ndarray, best: int) -> float:
+    """The maximiser of a smooth ``function`` (vectorised) between the neighbours of sample
+    ``best``, by ever finer grids (each holds the last one's best point, so B never drops)."""
+    a, b = s[max(best - 1, 0)], s[min(best + 1, len(s) - 1)]
+    x = s[best]
+    for _ in range(_REFINE_ROUNDS):
+        grid = np.linspace(a, b, _REFINE_POINTS)
+        i = int(np.argmax(function(grid)))
+        a, b, x = grid[max(i - 1, 0)], grid[min(i + 1, _REFINE_POINTS - 1)], grid[i]
+    return float(x)
 
 
 def bound_slice(
@@ -367,7 +471,8 @@ def bound_slice(
 ) -> BoundSlice:
     """L(θ(s)) and B(θ(s); q⁽ᵗ⁾) along a slice through θ⁽ᵗ⁾ = ``params``.
 
-    Runs on any thread (it touches no shared state; large data use the engine's E-pass pool).
+    Runs on any thread (it touches no shared state; large data use the engine's workers, and
+    BLAS is limited to one thread while it runs).
 
     Parameters
     ----------
@@ -405,38 +510,39 @@ def bound_slice(
                          f"{params.n_features}-D: choose one of slice_choices(params).")
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2; got {n_points}.")
-    from scipy.optimize import minimize_scalar
-
+    # Every product here is small (chunks of rows, stacks of D×D factors): BLAS threads of
+    # its own would cost more than they give, and with one engine worker (the window on two
+    # cores) the passes run inline, where BLAS is otherwise left as it is.
     try:
-        if responsibilities is None:
-            responsibilities = data.responsibilities(params)
-        if next_params is None:
-            next_params = data.params_from_responsibilities(responsibilities, reg_covar)
-        evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64))
-        lo, hi = _default_range(params, next_params, spec, span)
-        s = np.linspace(lo, hi, int(n_points))
-        lower = evaluator.lower_bound(evaluator.coefficients(_family(params, next_params, spec, s)))
+        with parallel.single_threaded_blas():
+            if responsibilities is None:
+                responsibilities = data.responsibilities(params)
+            if next_params is None:
+                next_params = data.params_from_responsibilities(responsibilities, reg_covar)
+            evaluator = _Evaluator(data, np.asarray(responsibilities, dtype=np.float64),
+                                   int(n_points) + 3)
+            lo, hi = _default_range(params, next_params, spec, span)
+            s = np.linspace(lo, hi, int(n_points))
 
-        def negative_bound(x: float) -> float:
-            return -float(evaluator.lower_bound(
-                evaluator.coefficients(_family(params, next_params, spec, np.array([x]))))[0])
+            def bound_at(values: np.ndarray) -> np.ndarray:
+                return evaluator.lower_bound(evaluator.coefficients(
+                    _family(params, next_params, spec, values)))
 
-        best = int(np.argmax(lower))
-        # B is smooth and has one maximum along these families: refine between the samples.
-        a, b = s[max(best - 1, 0)], s[min(best + 1, len(s) - 1)]
-        refined = minimize_scalar(negative_bound, bounds=(a, b), method="bounded",
-                                  options={"xatol": 1e-9 * max(1.0, abs(b - a))})
-        s_max = float(refined.x) if -refined.fun >= lower[best] else float(s[best])
-        if spec.kind == "line":
-            s_touch, s_next = 0.0, 1.0
-        else:
-            s_touch, s_next = _parameter_value(params, spec), _parameter_value(next_params, spec)
-        if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
-            s_max = s_next  # converged: B is flat, and the M-step stays where it is
-        marks = np.array([s_touch, s_next, s_max])
-        everything = evaluator.coefficients(_family(params, next_params, spec, np.concatenate([s, marks])))
-        log_likelihood = evaluator.log_likelihood(everything)
-        mark_lower = evaluator.lower_bound(everything[:, :, len(s):])
+            lower = bound_at(s)
+            best = int(np.argmax(lower))
+            s_max = _refined_maximum(bound_at, s, best)
+            if spec.kind == "line":
+                s_touch, s_next = 0.0, 1.0
+            else:
+                s_touch = _parameter_value(params, spec)
+                s_next = _parameter_value(next_params, spec)
+            if np.ptp(lower) <= 1e-12 * (1.0 + abs(lower[best])):
+                s_max = s_next  # converged: B is flat, and the M-step stays where it is
+            marks = np.array([s_touch, s_next, s_max])
+            everything = evaluator.coefficients(
+                _family(params, next_params, spec, np.concatenate([s, marks])))
+            log_likelihood = evaluator.log_likelihood(everything)
+            mark_lower = evaluator.lower_bound(everything[:, :, len(s):])
     except NotPositiveDefiniteError as exc:
         raise ValueError(
             f"Component {exc.component + 1}'s covariance is not positive definite along this "

@@ -74,17 +74,17 @@ class _Generated:
 
 _GENERATED: dict[str, _Generated] = {
     "well_separated": _Generated(
-        "Three compact clusters far apart: EM finds them in a few iterations and almost every "
+        "Three compact clusters far apart: EM finds them in three iterations and almost every "
         "responsibility is 0 or 1. This is the easy case where soft and hard assignments agree.",
         GeneratorSettings(n_components=3, n_samples=600, separation=7.0, shape="spherical", seed=1),
-        FitSettings(n_components=3, init_params="random_from_data", seed=2),
+        FitSettings(n_components=3, init_params="random_from_data", seed=1),
     ),
     "overlapping": _Generated(
         "The components overlap, so points in between are shared: their colours blend because "
         "their responsibilities are soft. EM needs many small steps here; watch the "
         "log-likelihood creep up and the bound view's gap shrink.",
         GeneratorSettings(n_components=3, n_samples=800, separation=1.8, shape="rotated", seed=4),
-        FitSettings(n_components=3, init_params="random_from_data", seed=0, max_iter=300, tol=1e-5),
+        FitSettings(n_components=3, init_params="random_from_data", seed=10, max_iter=300, tol=1e-5),
     ),
     "unequal_weights": _Generated(
         "One component holds 75 % of the points, another 5 %. The weights π_k are learnt with "
@@ -94,10 +94,11 @@ _GENERATED: dict[str, _Generated] = {
         FitSettings(n_components=3, init_params="kmeans", seed=0),
     ),
     "elongated": _Generated(
-        "Long, tilted clusters need full covariances: each ellipse turns and stretches to its "
-        "cluster. Switch the covariance type to 'spherical' and refit to see circles fail.",
-        GeneratorSettings(n_components=3, n_samples=900, separation=4.0, shape="rotated", seed=6),
-        FitSettings(n_components=3, covariance_type="full", init_params="random_from_data", seed=1),
+        "Long, tilted clusters close together need full covariances: each ellipse turns and "
+        "stretches to its cluster. Switch the covariance type to 'spherical' and refit: circles "
+        "cannot follow the clusters, cut across them, and the ARI drops.",
+        GeneratorSettings(n_components=3, n_samples=900, separation=2.5, shape="rotated", seed=6),
+        FitSettings(n_components=3, covariance_type="full", init_params="random_from_data", seed=2),
     ),
     "moons": _Generated(
         "Two interleaved half circles are not Gaussian, so two components cannot describe them. "
@@ -116,8 +117,8 @@ _GENERATED: dict[str, _Generated] = {
     ),
     "choosing_k": _Generated(
         "The training log-likelihood keeps rising as K grows, so it cannot choose K. The sweep "
-        "scores K = 1 to 8 by BIC and by held-out log-likelihood: both should point at the four "
-        "clusters that made the data.",
+        "scores K = 1 to 8: BIC is lowest at the four clusters that made the data, and the "
+        "held-out log-likelihood (choose it as the criterion) stops rising there.",
         GeneratorSettings(n_components=4, n_samples=1000, separation=4.0, shape="rotated", seed=8),
         FitSettings(n_components=4, init_params="kmeans", seed=0, n_init=3),
         k_values=tuple(range(1, 9)),
@@ -133,21 +134,27 @@ def _generated(key: str, title: str) -> Demo:
 
 
 def _singularity(key: str, title: str) -> Demo:
-    data = generate(GeneratorSettings(n_components=2, n_samples=200, separation=5.0,
+    # Few points (each is 1 % of the mean log-likelihood), the lone point 2 units beside its
+    # blob, and a third component on it wide enough to hold some of the blob's edge at first:
+    # it lets go of them over a few iterations, then shrinks onto the lone point, so L rises
+    # slowly and then steeply until the covariance is singular to rounding.
+    data = generate(GeneratorSettings(n_components=2, n_samples=100, separation=5.0,
                                       shape="spherical", seed=3))
     lone = np.array([data.values[:, 0].max() + 2.0, data.values[:, 1].mean()])
     values = np.vstack([data.values, lone])
     labels = np.append(data.labels, -1)
+    truth = data.truth
     initial = MixtureParams(
-        "full", [0.45, 0.45, 0.1], np.vstack([data.truth.means, lone]),
-        np.stack([0.5 * np.eye(2), 0.5 * np.eye(2), 0.3 * np.eye(2)]),
+        "full", np.append(0.9 * truth.weights, 0.1), np.vstack([truth.means, lone]),
+        np.concatenate([truth.covariances, np.eye(2)[None]]),
     )
     return Demo(
         key, title,
-        "With reg_covar = 0, a component that sits on a single point can shrink its variance "
-        "towards zero, and its density there, hence L, grows without bound. EM stops when the "
-        "covariance becomes singular and the diagnosis says why: this is why reg_covar exists "
-        "and why the training likelihood alone cannot choose a model.",
+        "With reg_covar = 0, the third component sits on a single point and can shrink its "
+        "variance towards zero: its density there, hence L, grows without bound, a little at "
+        "first and then steeply. EM stops when the covariance becomes singular and the diagnosis "
+        "says why: this is why reg_covar exists and why the training likelihood alone cannot "
+        "choose a model.",
         values, labels, None,
         FitSettings(n_components=3, init_params="random_from_data", reg_covar=0.0, tol=0.0,
                     max_iter=50),

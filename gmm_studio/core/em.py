@@ -32,6 +32,7 @@ bound after the M-step costs O(K·D²) to evaluate, and every snapshot carries i
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -352,6 +353,36 @@ def _row_max_logsumexp(out: np.ndarray) -> np.ndarray:
     return np.log(row_sum) + row_max
 
 
+class _Buffers:
+    """The (N, K) responsibility arrays of one EM run, reused once nobody else holds them.
+
+    A fresh γ per E-step costs the kernel its page zeroing: at N = 1e6, K = 10 (80 MB) about a
+    quarter of the engine's time went to system time, twice that in the window, whose GUI
+    thread frees the previous γ while the engine faults in the next one (measured with
+    benchmarks/bench_stall.py).  An array is taken again only when this pool holds the last
+    reference to it (CPython's reference count; a view of it counts too), so no snapshot that
+    anyone still holds is ever written to.  At most two are kept: the one a consumer shows and
+    the one being written.  Used by one run, on the thread that iterates it.
+    """
+
+    _KEEP = 2
+
+    def __init__(self) -> None:
+        self._arrays: list[np.ndarray] = []
+
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        for i in range(len(self._arrays)):
+            # References: the list, and getrefcount's own argument.
+            if self._arrays[i].shape == shape and sys.getrefcount(self._arrays[i]) <= 2:
+                array = self._arrays.pop(i)
+                array.setflags(write=True)
+                break
+        else:
+            array = np.empty(shape)
+        self._arrays = self._arrays[-(self._KEEP - 1):] + [array]
+        return array
+
+
 class _Data:
     """The data, prepared for both paths, and every pass over it.  Any thread."""
 
@@ -411,17 +442,19 @@ class _Data:
 
     # ------------------------------------------------------------------ E-pass
 
-    def e_pass(self, model: _Model, keep_responsibilities: bool) -> _Pass:
+    def e_pass(self, model: _Model, keep_responsibilities: bool,
+               buffers: _Buffers | None = None) -> _Pass:
         """One E-step: responsibilities (log-sum-exp), log-likelihood and what the M-step needs.
 
         Large data are split into one contiguous block of rows per engine worker
         (:mod:`gmm_studio.core.parallel`); each block's sums are added in block
-        order, so the result does not depend on thread timing.
+        order, so the result does not depend on thread timing.  γ is written into an
+        array from ``buffers`` when given (every entry is overwritten).
         """
         n, k = self.n_samples, model.params.n_components
         quadratic = model.coefficients is not None
         keep_all = keep_responsibilities or not quadratic  # the per-component M-step needs γ
-        resp = np.empty((n, k)) if keep_all else None
+        resp = None if not keep_all else np.empty((n, k)) if buffers is None else buffers.take((n, k))
         work = k if quadratic else k * self.n_features
         blocks = parallel.row_blocks(n, work, _PARALLEL_MIN_WORK)
         block = self._quadratic_block if quadratic else self._component_block
@@ -817,7 +850,7 @@ def _diagnose(
             ))
         elif collapsed is None:
             continue
-        elif n_k < 1.0:
+        elif n_k < _ONE_POINT:
             events.append(DegeneracyEvent(
                 k, "empty",
                 f"{label} is empty: it carries {n_k:.3g} points of weight. Re-seed the "
@@ -836,6 +869,12 @@ def _diagnose(
         _readonly(effective_counts), _readonly(min_eig), _readonly(condition)
     )
     return diagnostics, tuple(events)
+
+
+#: Less weight than this is 'empty'.  A component sitting on one point carries a hair under
+#: one point of weight (the others keep an exp(-d²/2σ²) share of it): that is a collapse, not
+#: an empty component, and the message would say "empty: it carries 1 points".
+_ONE_POINT = 0.9995
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -1059,11 +1098,13 @@ def _run(
     if model is None or any(e.fatal for e in events):
         return
     log_likelihood = previous_log_likelihood
+    buffers = _Buffers()
     for iteration in range(start_iteration + 1, start_iteration + max_iter + 1):
         if stop is not None and stop.is_set():
             return
         previous = log_likelihood
-        e = inner.e_pass(model, keep_responsibilities)
+        e = None  # the previous γ is the consumer's now (or free for reuse)
+        e = inner.e_pass(model, keep_responsibilities, buffers)
         log_likelihood = e.log_likelihood_total / n
         yield Snapshot(restart, iteration, "E", params, e.responsibilities, log_likelihood,
                        log_likelihood, diagnostics, False, ())

@@ -36,7 +36,7 @@ def refusal(session: Session, command: str) -> str | None:
         if state is RunState.RUNNING:
             return None
         if state is RunState.PAUSED:
-            return "Already paused: Resume continues."
+            return "Already paused: Run or Resume continues."
         if state is RunState.STEPPING:
             return "A step is in progress: it stops by itself after its half-step."
         return "No fit is running."
@@ -75,8 +75,6 @@ def _start_refusal(session: Session, command: str) -> str | None:
         return _BUSY[state]
     if command == "resume":
         return None if state is RunState.PAUSED else "No paused fit to resume."
-    if command == "run" and state is RunState.PAUSED:
-        return "The fit is paused: Resume continues it; Stop or Reset first to start another."
     fresh = command == "run" and state in (RunState.FINISHED, RunState.FAILED) \
         and session.history.cursor is None
     if not fresh and session.continues_shown():

@@ -21,7 +21,7 @@ from gmm_studio.core.geometry import Projection, lift_point
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.core.settings import FitSettings
-from gmm_studio.session.fit_control import FitControl, FitOutcome
+from gmm_studio.session.fit_control import FitControl, FitOutcome, data_spread
 from gmm_studio.session.edits import fill_edit_figures, shown_entry
 from gmm_studio.session.history import History
 from gmm_studio.session.notify import Notifier
@@ -102,6 +102,7 @@ class Session:
         self._state = RunState.IDLE
         self.dataset = None
         self._x = np.zeros((0, 2))
+        self.data_spread = 0.0  # √(Σ var) of the data (FitControl tells a saddle point by it)
         self.truth: MixtureParams | None = None
         self.truth_labels: np.ndarray | None = None
         self.import_options = None
@@ -200,6 +201,7 @@ class Session:
                 raise ValueError(f"{truth_labels.size} true labels for {x.shape[0]} points: give one per point.")
         self._cancel_all()
         self.dataset, self._x, self.truth, self.truth_labels = dataset, x, truth, truth_labels
+        self.data_spread = data_spread(x)
         self.import_options = import_options
         self._emdata = {}
         self.shown.set_labels(dataset.labels)
@@ -277,7 +279,8 @@ class Session:
     # ================================================================== fit commands
     @_one_change
     def run(self) -> None:
-        """Run EM to the end: continues a given model or a scrubbed state, else starts afresh."""
+        """Run EM to the end from the shown model: a paused fit (as :meth:`resume`), a given or
+        edited model or a scrubbed state; after a finished fit (shown live) a fresh one."""
         self._check("run")
         fresh = self._state in (RunState.FINISHED, RunState.FAILED) and self.history.cursor is None
         self._fit.launch(self._fit.plan(until=None, fresh=fresh), RunState.RUNNING)
@@ -310,7 +313,8 @@ class Session:
 
     @_one_change
     def resume(self) -> None:
-        """Continue the paused fit from the shown state (a new task)."""
+        """Continue the paused fit from the shown state (a new task); :meth:`run` does the same
+        while paused, ``resume`` is the name Pause's button takes."""
         self._check("resume")
         self._fit.launch(self._fit.plan(until=None, fresh=False), RunState.RUNNING)
 

@@ -21,7 +21,7 @@ class RunState(enum.Enum):
     IDLE      no fit yet (maybe a given model or placed means waiting); Run/Step start one.
     RUNNING   a task is running EM to its end.
     PAUSED    a fit was interrupted between half-steps (Pause, or a Step that reached its
-              half-step); Resume or Step continues it.
+              half-step, an edit by hand); Run, Resume or Step continues it.
     STEPPING  a task is running EM up to the next E or M half-step.
     FINISHED  the fit converged, reached max_iter, degenerated or was stopped.
     FAILED    the fit raised an error (the message says which); Run starts a new one.

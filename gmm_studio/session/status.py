@@ -6,13 +6,16 @@ maximum of that bound: it knows B(θ⁽ᵗ⁺¹⁾), not L(θ⁽ᵗ⁺¹⁾), wh
 which is at least B.  So after an M-step the line shows the bound and how far the M-step raised
 it above L(θ⁽ᵗ⁾) (B's value at θ⁽ᵗ⁾), never L(θ⁽ᵗ⁾) beside B(θ⁽ᵗ⁺¹⁾) as if they were of the
 same θ; after an E-step, Δ is the change of L since the E-step before, unless an edit by hand
-or a given model came between them (an edit is no EM step).  Owner thread.
+or a given model came between them (an edit is no EM step).  K-means states show WCSS/N, its
+Δ, and why they converged.  Owner thread.
 """
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from gmm_studio.core.em import Snapshot
 from gmm_studio.core.kmeans import KMeansSnapshot
@@ -52,7 +55,7 @@ def status_text(session: Session) -> str:
     if session.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
         parts.append(f"restart {snap.restart + 1}")
     parts += _figures(session, snap, index, origin)
-    parts.append("converged" if snap.converged else "not converged")
+    parts.append(_convergence_text(session, snap, index) if snap.converged else "not converged")
     if h.cursor is not None:
         parts.append("(scrubbing history — press Live to return)")
     else:
@@ -75,12 +78,26 @@ def _figures(session: Session, snap: Snapshot, index: int, origin: str) -> list[
                  else "it is known after the next E-step")
         return [f"lower bound B(θ⁽ᵗ⁺¹⁾) {snap.lower_bound:.5f} per point, {rise:+.2e} above L(θ⁽ᵗ⁾)",
                 f"L at the new θ is ≥ B: {later}"]
-    figure = "−WCSS/N" if kmeans else "log-likelihood"
-    parts = [f"{figure} {snap.log_likelihood:.5f} per point"]
+    # K-means: WCSS/N itself (the mean squared distance to the nearest centre), which falls
+    parts = [f"WCSS/N {-snap.log_likelihood:.5f}" if kmeans else f"log-likelihood {snap.log_likelihood:.5f} per point"]
     delta = None if origin != "fit" else _delta(session, index)
     if delta is not None:
-        parts.append(f"Δ {delta:+.2e}")
+        parts.append(f"Δ {-delta if kmeans else delta:+.2e}")
     return parts
+
+
+def _convergence_text(session: Session, snap: Snapshot, index: int) -> str:
+    """Why a converged state converged: K-means stops when no centre moved by more than ``tol``
+    times the data's mean variance (no point changing cluster is the case where none moved)."""
+    if not isinstance(snap, KMeansSnapshot) or not index:
+        return "converged"
+    before = session.history[index - 1].params.means  # the assign: centres before
+    variance = float(np.var(session.x, axis=0).mean())
+    moved = float(((snap.params.means - before) ** 2).sum()) / max(variance, np.finfo(float).tiny)
+    if moved == 0.0:
+        return "converged: no point changed cluster"
+    return (f"converged: the centres moved {moved:.1e} of the data's variance "
+            f"(≤ tol {session.settings.tol:g})")
 
 
 def _delta(session: Session, index: int) -> float | None:

@@ -201,8 +201,13 @@ class BoundPanel(QWidget):
             # newest request waits for the one in flight and replaces any older waiting one.
             self._waiting = True
         else:
+            # Whatever way the task ends, the waiting request follows (a slice that fails in
+            # an unforeseen way must not leave the view waiting for good).
             self._runner.start("bound", work,
-                               on_finished=lambda result: self._show_result(state, spec, result))
+                               on_finished=lambda result: self._show_result(state, spec, result),
+                               on_failed=lambda exc: self._show_result(state, spec, ValueError(
+                                   f"The bound could not be computed: {exc}")),
+                               on_cancelled=lambda: self._show_result(state, spec, None))
 
     def _show_result(self, state: tuple, spec: SliceSpec, result) -> None:
         if self._waiting:
@@ -210,7 +215,7 @@ class BoundPanel(QWidget):
             if self._state is not None:
                 self._redraw()
         current = self._specs[max(self.slice_combo.currentIndex(), 0)] if self._specs else None
-        if state is not self._state or spec != current:
+        if result is None or state is not self._state or spec != current:
             return  # a slice of a state (or a slice choice) no longer shown
         data, snapshot, next_params, after, reg_covar, names = state
         if isinstance(result, ValueError):

@@ -1,5 +1,8 @@
 """A table of the shown model's components: colour, weight π_k, N_k, mean μ_k, covariance Σ_k.
 
+For K-means the rows are clusters: their size and centre (K-means has no weights or
+covariances, so those columns are hidden).
+
 Clicking a component's mean in the data view selects its row (and selecting a row highlights
 the component).  GUI thread only.
 """
@@ -16,6 +19,10 @@ from gmm_studio.core.params import MixtureParams
 __all__ = ["ComponentTable"]
 
 _HEADERS = ("", "weight π", "N_k", "mean μ", "covariance Σ")
+_KMEANS_HEADERS = ("", "", "size", "centre", "")
+_CAPTIONS = ("Click a component's mean (●) in the data view to inspect it.",
+             "K-means: each cluster is a centre and the points nearest it. Click a centre (●) to "
+             "inspect it.")
 
 
 def _fmt_vec(v: np.ndarray) -> str:
@@ -36,7 +43,7 @@ class ComponentTable(QWidget):
         self.setObjectName("componentTable")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.caption = QLabel("Click a component's mean (●) in the data view to inspect it.")
+        self.caption = QLabel(_CAPTIONS[0])
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
         self.table = QTableWidget(0, len(_HEADERS))
@@ -59,15 +66,23 @@ class ComponentTable(QWidget):
         self._params: MixtureParams | None = None
         self._counts: np.ndarray | None = None
         self._key: tuple | None = None
+        self._kmeans = False
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
 
     def set_model(self, params: MixtureParams | None, counts: np.ndarray | None,
-                  palette: np.ndarray) -> None:
-        """Show these parameters (counts: effective N_k, or None)."""
-        key = (id(params), id(counts))
+                  palette: np.ndarray, kmeans: bool = False) -> None:
+        """Show these parameters (counts: effective N_k, or None); ``kmeans``: K-means clusters
+        (size and centre only)."""
+        key = (id(params), id(counts), kmeans)
         if key == self._key:
             return
         self._key = key
+        if kmeans != self._kmeans:
+            self._kmeans = kmeans
+            self.table.setHorizontalHeaderLabels(_KMEANS_HEADERS if kmeans else _HEADERS)
+            for column in (1, 4):
+                self.table.setColumnHidden(column, kmeans)
+            self.caption.setText(_CAPTIONS[kmeans])
         self._params, self._counts = params, counts
         selected = self.selected()
         self.table.blockSignals(True)
@@ -90,7 +105,7 @@ class ComponentTable(QWidget):
             swatch.setText(str(r + 1))
             swatch.setForeground(QBrush(QColor("white")))
             self.table.item(r, 1).setText(f"{params.weights[r]:.3f}")
-            n_k = "—" if counts is None else f"{counts[r]:.1f}"
+            n_k = "—" if counts is None else f"{counts[r]:.0f}" if kmeans else f"{counts[r]:.1f}"
             self.table.item(r, 2).setText(n_k)
             self.table.item(r, 3).setText(_fmt_vec(params.means[r]))
             self.table.item(r, 4).setText(_fmt_cov(full[r]))
@@ -121,6 +136,10 @@ class ComponentTable(QWidget):
         p = self._params
         if k is None or p is None or k >= p.n_components:
             self.detail.setText("")
+            return
+        if self._kmeans:
+            size = "—" if self._counts is None else f"{self._counts[k]:.0f} points"
+            self.detail.setText(f"Cluster {k + 1}: {size}\ncentre = {_fmt_vec(p.means[k])}")
             return
         full = p.full_covariances()[k]
         n_k = "—" if self._counts is None else f"{self._counts[k]:.1f}"

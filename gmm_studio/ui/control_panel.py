@@ -93,6 +93,23 @@ class ScientificSpinBox(QDoubleSpinBox):
         self.setValue(min(self.maximum(), max(self.minimum(), v * 10.0 ** steps)))
 
 
+_EM_TIPS = {
+    "covarianceCombo": "full: any ellipse; tied: one shared ellipse; diag: axis-aligned; spherical: circles",
+    "regCovarSpin": "Added to every covariance's diagonal; keeps components from collapsing onto a point",
+    "tolSpin": "Stop when the mean log-likelihood changes by less than this",
+    "nInitSpin": "Number of initialisations; the one with the highest log-likelihood is kept",
+}
+_KMEANS_TIPS = {
+    "covarianceCombo": "K-means has no covariances: a cluster is a centre and the points nearest it "
+                       "(EM's choice is kept for when EM is chosen again)",
+    "regCovarSpin": "K-means has no covariances to regularise (EM's value is kept)",
+    "tolSpin": "Stop when the centres move by at most this (their summed squared shift, as a "
+               "fraction of the data's mean variance), or when no point changes cluster",
+    "nInitSpin": "Number of initialisations; the one with the lowest WCSS (within-cluster sum of "
+                 "squares) is kept",
+}
+
+
 class ControlPanel(QWidget):
     """Settings and fit controls.  Buttons are public attributes with stable object names."""
 
@@ -114,29 +131,23 @@ class ControlPanel(QWidget):
         self.covariance_combo = QComboBox(objectName="covarianceCombo")
         for c in COVARIANCE_TYPES:
             self.covariance_combo.addItem(c, c)
-        self.covariance_combo.setToolTip("full: any ellipse; tied: one shared ellipse; "
-                                         "diag: axis-aligned; spherical: circles")
         self.init_combo = QComboBox(objectName="initCombo")
         for m in INIT_CHOICES:
             self.init_combo.addItem(_INIT_LABELS.get(m, m), m)
-        self.init_combo.setToolTip("How EM starts. 'click to place means': click in the data view "
+        self.init_combo.setToolTip("How the fit (EM or K-means) starts. 'click to place means': "
+                                   "click in the data view "
                                    "to put each initial mean; K follows the number of clicks.")
         self.seed_spin = QSpinBox(objectName="seedSpin")
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.setToolTip("Random seed of the initialisation (same seed, same fit)")
         self.tol_spin = ScientificSpinBox(0.0, 10.0)
         self.tol_spin.setObjectName("tolSpin")
-        self.tol_spin.setToolTip("Stop when the mean log-likelihood changes by less than this")
         self.reg_spin = ScientificSpinBox(0.0, 1e3)
         self.reg_spin.setObjectName("regCovarSpin")
-        self.reg_spin.setToolTip("Added to every covariance's diagonal; keeps components from "
-                                 "collapsing onto a point")
         self.max_iter_spin = QSpinBox(objectName="maxIterSpin")
         self.max_iter_spin.setRange(1, 100000)
         self.n_init_spin = QSpinBox(objectName="nInitSpin")
         self.n_init_spin.setRange(1, 50)
-        self.n_init_spin.setToolTip("Number of initialisations; the one with the highest "
-                                    "log-likelihood is kept")
         self.algorithm_combo = QComboBox(objectName="algorithmCombo")
         for key, label in zip(ALGORITHMS, ("EM (soft responsibilities)", "K-means (hard assignments)")):
             self.algorithm_combo.addItem(label, key)
@@ -252,6 +263,7 @@ class ControlPanel(QWidget):
             for w, b in zip(widgets, blocked):
                 w.blockSignals(b)
         self.click_hint.setVisible(s.init_params == CLICK_INIT)
+        self._follow_algorithm()
         self.settings_changed.emit()
 
     def speed(self) -> int:
@@ -298,7 +310,18 @@ class ControlPanel(QWidget):
     @Slot()
     def _on_any_setting_changed(self, *args) -> None:
         self.click_hint.setVisible(self.init_combo.currentData() == CLICK_INIT)
+        self._follow_algorithm()
         self.settings_changed.emit()
+
+    def _follow_algorithm(self) -> None:
+        """K-means has centres only: the covariance box and reg_covar are greyed, saying why
+        (EM's values are kept for when EM is chosen again); tol and n_init say K-means' rule."""
+        kmeans = self.algorithm_combo.currentData() == "kmeans"
+        tips = _KMEANS_TIPS if kmeans else _EM_TIPS
+        for widget in (self.covariance_combo, self.reg_spin, self.tol_spin, self.n_init_spin):
+            widget.setToolTip(tips[widget.objectName()])
+        self.covariance_combo.setEnabled(not kmeans)
+        self.reg_spin.setEnabled(not kmeans)
 
     @Slot(int)
     def _on_speed_slider_changed(self, value: int) -> None:

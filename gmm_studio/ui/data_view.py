@@ -20,6 +20,7 @@ from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
+from gmm_studio.ui.raster import uniform_source
 from gmm_studio.ui.plot_items import cache_axes, nearest_marker
 
 __all__ = ["DataView", "DEFAULT_RADII"]
@@ -29,7 +30,7 @@ DEFAULT_RADII: tuple[float, ...] = (1.0, 2.0)
 _WARNING = QColor(220, 0, 0)
 _N_OUTLINE = 100
 #: Opaque grey (110, 110, 110) packed as ARGB32: the points before any responsibilities.
-_NEUTRAL_ARGB = 0xFF6E6E6E
+NEUTRAL_ARGB = 0xFF6E6E6E
 
 
 def _qcolor(rgb: np.ndarray, alpha: int = 255) -> QColor:
@@ -90,6 +91,7 @@ class DataView(pg.PlotWidget):
         self._truth_curves: list[pg.PlotCurveItem] = []
         self._labels: list[pg.TextItem] = []
         self._means2 = np.zeros((0, 2))
+        self._covs2 = np.zeros((0, 2, 2))
         self._highlight: int | None = None
         self._flagged: set[int] = set()
         self._n_points = 0
@@ -111,6 +113,7 @@ class DataView(pg.PlotWidget):
         self._class_key: tuple = ((), b"")
         self._means_style: tuple = (None, [], [], [])
         self._with_truth = False
+        self._centres_only = False
         self._rebuild_legend()
         # The hover read-out: an item in the view, so it stays while the pointer rests on a
         # point (a QToolTip hides itself after a few seconds and flickers on every move).
@@ -120,6 +123,7 @@ class DataView(pg.PlotWidget):
         self.readout.setVisible(False)
         self.plot_item.addItem(self.readout, ignoreBounds=True)
         self._hovered: int | None = None
+        self.plot_item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         scene = self.plot_item.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
@@ -154,8 +158,10 @@ class DataView(pg.PlotWidget):
         """
         if self._n_points == 0:
             return
-        if rgba is None:
-            rgba = np.full(self._n_points, _NEUTRAL_ARGB, dtype=np.uint32)
+        if rgba is None:  # one colour: the pixels' owners only, no N-sized array (40 MB at 1e7)
+            owners, grey = self.cloud.visible_owners(), uniform_source(NEUTRAL_ARGB)
+            self.cloud.set_owner_colors(owners.revision, grey(owners.indices), grey)
+            return
         self.cloud.set_colors(rgba)
 
     # ------------------------------------------------------------------ components
@@ -166,6 +172,23 @@ class DataView(pg.PlotWidget):
     @property
     def n_components(self) -> int:
         return len(self._palette)
+
+    @property
+    def centres_only(self) -> bool:
+        """Whether only centres are drawn (K-means), no ellipses."""
+        return self._centres_only
+
+    def set_centres_only(self, on: bool) -> None:
+        """K-means has centres and no covariances: draw no ellipses, and say so in the legend."""
+        if bool(on) != self._centres_only:
+            self._centres_only = bool(on)
+            for items in self._ellipses:
+                for item in items:
+                    item.setVisible(False)
+            for j, mean2 in enumerate(self._means2):
+                if j < len(self._palette):
+                    self._draw_outline(j, mean2, self._covs2[j])
+            self._rebuild_legend()
 
     def ellipse_items(self, radius_index: int = 0) -> list[pg.PlotCurveItem]:
         """The curve items of one radius, one per component (for tests and exports)."""
@@ -210,6 +233,19 @@ class DataView(pg.PlotWidget):
         self._highlight = None if self._highlight is None or self._highlight >= len(palette) else self._highlight
         self._restyle()
 
+    def _anchor_label(self, label: pg.TextItem) -> None:
+        """Let a warning label grow towards the middle of the view, so one on a component at
+        the edge (a collapsed one sits on an outlying point) is not cut by the frame."""
+        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
+        pos = label.pos()
+        label.setAnchor((1.0 if pos.x() > 0.5 * (x0 + x1) else 0.0,
+                         1.0 if pos.y() < 0.5 * (y0 + y1) else 0.0))
+
+    def _on_range_changed(self, *_args) -> None:
+        for label in self._labels:
+            if label.isVisible():
+                self._anchor_label(label)
+
     def _pen_for(self, k: int, radius_index: int) -> pg.QtGui.QPen:
         width = 2.5 if radius_index == 0 else 1.3
         if k == self._highlight:
@@ -243,7 +279,7 @@ class DataView(pg.PlotWidget):
         if dragged is not None and geometry is not None and dragged < k:
             # The component under the pointer follows the hand, not a model a frame behind it.
             means2[dragged], covs2[dragged] = geometry
-        self._means2 = means2
+        self._means2, self._covs2 = means2, covs2
         for j in range(k):
             self._draw_outline(j, means2[j], covs2[j])
         for j, label in enumerate(self._labels):
@@ -251,6 +287,7 @@ class DataView(pg.PlotWidget):
                 label.setText(f"⚠ {j + 1}: {flagged[j]}")
                 label.setPos(float(means2[j][0]), float(means2[j][1]))
                 label.setVisible(True)
+                self._anchor_label(label)
             else:
                 label.setVisible(False)
         finite = np.all(np.isfinite(self._means2), axis=1)
@@ -267,7 +304,7 @@ class DataView(pg.PlotWidget):
         for r, radius in enumerate(self._radii):
             outline = ellipse_outline(mean2, cov2, radius, _N_OUTLINE)
             item = self._ellipses[r][j]
-            if np.all(np.isfinite(outline)):
+            if np.all(np.isfinite(outline)) and not self._centres_only:
                 item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)
                 item.setVisible(True)
             else:
@@ -311,7 +348,7 @@ class DataView(pg.PlotWidget):
                 item.setVisible(False)
         for label in self._labels:
             label.setVisible(False)
-        self._means2 = np.zeros((0, 2))
+        self._means2, self._covs2 = np.zeros((0, 2)), np.zeros((0, 2, 2))
         self.means_item.setData(pos=np.zeros((0, 2)))
         self.handles.set_components(np.zeros((0, 2)), np.zeros((0, 2, 2)), self._radii[0])
         self._flagged = set()
@@ -399,7 +436,7 @@ class DataView(pg.PlotWidget):
 
     def _rebuild_legend(self) -> None:
         entries: list[tuple[pg.GraphicsObject, str]] = []
-        for r, radius in enumerate(self._radii):
+        for r, radius in enumerate(() if self._centres_only else self._radii):
             style = Qt.PenStyle.SolidLine if r == 0 else Qt.PenStyle.DashLine
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(40, 40, 40), width=2.5 if r == 0 else 1.3,
                                                   style=style))
@@ -407,8 +444,11 @@ class DataView(pg.PlotWidget):
         if self._with_truth:
             sample = pg.PlotDataItem(pen=pg.mkPen(QColor(0, 0, 0), width=1.2, style=Qt.PenStyle.DotLine))
             entries.append((sample, "true mixture (dotted)"))
+        if self._centres_only:
+            centre = pg.ScatterPlotItem(symbol="o", size=10, pen=pg.mkPen("k"), brush=pg.mkBrush(90, 90, 90))
+            entries.append((centre, "K-means centre: each point joins its nearest (no covariances)"))
         warn = pg.PlotDataItem(pen=pg.mkPen(_WARNING, width=2, style=Qt.PenStyle.DashLine))
-        entries.append((warn, "collapsed / empty"))
+        entries.append((warn, "empty cluster" if self._centres_only else "collapsed / empty"))
         if self.density.visible:
             swatch = pg.ScatterPlotItem(symbol="s", size=11, pen=None, brush=pg.mkBrush(self.density.sample_colour()))
             entries.append((swatch, self.density.legend_text()))

@@ -76,10 +76,12 @@ class EditPreview:
         what = "edited" if self.settled else "editing"
         parts = [f"{what} {'centre' if self.kmeans else 'component'} {self.component + 1}"]
         if np.isfinite(self.log_likelihood):
-            figure = "−WCSS/N" if self.kmeans else "log-likelihood"
-            parts.append(f"{figure} {self.log_likelihood:.5f} per point")
+            sign = -1.0 if self.kmeans else 1.0  # K-means' figure is −WCSS/N: say WCSS/N
+            parts.append(f"WCSS/N {-self.log_likelihood:.5f}" if self.kmeans
+                         else f"log-likelihood {self.log_likelihood:.5f} per point")
             if np.isfinite(self.base_log_likelihood):
-                parts.append(f"Δ {self.log_likelihood - self.base_log_likelihood:+.2e} against the model before")
+                delta = sign * (self.log_likelihood - self.base_log_likelihood)
+                parts.append(f"Δ {delta:+.2e} against the model before")
         algorithm = "K-means" if self.kmeans else "EM"
         parts.append(f"Step or Run continues {algorithm} from this model" if self.settled
                      else "release to keep the edit")
@@ -207,8 +209,8 @@ class EditingBinder(QObject):
         """What the info line says when the edit of component ``k`` has been kept."""
         if self._kmeans:
             return (f"Centre {k + 1} moved by hand. Step (S) shows what K-means makes of it: the "
-                    "points join their nearest centre; Resume (Space) runs on.")
-        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Resume (Space) runs on."
+                    "points join their nearest centre; Run (Space) runs on.")
+        return f"Component {k + 1} edited by hand. Step (S) shows what EM makes of it; Run (Space) runs on."
 
     def _compute(self, params: MixtureParams) -> None:
         if self._kmeans:

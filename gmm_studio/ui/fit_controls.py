@@ -3,7 +3,8 @@
 :class:`FitControls` forwards clicks and keys to :class:`~gmm_studio.session.Session` commands
 and follows the session's run state machine: every button and action is enabled exactly when
 ``session.can(command)``, and a disabled one says why in its tooltip
-(``session.why_not(command)``).  Pause reads Resume while paused.  The control panel's settings
+(``session.why_not(command)``).  While paused, Pause reads Resume and Run does the same (both
+continue from the shown model); the Fit menu's Space action is named for what it does now.  The control panel's settings
 go to the session (a K the data cannot hold is refused with a sentence); the session's changes
 (a placed mean, an imported model) come back into the panel.
 
@@ -26,7 +27,7 @@ __all__ = ["FitControls", "SHORTCUTS", "ShortcutKeys"]
 
 #: (command, keys, what it does) — shown in tooltips and Help › Keyboard shortcuts.
 SHORTCUTS = (
-    ("toggle", ("Space",), "Run a new fit; pause or resume a running one"),
+    ("toggle", ("Space",), "Run EM (on from a paused or shown model); pause a running fit"),
     ("step", ("S", "Right"), "Step one iteration (E then M)"),
     ("step_e", ("E",), "Step the E-step only (recompute responsibilities)"),
     ("step_m", ("M",), "Step the M-step only (re-estimate π, μ, Σ)"),
@@ -40,6 +41,7 @@ SHORTCUTS = (
 
 _BUTTON_TIPS = {
     "run": "Run EM to the end: a fresh fit, or continue the shown model (Space)",
+    "run_paused": "Run EM on from the shown model to the end, as Resume does (Space)",
     "pause": "Pause the running fit between half-steps (Space)",
     "resume": "Resume the paused fit (Space)",
     "stop": "Stop the fit, keeping what it reached (Esc)",
@@ -48,16 +50,37 @@ _BUTTON_TIPS = {
     "step_m": "M-step only: re-estimate weights, means, covariances (M)",
     "reset": "Forget the fit and the placed means (R or Ctrl+R)",
 }
+#: K-means' half-steps run on the E and M keys as assign and update: its own words.
+_KMEANS_BUTTON_TIPS = {
+    **_BUTTON_TIPS,
+    "run": "Run K-means to the end: a fresh fit, or continue the shown centres (Space)",
+    "run_paused": "Run K-means on from the shown centres to the end, as Resume does (Space)",
+    "step": "One K-means iteration: assign then update (S or →)",
+    "step_e": "Assign only: each point joins its nearest centre (hard r_nk) (E)",
+    "step_m": "Update only: each centre moves to the mean of its points (M)",
+}
+#: Button and Fit-menu texts: (step, step_e, step_m) per algorithm.
+_STEP_TEXTS = {"em": ("Step (E+M)", "Step E", "Step M"),
+               "kmeans": ("Step (assign+update)", "Step assign", "Step update")}
 
 #: What the info line says once a command has been given (the fit's end says its own).
 _HINTS = {
     "run": "Running EM: Space pauses, Esc stops.",
     "resume": "Running EM: Space pauses, Esc stops.",
-    "pause": "Paused. Space resumes; S steps one iteration, E or M one half-step.",
+    "pause": "Paused. Run or Resume (Space) continues; S steps one iteration, E or M one half-step.",
     "step": "One iteration (E then M); S again for the next.",
     "step_e": "E-step: the responsibilities γ (the colours) are recomputed; M re-estimates θ.",
     "step_m": "M-step: weights, means and covariances re-estimated from γ.",
     "reset": "Reset. Run (Space) starts a fresh fit; Step (S) one iteration.",
+}
+_KMEANS_HINTS = {
+    **_HINTS,
+    "run": "Running K-means: Space pauses, Esc stops.",
+    "resume": "Running K-means: Space pauses, Esc stops.",
+    "pause": "Paused. Run or Resume (Space) continues; S steps one iteration, E assigns, M updates.",
+    "step": "One iteration (assign then update); S again for the next.",
+    "step_e": "Assign: each point joins its nearest centre (the colours); M moves the centres.",
+    "step_m": "Update: each centre moved to the mean of the points assigned to it.",
 }
 
 _PLAIN_KEYS = {Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_E, Qt.Key.Key_M, Qt.Key.Key_R,
@@ -100,8 +123,8 @@ class FitControls(QObject):
         super().__init__(window)
         self.session, self.panel, self.info = session, panel, info
         self.settings_problem: str | None = None
-        self.run_action = self._action(window, "toggle", "Run / Pause", self._on_toggle_triggered)
-        self.step_action = self._action(window, "step", "Step iteration", self._command("step"))
+        self.run_action = self._action(window, "toggle", "Run", self._on_toggle_triggered)
+        self.step_action = self._action(window, "step", "Step (E+M)", self._command("step"))
         self.step_e_action = self._action(window, "step_e", "Step E", self._command("step_e"))
         self.step_m_action = self._action(window, "step_m", "Step M", self._command("step_m"))
         self.stop_action = self._action(window, "stop", "Stop", self._command("stop"))
@@ -166,8 +189,9 @@ class FitControls(QObject):
         except CommandRefused as exc:
             self.info.setText(exc.reason)
             return False
-        if command in _HINTS and self.session.state.busy or command in ("pause", "reset"):
-            self.info.setText(_HINTS[command])
+        hints = _KMEANS_HINTS if self.session.settings.algorithm == "kmeans" else _HINTS
+        if command in hints and self.session.state.busy or command in ("pause", "reset"):
+            self.info.setText(hints[command])
         return True
 
     def place_or_select(self, xy: tuple[float, float], near: int | None) -> None:
@@ -205,7 +229,17 @@ class FitControls(QObject):
         """Enable each button and action by the state machine; tooltips say why not."""
         p = self.panel
         paused = self.session.state is RunState.PAUSED
+        kmeans = self.session.settings.algorithm == "kmeans"
+        tips = _KMEANS_BUTTON_TIPS if kmeans else _BUTTON_TIPS
         p.pause_button.setText("Resume" if paused else "Pause")
+        texts = _STEP_TEXTS["kmeans" if kmeans else "em"]
+        for widget, action, text, command in zip(
+                (p.step_button, p.step_e_button, p.step_m_button),
+                (self.step_action, self.step_e_action, self.step_m_action), texts,
+                ("step", "step_e", "step_m")):
+            widget.setText(text)
+            action.setText(text)
+            action.setToolTip(tips[command])
         buttons = {"run": p.run_button, "pause": p.pause_button, "stop": p.stop_button,
                    "step": p.step_button, "step_e": p.step_e_button, "step_m": p.step_m_button,
                    "reset": p.reset_button}
@@ -213,14 +247,16 @@ class FitControls(QObject):
             if command == "pause" and paused:
                 command = "resume"
             why = self.why_not(command)
+            tip = tips["run_paused" if command == "run" and paused else command]
             button.setEnabled(why is None)
-            button.setToolTip(_BUTTON_TIPS[command] if why is None
-                              else f"{_BUTTON_TIPS[command]}. Not now: {why}")
+            button.setToolTip(tip if why is None else f"{tip}. Not now: {why}")
         for action, command in ((self.step_action, "step"), (self.step_e_action, "step_e"),
                                 (self.step_m_action, "step_m"), (self.stop_action, "stop"),
                                 (self.reset_action, "reset"), (self.live_action, "go_live")):
             action.setEnabled(self.why_not(command) is None)
-        self.run_action.setEnabled(any(self.why_not(c) is None for c in ("run", "pause", "resume")))
+        toggles = next((c for c in ("pause", "resume") if self.why_not(c) is None), "run")
+        self.run_action.setText(toggles.capitalize())
+        self.run_action.setEnabled(self.why_not(toggles) is None)
 
     def _on_session_settings_changed(self, settings) -> None:
         if settings != self.panel.settings():

@@ -58,6 +58,11 @@ _GAUSSIAN_SHAPE_ITEMS = (
         "covariance (scikit-learn's 'anisotropic blobs'). Still Gaussian, so it has a truth.",
     ),
 )
+#: Shapes that mean nothing on a line (nothing turns or stretches) or need two dimensions.
+_NEEDS_2D = {"axis_aligned": "nothing can be elongated along axes on a line",
+             "rotated": "nothing can be turned or elongated on a line",
+             "moons": "the moons are curves in a plane", "rings": "rings are curves in a plane"}
+
 _OTHER_SHAPE_ITEMS = (
     ("moons", "Two moons", "Two interleaved half circles (K is ignored: always two). Not Gaussian: " + _STRUGGLES + "."),
     ("rings", "Concentric rings", "K rings around one centre. Not Gaussian: " + _STRUGGLES + "."),
@@ -253,6 +258,7 @@ class GeneratorForm(QWidget):
         self.weights_combo.currentIndexChanged.connect(self._on_weights_combo_changed)
         self.custom_weights_edit.textChanged.connect(self._on_settings_edited)
         self.shape_combo.currentIndexChanged.connect(self._on_settings_edited)
+        self.n_features_spin.valueChanged.connect(self._on_n_features_spin_changed)
         self.new_seed_button.clicked.connect(self._on_new_seed_button_clicked)
         self.set_settings(GeneratorSettings())
 
@@ -272,6 +278,23 @@ class GeneratorForm(QWidget):
         for shape, label, tip in _OTHER_SHAPE_ITEMS:
             combo.addItem("   " + label, shape)
             combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+
+    @Slot()
+    def _on_n_features_spin_changed(self) -> None:
+        """In one dimension the shapes that need two are greyed out and say why; a chosen one
+        falls back to 'Spherical' (Gaussians of different widths on the line)."""
+        one_d = self.n_features_spin.value() == 1
+        combo = self.shape_combo
+        model = combo.model()
+        tips = {shape: tip for shape, _label, tip in _GAUSSIAN_SHAPE_ITEMS + _OTHER_SHAPE_ITEMS}
+        for i in range(combo.count()):
+            shape = combo.itemData(i)
+            if shape in _NEEDS_2D:
+                model.item(i).setEnabled(not one_d)
+                combo.setItemData(i, f"Needs D ≥ 2: {_NEEDS_2D[shape]}." if one_d else tips[shape],
+                                  Qt.ItemDataRole.ToolTipRole)
+        if one_d and combo.currentData() in _NEEDS_2D:
+            combo.setCurrentIndex(combo.findData("spherical"))
 
     # ------------------------------------------------------------------ settings
 
@@ -317,6 +340,7 @@ class GeneratorForm(QWidget):
             self.weights_combo.setCurrentIndex(self.weights_combo.findData("custom"))
         self.separation_spin.setValue(settings.separation)
         self.shape_combo.setCurrentIndex(self.shape_combo.findData(settings.shape))
+        self._on_n_features_spin_changed()
         self.outlier_spin.setValue(100.0 * settings.outlier_fraction)
         self.seed_spin.setValue(settings.seed)
         self._on_settings_edited()

@@ -2,8 +2,9 @@
 
 The most common picture of a mixture: the data's histogram (as a density, Freedman–Diaconis
 bins, adjustable), each component's weighted density π_k N(x | μ_k, σ_k²) and their sum in the
-component colours, each bin split by the responsibilities of its points (stacked colours), and
-beneath the axis every component's mean with its ±1σ (thick) and ±2σ (thin) interval, the 1-D
+component colours, each bin split by the responsibilities of its points (stacked colours; or
+by what the Points box asks for, :class:`BinSplit`: hard labels, the unsure share, the data's
+true classes), the mixture that generated the data dotted when known, and beneath the axis every component's mean with its ±1σ (thick) and ±2σ (thin) interval, the 1-D
 counterpart of the ellipses.  The numbers come from :mod:`gmm_studio.core.density`.
 After :meth:`HistogramView.set_editing` the person drags a mean marker to move the component
 and an end of its ±1σ interval to change σ (K-means centres, :data:`CENTRES`: the marker only);
@@ -16,6 +17,7 @@ axis (:meth:`HistogramView.set_placed_means`).  GUI thread only.
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,9 +36,10 @@ from gmm_studio.core.editing import edit_component
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui.colors import component_palette
 from gmm_studio.ui.component_handles import CENTRES, DraggableScatter, EditSession, mean_tip
+from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.plot_items import nearest_marker
 
-__all__ = ["HistogramPanel", "HistogramView"]
+__all__ = ["BinSplit", "HistogramPanel", "HistogramView"]
 
 _CURVE_POINTS = 400
 _GREY = QColor(120, 120, 120)
@@ -50,13 +53,25 @@ def _rgb(colour: np.ndarray) -> tuple[int, int, int]:
     return tuple(int(round(255 * c)) for c in colour)
 
 
+class BinSplit(NamedTuple):
+    """How the bins are split into stacked coloured parts (made off the GUI thread).
+
+    ``parts`` (G, B) are :func:`~gmm_studio.core.density.stacked_histogram`'s parts for the
+    view's ``edges``; ``rgb`` (G, 3) their colours in [0, 1] (None: the components' colours,
+    G = K); ``names`` the legend text per part (empty: the component curves name them).
+    """
+
+    edges: np.ndarray
+    parts: np.ndarray
+    rgb: np.ndarray | None = None
+    names: tuple[str, ...] = ()
+
+
 class _Component:
-    """The items of one component: its stacked bars, density curve, intervals and mean."""
+    """The items of one component: its density curve, intervals and mean."""
 
     def __init__(self, plot: pg.PlotItem, k: int, colour: np.ndarray, on_mean_drag, on_end_drag) -> None:
         rgb = _rgb(colour)
-        self.bars = pg.BarGraphItem(x0=[], width=[], y0=[], height=[], pen=None,
-                                    brush=pg.mkBrush(*rgb, 110))
         self.curve = pg.PlotDataItem(name=f"component {k + 1}", pen=pg.mkPen(rgb, width=2),
                                      antialias=True)
         self.two_sigma = pg.PlotDataItem(pen=pg.mkPen(rgb, width=1.5))
@@ -72,7 +87,7 @@ class _Component:
 
     @property
     def items(self):
-        return (self.bars, self.curve, self.two_sigma, self.one_sigma, self.mean, self.ends)
+        return (self.curve, self.two_sigma, self.one_sigma, self.mean, self.ends)
 
     def set_editing(self, marker_tip: str | None, end_tip: str | None) -> None:
         """The mean marker and the interval ends draggable with these tooltips, or not (None)."""
@@ -112,8 +127,8 @@ class HistogramView(pg.PlotWidget):
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("left", "density")
         plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        # Above the data area: a legend over the plot covered the tallest peak.
+        self.legend_strip = LegendStrip(plot, labelTextSize="8pt", labelTextColor=(30, 30, 30))
         self.histogram = pg.BarGraphItem(x0=[], width=[], height=[], pen=pg.mkPen(_GREY, width=1),
                                          brush=pg.mkBrush(200, 200, 200, 120))
         plot.addItem(self.histogram)
@@ -123,6 +138,18 @@ class HistogramView(pg.PlotWidget):
             pen=pg.mkPen(20, 20, 20, width=2, style=Qt.PenStyle.DashLine))
         self.mixture_curve.setZValue(10)
         plot.addItem(self.mixture_curve)
+        self.truth_curve = pg.PlotDataItem(
+            name="true mixture", antialias=True,
+            pen=pg.mkPen(0, 0, 0, 190, width=1.6, style=Qt.PenStyle.DotLine))
+        self.truth_curve.setZValue(9)
+        self.truth_curve.setVisible(False)
+        plot.addItem(self.truth_curve)
+        self._truth: MixtureParams | None = None
+        self._truth_wanted = True
+        self._centres_only = False
+        #: The stacked parts of the bins, bottom to top (one per component, class, or unsure share).
+        self.split_bars: list[pg.BarGraphItem] = []
+        self._split_key: tuple = ()
         self.placed_item = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("k", width=2),
                                               brush=pg.mkBrush(0, 0, 0))
         self.placed_item.setZValue(21)
@@ -133,7 +160,7 @@ class HistogramView(pg.PlotWidget):
         self.edges = np.zeros(0)
         self._params: MixtureParams | None = None
         self._resp: np.ndarray | None = None
-        self._bin_parts: tuple[np.ndarray, np.ndarray] | None = None  # (edges, (K, B) parts) given
+        self._bin_split: BinSplit | None = None  # the split made off the GUI thread
         self._heights = np.zeros(0)  # the plain histogram of the current bins
         self._covariance_type: str | None = None
         # (k, 'mean' or 'end', start mean, start σ, grab offset) of the drag under way
@@ -142,6 +169,7 @@ class HistogramView(pg.PlotWidget):
         self.edits.edit_started.connect(self.component_edit_started)
         self.edits.dragged.connect(self.component_dragged)
         self.edits.edit_finished.connect(self.component_edit_finished)
+        self._rebuild_legend()
 
     # ------------------------------------------------------------------ data
     def set_data(self, values: np.ndarray, name: str = "x", bins: int | None = None) -> None:
@@ -159,6 +187,7 @@ class HistogramView(pg.PlotWidget):
         self.edges = histogram_edges(self.x, bins)
         self._heights = stacked_histogram(self.x, self.edges)[0]
         self.show_params(None)  # the previous data's model does not describe these
+        self._draw_truth()
         self._frame()
 
     def set_bins(self, bins: int | None) -> None:
@@ -169,16 +198,16 @@ class HistogramView(pg.PlotWidget):
         self._frame()
 
     def show_params(self, params: MixtureParams | None, responsibilities: np.ndarray | None = None,
-                    bin_parts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                    bin_split: BinSplit | None = None) -> None:
         """Draw this 1-D mixture over the histogram; γ (N, K) splits each bin (None: grey bins).
 
-        ``bin_parts`` = (edges, parts) instead of γ: the split already made (off the GUI thread,
-        :func:`~gmm_studio.core.density.stacked_histogram`'s parts); used while ``edges`` are
-        the view's bins and K matches, else the bins are grey.
+        ``bin_split`` instead of γ: the split already made (:class:`BinSplit`); used while its
+        edges are the view's bins (and, in the components' colours, K matches), else the bins
+        are grey.
         """
         if params is not None and params.n_features != 1:
             raise ValueError(f"The histogram view draws 1-D mixtures; got {params.n_features}-D.")
-        self._params, self._resp, self._bin_parts = params, responsibilities, bin_parts
+        self._params, self._resp, self._bin_split = params, responsibilities, bin_split
         k = 0 if params is None else params.n_components
         if self._drag is not None and self._drag[0] >= k:
             self._drag = None  # a model without the dragged component ends the drag
@@ -187,7 +216,6 @@ class HistogramView(pg.PlotWidget):
             plot = self.getPlotItem()
             for component in self.components:
                 component.remove(plot)
-                self.legend.removeItem(component.curve)
             palette = component_palette(k)
             self.components = [_Component(plot, j, palette[j], partial(self._on_mean_drag, j),
                                           partial(self._on_end_drag, j)) for j in range(k)]
@@ -196,13 +224,68 @@ class HistogramView(pg.PlotWidget):
             changed = True
         else:
             changed = False
-        self.mixture_curve.setVisible(params is not None)
+        self.mixture_curve.setVisible(params is not None and not self._centres_only)
+        for component in self.components:
+            for item in (component.curve, component.two_sigma, component.one_sigma):
+                item.setVisible(not self._centres_only)
         if params is not None:
             self._draw_curves(self._shown_params())
         self._draw_bars()
+        if changed:
+            self._rebuild_legend()
         view_top = self.getPlotItem().getViewBox().viewRange()[1][1]
-        if len(self.x) and (changed or self._top() > view_top):
+        # grow for a taller curve; shrink back once it falls far below (a narrow start's spike)
+        top = self._top()
+        if len(self.x) and (changed or top > view_top or top < 0.4 * view_top):
             self._frame()
+
+    def set_truth(self, truth: MixtureParams | None) -> None:
+        """Draw the density of the mixture that generated the data, dotted (None: none)."""
+        if truth is not None and truth.n_features != 1:
+            raise ValueError(f"The histogram view draws 1-D mixtures; got {truth.n_features}-D.")
+        self._truth = truth
+        self._draw_truth()
+        self._rebuild_legend()
+
+    def set_truth_visible(self, visible: bool) -> None:
+        """View › true mixture: show or hide the dotted curve."""
+        self._truth_wanted = bool(visible)
+        self.truth_curve.setVisible(self._truth_wanted and self._truth is not None)
+
+    def set_centres_only(self, on: bool) -> None:
+        """K-means: its centres (the markers) and the bins, no densities or intervals (it has
+        no σ); call before :meth:`show_params`."""
+        if bool(on) != self._centres_only:
+            self._centres_only = bool(on)
+            self._rebuild_legend()
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, in order."""
+        return self.legend_strip.texts()
+
+    def _rebuild_legend(self) -> None:
+        if self._centres_only:
+            centre = pg.ScatterPlotItem(symbol="o", size=10, pen=pg.mkPen("w"), brush=pg.mkBrush(90, 90, 90))
+            curves = [(centre, "K-means centre: each point joins its nearest (no σ)")]
+        else:
+            curves = [(self.mixture_curve, "mixture p(x)")] if self.components else []
+        if self._truth is not None:
+            curves.append((self.truth_curve, "true mixture (dotted)"))
+        if not self._centres_only:
+            curves += [(c.curve, f"component {j + 1}") for j, c in enumerate(self.components)]
+        parts = [(pg.ScatterPlotItem(symbol="s", size=10, pen=None, brush=bar.opts["brush"]), name)
+                 for bar, name in zip(self.split_bars, self._split_key[1] if self._split_key else ())]
+        self.legend_strip.set_groups([curves, parts])
+
+    def _draw_truth(self) -> None:
+        if self._truth is None or not len(self.x):
+            self.truth_curve.setVisible(False)
+            return
+        lo, hi = float(self.edges[0]), float(self.edges[-1])
+        pad = 0.05 * (hi - lo or 1.0)
+        grid = np.linspace(lo - pad, hi + pad, _CURVE_POINTS)
+        self.truth_curve.setData(grid, density_1d(self._truth, grid).mixture)
+        self.truth_curve.setVisible(self._truth_wanted)
 
     # ------------------------------------------------------------------ editing
     def set_editing(self, covariance_type: str | None) -> None:
@@ -293,17 +376,34 @@ class HistogramView(pg.PlotWidget):
         x0, widths = self.edges[:-1], np.diff(self.edges)
         heights, parts = stacked_histogram(self.x, self.edges, self._resp) if self._resp is not None \
             else (self._heights, None)
-        given = self._bin_parts
-        if self._resp is None and given is not None and given[0] is self.edges \
-                and given[1].shape == (len(self.components), len(widths)):
-            parts = given[1]
+        rgb, names = None, ()
+        given = self._bin_split
+        if self._resp is None and given is not None and given.edges is self.edges \
+                and given.parts.shape[1] == len(widths) \
+                and (given.rgb is not None or given.parts.shape[0] == len(self.components)):
+            parts, rgb, names = given.parts, given.rgb, given.names
         self.histogram.setOpts(x0=x0, width=widths, height=heights)
+        colours = component_palette(len(self.components)) if rgb is None else np.asarray(rgb)
+        self._set_split_bars(colours if parts is not None else np.zeros((0, 3)), names)
         bottom = np.zeros_like(heights)
-        for j, component in enumerate(self.components):
-            part = parts[j] if parts is not None else np.zeros_like(heights)
-            component.bars.setOpts(x0=x0, width=widths, y0=bottom.copy(), height=part)
-            component.bars.setVisible(parts is not None)
+        for bar, part in zip(self.split_bars, parts if parts is not None else ()):
+            bar.setOpts(x0=x0, width=widths, y0=bottom.copy(), height=part)
             bottom += part
+
+    def _set_split_bars(self, colours: np.ndarray, names: tuple[str, ...]) -> None:
+        """One bar item per part, in these colours (rebuilt only when they or the names change)."""
+        key = (tuple(_rgb(c) for c in colours), tuple(names))
+        if key == self._split_key:
+            return
+        plot = self.getPlotItem()
+        for bar in self.split_bars:
+            plot.removeItem(bar)
+        self.split_bars = [pg.BarGraphItem(x0=[], width=[], y0=[], height=[], pen=None,
+                                           brush=pg.mkBrush(*rgb, 110)) for rgb in key[0]]
+        for bar in self.split_bars:
+            plot.addItem(bar)
+        self._split_key = key
+        self._rebuild_legend()
 
     def _draw_curves(self, params: MixtureParams) -> None:
         lo, hi = float(self.x.min()), float(self.x.max())

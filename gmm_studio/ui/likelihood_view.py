@@ -114,6 +114,11 @@ class LikelihoodView(pg.PlotWidget):
         self._legend_key: tuple | None = None
         self.set_algorithm("em")
         self.plot_item.disableAutoRange()
+        # An empty view says so over a plain frame (not axes of 0.1 … 0.9 with nothing drawn).
+        self.placeholder = pg.TextItem("No iterations yet: Step (S) or Run (Space).",
+                                       color=(110, 110, 110), anchor=(0.5, 0.5))
+        self.plot_item.addItem(self.placeholder, ignoreBounds=True)
+        self._fit_range()
         # main_window (until it calls reset) still says clear(); as an instance attribute this
         # also hides the PlotItem.clear that PlotWidget.__init__ put there.
         self.clear = self.reset
@@ -259,25 +264,31 @@ class LikelihoodView(pg.PlotWidget):
     def _fit_range(self) -> None:
         xs = [np.array(c.x) for c in self._curves if c.x]
         ys = [np.array(c.y) for c in self._curves if c.y]
-        if not xs:
+        view = self.plot_item.getViewBox()
+        self.placeholder.setVisible(not xs)
+        self.plot_item.getAxis("left").setStyle(showValues=bool(xs))
+        if not xs:  # a new fit or a given model (a sweep cell): not the last fit's 0–65
+            view.setRange(xRange=(0.0, 4.0), yRange=(0.0, 1.0), padding=0)
+            self.placeholder.setPos(2.0, 0.5)
             return
         x_max = max(float(x.max()) for x in xs)
-        # The first half-steps of a start with tiny covariances can sit millions below the
-        # rest; frame the climb that follows (the person can still zoom out).
-        tails = [y[2:] if len(y) > 4 else y for y in ys]
-        lo = min(float(t.min()) for t in tails)
+        lo = min(float(y.min()) for y in ys)
         hi = max(float(y.max()) for y in ys)
-        span = hi - lo if hi > lo else max(1e-3, abs(hi) * 1e-3)
+        # A flat curve (converged at once) must not zoom into its rounding: the axis would tick
+        # "-2.5048142005".  Frame at least a few thousandths of a nat, more for large values.
+        span = max(hi - lo, 2e-3, abs(hi) * 1e-4)
         # The range moves in steps, not at every half-step: each move redraws both axes and
         # their tick labels, the most expensive paint of the window during a fit.  x doubles;
         # y keeps its range while the curve fits in it and fills at least a third of it.
-        x_hi = 2.0
+        x_hi = 4.0  # the empty view's range: whole iterations, not ticks of 0.1
         while x_hi < x_max + 0.5:
             x_hi *= 2
-        view = self.plot_item.getViewBox()
         (x0, x1), (y0, y1) = view.viewRange()
         y_fits = y0 <= lo - 0.02 * span and hi + 0.02 * span <= y1 and (y1 - y0) <= 3 * span
-        y_range = (y0, y1) if y_fits else (lo - 0.08 * span, hi + 0.25 * span)
+        middle = 0.5 * (lo + hi) if hi - lo < span else None
+        y_range = (y0, y1) if y_fits else (
+            (middle - 0.6 * span, middle + 0.6 * span) if middle is not None
+            else (lo - 0.08 * span, hi + 0.25 * span))
         if (x0, x1) != (0.0, x_hi) or not y_fits:
             view.setRange(xRange=(0.0, x_hi), yRange=y_range, padding=0)
 

@@ -56,7 +56,7 @@ def demo_dataset():
     """The built-in demo: 4 rotated, elongated components, 3000 points, seeded (always the same)."""
     from gmm_studio.core.generate import GeneratorSettings, generate
 
-    synthetic = generate(GeneratorSettings(n_components=4, n_samples=3000, shape="rotated", seed=7))
+    synthetic = generate(GeneratorSettings(n_components=4, n_samples=3000, shape="rotated", seed=9))
     dataset = dataset_from_array(synthetic.values, columns=("x", "y"), labels=synthetic.labels,
                                  source="demo")
     return dataset, synthetic.truth, synthetic.description
@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
             history_label=self.history_label, live_button=self.live_button,
             status_label=self.status_label, parent=self)
         self.histogram_drawing = HistogramDrawing(self.session, self.data_stack, self)
+        self.panel.color_mode_changed.connect(self.histogram_drawing.set_color_mode)
         self.editing = EditingBinder(self.session, self.data_view, self.data_stack, self)
         for drawing in (self.drawing, self.histogram_drawing):
             self.editing.preview_changed.connect(drawing.set_preview)
@@ -234,6 +235,11 @@ class MainWindow(QMainWindow):
         self.editing.edit_kept.connect(self._on_editing_edit_kept)
         self.component_table.component_selected.connect(self._on_component_table_selected)
         self.generator_panel.data_generated.connect(self._on_generator_data_generated)
+        self.session_files.session_opened.connect(self.info_label.setText)
+        # a file's or a session's temporary status message must not hide where the fit is once
+        # the person starts a fit, steps or drags
+        s.state_changed.connect(self._on_session_state_changed)
+        self.editing.preview_changed.connect(self._on_editing_preview_changed)
 
     # ================================================================== session events
     def _on_session_dataset_changed(self, dataset) -> None:
@@ -247,17 +253,26 @@ class MainWindow(QMainWindow):
         if self._sweep_panel is not None:
             self._sweep_panel.set_data(self.session.x)
         self.model_files.update_actions()
+        one_d = dataset.n_features == 1
+        density = self.teaching.density_action
+        density.setEnabled(not one_d)
+        density.setToolTip("In 1-D the mixture density p(x) is already drawn: the dashed curve over "
+                           "the histogram" if one_d else "Shade the log density of the shown mixture (Ctrl+D)")
         self.dataset_changed.emit(dataset)
+
+    def _on_session_state_changed(self, state: RunState) -> None:
+        if state.busy:
+            self.statusBar().clearMessage()
+
+    @Slot(object)
+    def _on_editing_preview_changed(self, preview) -> None:
+        if preview is not None:
+            self.statusBar().clearMessage()
 
     def _on_session_fit_ended(self, outcome) -> None:
         if outcome.reason == "failed":
             self.banner.show_message(outcome.message)
-        message = outcome.message
-        if outcome.reason == "converged" and _components_coincide(outcome.final.params, self.session.x):
-            message += (" All components sit on top of each other: a saddle point of the "
-                        "likelihood (e.g. random responsibilities average every mean to the data "
-                        "mean), not a fit. Try the 'random data points' or 'kmeans' initialisation.")
-        self.info_label.setText(message)
+        self.info_label.setText(outcome.message)  # the session's message names a saddle point
         self.model_files.update_actions()
         self.fit_finished.emit(outcome.final)
 
@@ -281,8 +296,10 @@ class MainWindow(QMainWindow):
         if k is not None and self.session.k_problem(k) is None:
             self.session.update_settings(n_components=k)
             offered = f" K = {k} as generated;"
-        self.info_label.setText(f"Generated: {data.description}.{offered} dotted ellipses show "
-                                "the true mixture; press Run (Space) to watch EM find it.")
+        drawn = "the dotted curve is the true mixture's density" if dataset.n_features == 1 \
+            else "dotted ellipses show the true mixture"
+        self.info_label.setText(f"Generated: {data.description}.{offered} {drawn}; press Run "
+                                "(Space) to watch EM find it.")
 
     @Slot(object)
     def _on_sweep_model_chosen(self, params: MixtureParams) -> None:
@@ -393,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def _on_data_stack_histogram_built(self, panel) -> None:
         panel.view.clicked.connect(self._on_histogram_view_clicked)
+        self.truth_action.toggled.connect(panel.view.set_truth_visible)
         pass_drops_up(panel.view)
         self.controls.keys.install(panel)
 
@@ -465,11 +483,3 @@ class MainWindow(QMainWindow):
         except Exception:  # noqa: BLE001 - a settings file we cannot write must not block closing
             pass
         super().closeEvent(event)
-
-
-def _components_coincide(params: MixtureParams, x: np.ndarray) -> bool:
-    """True when K > 1 means lie within 5 % of the data's spread of each other."""
-    if params.n_components < 2:
-        return False
-    spread = float(np.sqrt(np.var(x, axis=0).sum()))
-    return float(np.ptp(params.means, axis=0).max()) < 0.05 * spread

@@ -7,9 +7,10 @@ mixture density, the ±1σ/±2σ intervals, and the bins split by the shown resp
 an :class:`~gmm_studio.ui.editing_binder.EditPreview` while a component is dragged.  Like
 :class:`~gmm_studio.ui.session_view.SessionDrawing` it only marks what is stale on the
 session's signals and draws from a ~30 Hz timer.  Means placed by clicking are drawn as crosses
-on the axis.  The split of the bins by γ is made on the
-runner (kind "histogram", the newest replacing the old; ~0.16 s at 1e6 points and K = 4), and
-the bars keep the previous split until it arrives.  GUI thread only.
+on the axis.  The bins are split as the Points box says (:func:`bin_split`: by γ, by hard
+label, by max γ with the unsure rest grey, or by the data's true classes), on the runner (kind
+"histogram", the newest replacing the old; ~0.16 s at 1e6 points and K = 4); the bars keep the
+previous split until it arrives.  GUI thread only.
 """
 
 from __future__ import annotations
@@ -20,11 +21,49 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from gmm_studio.core.density import stacked_histogram
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import Session
 from gmm_studio.ui.data_view import DataView
-from gmm_studio.ui.histogram_view import HistogramPanel
+from gmm_studio.ui.colors import component_palette, true_label_colours
+from gmm_studio.ui.histogram_view import BinSplit, HistogramPanel
 
-__all__ = ["DataStack", "HistogramDrawing"]
+__all__ = ["DataStack", "HistogramDrawing", "bin_split"]
+
+_UNSURE_RGB = np.array([0.55, 0.55, 0.55])
+
+
+def _same(a: tuple | None, b: tuple) -> bool:
+    return a is not None and a[0] == b[0] and a[1] is b[1] and a[2] is b[2]
+
+
+def bin_split(x: np.ndarray, edges: np.ndarray, gamma: np.ndarray | None, mode: str,
+              labels=None) -> BinSplit:
+    """The bins of ``x`` split as the Points box says (see :meth:`HistogramDrawing.set_color_mode`).
+
+    ``gamma`` (N, K) or None (only 'truth' works without it: the classes in palette order).
+    Any thread (the runner's).
+    """
+    k = 0 if gamma is None else gamma.shape[1]
+    rgb, names = None, ()
+    if mode == "truth":
+        palette = None if gamma is None else component_palette(k)
+        colours = true_label_colours(labels, palette, None if gamma is None else gamma.argmax(axis=1))
+        index = {name: i for i, name in enumerate(colours.classes)}
+        codes = np.array([index[v] for v in np.asarray(labels).astype(str).ravel()])
+        weights = np.zeros((len(x), len(colours.classes)))
+        weights[np.arange(len(x)), codes] = 1.0
+        rgb, names = colours.rgb, colours.names
+    elif mode in ("hard", "uncertainty"):
+        top = gamma.max(axis=1)
+        weights = np.zeros_like(gamma)
+        weights[np.arange(len(x)), gamma.argmax(axis=1)] = top if mode == "uncertainty" else 1.0
+        if mode == "uncertainty":
+            weights = np.column_stack([weights, 1.0 - top])
+            rgb = np.vstack([component_palette(k), _UNSURE_RGB])
+            names = tuple(f"max γ of the points of {j + 1}" for j in range(k)) + ("unsure: 1 − max γ",)
+    else:
+        weights = gamma
+    return BinSplit(edges, stacked_histogram(x, edges, weights)[1], rgb, names)
 
 _REDRAW_MS = 33
 
@@ -78,8 +117,11 @@ class HistogramDrawing(QObject):
         self.session, self.stack = session, stack
         self.preview = None
         self._dirty = False
-        self._parts: tuple | None = None  # (γ, edges, parts): the latest split made
-        self._pending: tuple | None = None  # (γ, edges) of the split being made
+        self.color_mode = "blend"
+        # (mode, γ, edges) of the latest split made and of the one being made (compared by identity)
+        self._split_key: tuple | None = None
+        self._split_made: BinSplit | None = None
+        self._pending: tuple | None = None
         stack.histogram_built.connect(self._on_stack_histogram_built)
         session.dataset_changed.connect(self._on_session_dataset_changed)
         session.placed_changed.connect(self._on_session_placed_changed)
@@ -119,6 +161,7 @@ class HistogramDrawing(QObject):
         one_d = self.session.x.shape[1] == 1
         if one_d:
             self.panel.set_data(self.session.x[:, 0], str(dataset.columns[0]))
+            self.panel.view.set_truth(self.session.truth)
         self.stack.show_histogram(one_d)
         self._dirty = one_d
 
@@ -149,31 +192,42 @@ class HistogramDrawing(QObject):
             params = preview.params
             if preview.responsibilities is not None:
                 gamma = preview.responsibilities
-        if params is None or params.n_features != 1:
-            self.panel.show_params(None)
-            return
-        if gamma is not None and gamma.shape != (self.session.x.shape[0], params.n_components):
+        if params is not None and params.n_features != 1:
+            params = None
+        if params is None or (gamma is not None and gamma.shape != (self.session.x.shape[0], params.n_components)):
             gamma = None  # γ of another model: grey bins until the shown one's arrives
+        labels = getattr(self.session.dataset, "labels", None)
+        mode = self.color_mode if self.color_mode != "truth" or labels is not None else "blend"
         edges = self.panel.view.edges
-        if gamma is not None and (self._parts is None or self._parts[0] is not gamma
-                                  or self._parts[1] is not edges):
-            self._split(gamma, edges)
-        parts = None if self._parts is None or gamma is None else (self._parts[1], self._parts[2])
-        self.panel.view.show_params(params, bin_parts=parts)
+        key = (mode, gamma, edges)
+        if (gamma is not None or mode == "truth") and not _same(self._split_key, key):
+            self._split(key, labels)
+        # until the split asked for arrives, the previous one (the view checks its bins and K)
+        split = self._split_made if gamma is not None or mode == "truth" else None
+        self.panel.view.set_centres_only(preview.kmeans if preview is not None
+                                         else isinstance(snap, KMeansSnapshot))
+        self.panel.view.show_params(params, bin_split=split)
 
-    def _split(self, gamma: np.ndarray, edges: np.ndarray) -> None:
-        if self._pending is not None and self._pending[0] is gamma and self._pending[1] is edges:
+    def set_color_mode(self, mode: str) -> None:
+        """What splits the bins: 'blend' (γ), 'hard' (argmax γ), 'uncertainty' (max γ by hard
+        label, and the unsure rest in grey) or 'truth' (the data's classes)."""
+        self.color_mode = mode
+        self._dirty = True
+
+    def _split(self, key: tuple, labels) -> None:
+        if self._pending is not None and _same(self._pending, key):
             return
-        self._pending = (gamma, edges)
+        self._pending = key
+        mode, gamma, edges = key
         x = self.session.x[:, 0]
-        self.session.runner.start("histogram", lambda cancel: stacked_histogram(x, edges, gamma)[1],
-                                  on_finished=lambda parts: self._on_split(gamma, edges, parts),
-                                  on_failed=lambda exc: self._on_split(gamma, edges, None))
+        self.session.runner.start("histogram", lambda cancel: bin_split(x, edges, gamma, mode, labels),
+                                  on_finished=lambda split: self._on_split(key, split),
+                                  on_failed=lambda exc: self._on_split(key, None))
 
-    def _on_split(self, gamma: np.ndarray, edges: np.ndarray, parts: np.ndarray | None) -> None:
-        if parts is not None:
-            self._parts = (gamma, edges, parts)
-        if self._pending is not None and self._pending[0] is gamma:
+    def _on_split(self, key: tuple, split: BinSplit | None) -> None:
+        if split is not None:
+            self._split_key, self._split_made = key, split
+        if self._pending is not None and _same(self._pending, key):
             self._pending = None
         self._dirty = True
 

@@ -8,19 +8,59 @@ anything).  GUI thread only.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Slot
+import os
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
-from gmm_studio.session import Session
+from gmm_studio.core.kmeans import KMeansSnapshot
+from gmm_studio.session import RunState, Session
 
-__all__ = ["SESSION_FILTER", "SessionFiles"]
+__all__ = ["SESSION_FILTER", "SessionFiles", "opened_text"]
 
 SESSION_FILTER = "GMM Studio session (*.gmmsession);;All files (*)"
 
 
+def opened_text(session: Session, path: str) -> str:
+    """The info line after opening the session file ``path``: what the session holds and what
+    Run and Step do from here (the previous data's text would be stale)."""
+    d, s, h = session.dataset, session.settings, session.history
+    features = "1 feature" if d.n_features == 1 else f"{d.n_features} features"
+    algorithm = "K-means" if s.algorithm == "kmeans" else f"EM ({s.covariance_type} covariances)"
+    parts = [f"Session {os.path.basename(path)}: {d.n_samples} points from {d.source} ({features}), "
+             f"{algorithm}, K = {s.n_components}."]
+    shown = h.shown
+    if shown is None:
+        parts.append("No fit yet: press Run (Space) to fit, or Step (S) for one iteration.")
+        return " ".join(parts)
+    fit = "K-means" if isinstance(shown, KMeansSnapshot) else "EM"
+    where = f"iteration {shown.iteration}"
+    if h.cursor is not None:
+        where += f", scrubbed back ({len(h)} half-steps kept; End returns to the live one)"
+    else:
+        where += f" of {len(h)} half-steps kept"
+    state = session.state
+    if state is RunState.PAUSED:
+        then = f"The fit is paused there: Run or Step continues {fit}."
+    elif state is RunState.IDLE:
+        then = f"Run or Step continues {fit} from this model."
+    else:
+        then = f"The fit had ended: Step continues {fit}; Run starts a new fit."
+    parts.append(f"Showing {where}. {then}")
+    return " ".join(parts)
+
+
 class SessionFiles(QObject):
-    """Save and open whole sessions (data, import choices, settings, model, history, cursor)."""
+    """Save and open whole sessions (data, import choices, settings, model, history, cursor).
+
+    Signals
+    -------
+    session_opened(str)
+        A session file was opened; the payload is the info line describing it.
+    """
+
+    session_opened = Signal(str)
 
     def __init__(self, session: Session, parent: QWidget, status_bar: QStatusBar) -> None:
         super().__init__(parent)
@@ -81,4 +121,5 @@ class SessionFiles(QObject):
             QMessageBox.warning(self._parent, "Cannot open the session", str(exc))
             return False
         self._status.showMessage(f"Opened the session {path}", 8000)
+        self.session_opened.emit(opened_text(self.session, path))
         return True

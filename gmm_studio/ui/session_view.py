@@ -7,30 +7,43 @@ It keeps nothing the session knows; it only remembers what it drew, so a redraw 
 not change.  GUI thread only.
 
 Throttle: the session may report every half-step; signals only mark what is stale and a 30 Hz
-timer draws the latest state once (the likelihood curve still takes every value).
+timer draws the latest state once (the likelihood curve still takes every value), and no more
+often than keeps drawing within :data:`GUI_SHARE` of the GUI thread's time.
 """
 
 from __future__ import annotations
 
 import functools
+import time
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 
 from gmm_studio.core.em import EMData, Snapshot
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import Session
 from gmm_studio.session.status import half_step_name
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel
-from gmm_studio.ui.data_view import DataView
+from gmm_studio.ui.data_view import NEUTRAL_ARGB, DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
+from gmm_studio.ui.raster import uniform_source
 
 __all__ = ["COLOR_MODES", "SessionDrawing"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33
+#: Drawing a state (the redraw and the paints it causes) may take at most this share of the
+#: GUI thread; when frames cost more (a slow or busy machine, EM faster than the screen) the
+#: states in between are skipped.  Every GUI-thread moment also holds the GIL the engine needs
+#: between its numpy calls: at 1e6 points a frame cost ~25 ms here and 30 of them a second
+#: slowed the fit 1.5-2x (benchmarks/bench_stall.py).
+GUI_SHARE = 0.25
+#: ... but a state is drawn at least this often (seconds), however busy the GUI thread is.
+_MAX_WAIT_S = 0.25
 _UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
 
 
@@ -50,12 +63,18 @@ class SessionDrawing(QObject):
         self.palette = colors_mod.component_palette(session.settings.n_components)
         self.data_view.set_palette(self.palette)
         self._drawn_colors_key: object = _UNKNOWN
-        self._drawn_colors: object = None  # what the key was made from, held so no id() is reused
+        self._drawn_palette: object = None  # the palette of the key, held so its id() is not reused
         # Colours are packed on the runner ("colors" task, ~10-20 ms at 1e6 points), not here:
-        # the latest finished (key, sources, colours), and the key of the task in flight.
+        # the latest finished (key, palette, colours, legend), and the key of the task in flight.
         self._ready: tuple | None = None
         self._pending_key: tuple | None = None
+        # Nothing here holds a γ: at 1e7 points each is 800 MB, and the engine writes the next
+        # E-step into a γ nobody holds any more (core.em), so a γ kept for drawn colours meant
+        # a fresh one per E-step.  γ are named by a number (the weakly held latest one).
+        self._gamma_seen: weakref.ref | None = None
+        self._gamma_number = 0
         self._dirty = True
+        self._frame: tuple[float, float] | None = None  # (wall, GUI CPU) when the last timed redraw began
         self.preview = None  # an EditPreview drawn instead of the shown state (a drag by hand)
         for signal, slot in self._connections():
             signal.connect(slot)
@@ -171,7 +190,15 @@ class SessionDrawing(QObject):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        if self._frame is not None:
+            # The GUI thread's CPU time since the last redraw began: that redraw, its paints,
+            # and whatever else the thread did meanwhile (the snapshots' arrival included).
+            start, start_cpu = self._frame
+            if self._dirty and now - start < min(_MAX_WAIT_S, (cpu - start_cpu) / GUI_SHARE):
+                return  # stay dirty: a later tick draws the latest state
         if self._dirty:
+            self._frame = (now, cpu)
             self.redraw()
 
     # ------------------------------------------------------------------ drawing
@@ -214,12 +241,21 @@ class SessionDrawing(QObject):
         params = snap.params if preview is None else preview.params
         means2, covs2 = s.projection.project_params(params)
         flagged = {e.component: e.kind for e in shown.events if e.component < params.n_components}
+        kmeans = preview.kmeans if preview is not None else isinstance(snap, KMeansSnapshot)
+        self.data_view.set_centres_only(kmeans)
         self.data_view.show_components(means2, covs2, flagged)
         self.data_view.set_highlight(s.selected)
         counts = snap.diagnostics.effective_counts if preview is None or preview.responsibilities is None \
             else preview.responsibilities.sum(axis=0)
-        self.component_table.set_model(params, counts, self.palette)
+        self.component_table.set_model(params, counts, self.palette, kmeans=kmeans)
         self.status_label.setText(shown.status_text() if preview is None else preview.status_text())
+
+    def _gamma_key(self, gamma: np.ndarray) -> int:
+        """A number for ``gamma`` that, unlike its id(), is never given to another array."""
+        if self._gamma_seen is None or self._gamma_seen() is not gamma:
+            self._gamma_number += 1
+            self._gamma_seen = weakref.ref(gamma)
+        return self._gamma_number
 
     def _draw_colors(self, gamma: np.ndarray | None) -> None:
         mode = self.panel.color_mode()
@@ -228,7 +264,7 @@ class SessionDrawing(QObject):
         fitted = gamma is not None and gamma.shape[1] == len(palette)
         if mode == "truth" and labels is not None:
             # each true class in the colour of the component it matches, named in the legend
-            key = ("truth", id(gamma) if fitted else None, id(palette))
+            key = ("truth", self._gamma_key(gamma) if fitted else None, id(palette))
             work = (lambda cancel: colors_mod.true_label_colours(labels, palette, gamma.argmax(axis=1))) \
                 if fitted else (lambda cancel: colors_mod.true_label_colours(labels))
         elif not fitted:
@@ -236,39 +272,49 @@ class SessionDrawing(QObject):
             return
         else:
             # Only the points on top of a pixel are coloured, on the runner: O(pixels), not O(N)
-            # (PointCloud.visible_owners); the cloud colours any others it needs from `source`.
+            # (PointCloud.visible_owners); the cloud colours any others it needs from the γ
+            # drawn by then (_owner_colors).
             mode = "blend" if mode == "truth" else mode
             owners = self.data_view.cloud.visible_owners()
-            key = ("gamma", id(gamma), mode, id(palette), owners.revision)
-            source = functools.partial(colors_mod.packed_colors, gamma, palette, mode)
-            work = lambda cancel: (owners.revision, source(rows=owners.indices))  # noqa: E731
+            key = ("gamma", self._gamma_key(gamma), mode, id(palette), owners.revision)
+            work = lambda cancel: (owners.revision, colors_mod.packed_colors(  # noqa: E731
+                gamma, palette, mode, rows=owners.indices))
         if self._ready is not None and self._ready[0] == key:
             self._set_colors(*self._ready)
         elif key != self._pending_key:
             self._pending_key = key
-            sources = (gamma, palette) if mode == "truth" else (gamma, palette, source)
             self.session.runner.start(
                 "colors", work,
-                on_finished=lambda colors: self._on_colors_packed(key, sources, colors))
+                on_finished=lambda colors: self._on_colors_packed(key, palette, colors))
 
-    def _on_colors_packed(self, key: tuple, sources: tuple, colors) -> None:
+    def _on_colors_packed(self, key: tuple, palette: np.ndarray, colors) -> None:
         legend = None
         if isinstance(colors, colors_mod.LabelColours):
             legend, colors = colors, colors.rgba
-        self._ready = (key, sources, colors, legend)
+        self._ready = (key, palette, colors, legend)
         if self._pending_key == key:
             self._pending_key = None
         self._dirty = True
 
     def colors_up_to_date(self) -> bool:
-        """Whether the points show the colours of the shown state (none being packed)."""
-        return self._pending_key is None
+        """Whether the points show the colours of the shown state: none being packed, and no
+        redraw waiting (frames are throttled, see :data:`GUI_SHARE`)."""
+        return self._pending_key is None and not self._dirty
 
-    def _set_colors(self, key: tuple, sources: object, colors, legend) -> None:
+    def _owner_colors(self, mode: str, palette: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Colours of more points (a pan or zoom showed them) from the γ drawn now; GUI thread.
+        O(len(rows)); grey when that γ is gone (a new one is being coloured)."""
+        gamma = None if self._gamma_seen is None else self._gamma_seen()
+        if gamma is None or gamma.shape[1] != len(palette):
+            return uniform_source(NEUTRAL_ARGB)(rows)
+        return colors_mod.packed_colors(gamma, palette, mode, rows=rows)
+
+    def _set_colors(self, key: tuple, palette: object, colors, legend) -> None:
         if key != self._drawn_colors_key:
-            self._drawn_colors_key, self._drawn_colors = key, sources
+            self._drawn_colors_key, self._drawn_palette = key, palette
             if isinstance(colors, tuple):  # (owners' revision, their colours)
-                self.data_view.cloud.set_owner_colors(colors[0], colors[1], sources[2])
+                source = functools.partial(self._owner_colors, key[2], palette)
+                self.data_view.cloud.set_owner_colors(colors[0], colors[1], source)
             else:
                 self.data_view.set_colors(colors)
             if legend is None:
@@ -300,4 +346,3 @@ class SessionDrawing(QObject):
                                        + ("" if h.cursor is not None else " (live)"))
         else:
             self.history_label.setText("no history")
-

@@ -133,6 +133,9 @@ class SweepPanel(QWidget):
         self.validation_spin = self.form.validation_spin
         self.criterion_combo = self.form.criterion_combo
         self.form.types_changed.connect(self._update_enabled)
+        for signal in (self.form.types_changed, self.k_min_spin.valueChanged,
+                       self.k_max_spin.valueChanged):
+            signal.connect(self._on_form_grid_changed)
         self.form.criterion_changed.connect(self._on_criterion_changed)
 
         buttons = QHBoxLayout()
@@ -325,9 +328,21 @@ class SweepPanel(QWidget):
         self._result = None
         self._best = None
         self.table.clear_grid()
-        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self._on_form_grid_changed()
         self._refresh()
+
+    @Slot()
+    def _on_form_grid_changed(self) -> None:
+        """Before a sweep, the progress bar counts the cells the form describes ("0 of 32")."""
+        if self.is_running() or self._result is not None:
+            return
+        try:
+            grid = self.settings()
+        except ValueError:  # no type checked: the Run button's tooltip says so
+            grid = None
+        self.progress.setRange(0, 1 if grid is None else len(grid.k_values) * len(grid.covariance_types))
+        self.progress.setValue(0)
 
     def _refresh(self) -> None:
         """Redraw the whole table text, every curve and the best marker from the cells."""

@@ -56,6 +56,24 @@ class CriterionPlot(pg.PlotWidget):
         )
         self.best_marker.setZValue(10)
         self.addItem(self.best_marker)
+        # K is a count: never "K (x0.001)".  Without cells the plot says so over a plain frame,
+        # instead of autoranging nothing into axes from -400 to 400 in thousandths.
+        self.getAxis("bottom").enableAutoSIPrefix(False)
+        self.placeholder = pg.TextItem("No sweep yet: press Run.",
+                                       color=(110, 110, 110), anchor=(0.5, 0.5))
+        self.addItem(self.placeholder, ignoreBounds=True)
+        self._show_placeholder(True)
+
+    def _show_placeholder(self, empty: bool) -> None:
+        self.placeholder.setVisible(empty)
+        self.getAxis("left").setStyle(showValues=not empty)
+        if empty:
+            self.disableAutoRange()
+            self.setRange(xRange=(0.5, 8.5), yRange=(0.0, 1.0), padding=0)
+            self.placeholder.setPos(4.5, 0.5)
+        else:
+            self.enableAutoRange()
+            self.getPlotItem().getViewBox().updateAutoRange()
 
     def set_criterion(self, criterion: str) -> None:
         """Name ``criterion`` on the vertical axis, and which way is better."""
@@ -72,6 +90,8 @@ class CriterionPlot(pg.PlotWidget):
         spread = np.array([c.spread(criterion) for c in cells], dtype=np.float64).reshape(-1, 2)
         self.curves[t].setData(x, y)
         self.error_bars[t].setData(x=x, y=y, top=spread[:, 1] - y, bottom=y - spread[:, 0])
+        self._show_placeholder(all(len(curve.xData if curve.xData is not None else ()) == 0
+                                   for curve in self.curves.values()))
 
     def show_best(self, cell: CellResult | None, criterion: str) -> None:
         """Put the star on ``cell``, or nowhere."""

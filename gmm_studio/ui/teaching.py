@@ -240,16 +240,19 @@ class Teaching(QObject):
             s.show_model(demo.initial)
         self.demo_label.setText(f"<b>{demo.title}</b><br>{demo.explanation}")
         self.demo_dock.show()
+        w.panel_dock.raise_()  # the fit controls, not a Generate tab left on top (Run is there)
         hint = "Press Run (Space) to watch it, or Step (S) one iteration at a time."
         if demo.algorithm == "compare":
             hint = "K-means and EM are compared in their own window; Run fits EM here."
             self.compare()
         elif demo.k_values is not None:
-            hint = "The sweep (Tools › Choose K) scores every K; Run fits the K set here."
+            hint = ("The sweep beside the data is scoring every K (its table and plot fill in); "
+                    "Run fits the K set here.")
             w.sweep_dock.show()
             w.sweep_dock.raise_()
             w.sweep_panel.k_min_spin.setValue(min(demo.k_values))
             w.sweep_panel.k_max_spin.setValue(max(demo.k_values))
+            w.sweep_panel.run()
         w.info_label.setText(f"Demo: {demo.title}. {hint}")
 
 

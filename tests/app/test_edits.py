@@ -79,7 +79,8 @@ def test_moved_kmeans_centres_stay_kmeans_with_their_objective_and_kmeans_contin
     assert session.settings.covariance_type == "diag"  # moving centres does not choose EM's type
     gamma = session.shown.responsibilities
     np.testing.assert_array_equal(np.unique(gamma), [0.0, 1.0])
-    assert session.shown.status_text().startswith(f"iteration {entry.iteration}: edited by hand · −WCSS/N")
+    assert session.shown.status_text().startswith(f"iteration {entry.iteration}: edited by hand · WCSS/N "
+                                                   f"{-entry.log_likelihood:.5f} · ")
     session.resume()
     assert session.state is RunState.FINISHED
     after = session.history.entries[len(session.history) - 1]

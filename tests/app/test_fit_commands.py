@@ -159,6 +159,43 @@ def test_pause_and_resume_continue_exactly_where_the_fit_was(pauses):
     assert_same_history(session, reference())
 
 
+def paused_by(how):
+    """A session paused by Pause, by one Step from idle, or by an edit by hand after a Step."""
+    session = make_session()
+    runner = session.runner
+    if how == "pause":
+        session.run()
+        for _ in range(4):
+            runner.advance("fit")
+        session.pause()
+    else:
+        session.step()
+        runner.run_all()
+        if how == "edit":
+            params = session.history.shown.params
+            session.show_model(dataclasses.replace(params, means=params.means + 0.5), keep_history=True)
+    runner.run_all()
+    assert session.state is RunState.PAUSED
+    return session
+
+
+@pytest.mark.parametrize("how", ["pause", "one step", "edit"])
+def test_run_while_paused_continues_from_the_shown_model_like_resume(how):
+    by_run, by_resume = paused_by(how), paused_by(how)
+    assert by_run.why_not("run") is None and by_run.why_not("resume") is None
+    kept = list(by_run.history)
+    by_run.run()
+    by_resume.resume()
+    assert by_run.state is RunState.RUNNING
+    by_run.runner.run_all()
+    by_resume.runner.run_all()
+    assert by_run.state is RunState.FINISHED
+    assert list(by_run.history)[:len(kept)] == kept  # continued, not started afresh
+    assert_same_history(by_run, by_resume)
+    if how != "edit":
+        assert_same_history(by_run, reference())
+
+
 def test_restarts_keep_their_index_and_the_best_is_shown_live():
     fit_settings = SETTINGS.replace(n_init=3, init_params="random_from_data", seed=4)
     session = make_session(SyncRunner(), settings=fit_settings)

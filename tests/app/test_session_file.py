@@ -201,8 +201,10 @@ def test_a_missing_file_is_a_session_file_error(tmp_path):
 @given(data=st.data())
 def test_any_flipped_byte_either_opens_or_is_a_clear_error(good_bytes, tmp_path, data):
     damaged = bytearray(good_bytes)
+    # Positions drawn independently of the file's length, so an example saved in hypothesis'
+    # database replays the same draws after the file format grows or shrinks.
     for _ in range(data.draw(st.integers(1, 4))):
-        damaged[data.draw(st.integers(0, len(damaged) - 1))] ^= data.draw(st.integers(1, 255))
+        damaged[data.draw(st.integers(0, 2**31)) % len(damaged)] ^= data.draw(st.integers(1, 255))
     path = tmp_path / "fuzz.gmmsession"
     path.write_bytes(bytes(damaged))
     session = Session(SyncRunner())

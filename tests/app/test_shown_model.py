@@ -233,6 +233,29 @@ def test_importing_the_session_layer_loads_no_qt_and_no_ui():
 # ------------------------------------------------------------------ texts the window shows
 
 
+@pytest.mark.parametrize("tol", [0.0, 0.05])
+def test_kmeans_status_says_wcss_and_why_it_converged(tol):
+    session = make_session(SyncRunner(), settings=SETTINGS.replace(algorithm="kmeans", tol=tol))
+    session.run()
+    text = session.shown.status_text()
+    last = session.history[len(session.history) - 1]
+    wcss = -last.log_likelihood
+    assert text.startswith(f"iteration {last.iteration}, after update-step · WCSS/N {wcss:.5f} · Δ ")
+    assert "−" not in text and "per point" not in text and "log-likelihood" not in text
+    before = session.history[len(session.history) - 2].params.means
+    moved = float(((last.params.means - before) ** 2).sum()) / float(np.var(session.x, axis=0).mean())
+    if moved == 0.0:
+        assert text.endswith("· converged: no point changed cluster · finished")
+    else:
+        assert moved <= tol
+        assert text.endswith(f"· converged: the centres moved {moved:.1e} of the data's variance "
+                             f"(≤ tol {tol:g}) · finished")
+    delta = float(text.split("Δ ")[1].split(" ")[0])
+    assert delta <= 0  # WCSS/N never rises between assignments
+    session.scrub(1)
+    assert session.shown.status_text().startswith("iteration 1, after assign-step · WCSS/N ")
+
+
 def test_one_banner_sentence_per_kind_of_problem():
     from gmm_studio.core.em import DegeneracyEvent
     from gmm_studio.core.diagnosis import describe_events

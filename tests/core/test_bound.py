@@ -184,3 +184,77 @@ def test_a_converged_step_keeps_the_maximum_at_the_m_step():
     r = bound_slice(data, e.params, e.params, responsibilities=e.responsibilities)
     assert r.s_max == 1.0
     np.testing.assert_allclose(r.lower_bound, r.lower_bound[0], rtol=1e-13)
+
+
+def direct_mean_log_likelihood(x, theta):
+    """(1/N) Σ_n log Σ_k π_k N(x_n | μ_k, Σ_k), one component at a time, centred on its own mean."""
+    from scipy.special import logsumexp
+    from scipy.stats import multivariate_normal
+
+    columns = [np.log(w) + multivariate_normal(mean, cov).logpdf(x).reshape(len(x))
+               for w, mean, cov in zip(theta.weights, theta.means, theta.full_covariances())]
+    return float(logsumexp(np.stack(columns, axis=1), axis=1).mean())
+
+
+def random_params(rng, covariance_type, k, d, spread, scale):
+    means = rng.normal(scale=spread, size=(k, d))
+    if covariance_type == "full":
+        a = rng.normal(size=(k, d, d))
+        covariances = scale * (a @ np.swapaxes(a, 1, 2) + 0.5 * np.eye(d))
+    elif covariance_type == "tied":
+        a = rng.normal(size=(d, d))
+        covariances = scale * (a @ a.T + 0.5 * np.eye(d))
+    elif covariance_type == "diag":
+        covariances = scale * rng.uniform(0.3, 2.0, size=(k, d))
+    else:
+        covariances = scale * rng.uniform(0.3, 2.0, size=k)
+    return MixtureParams(covariance_type, rng.dirichlet(np.ones(k)), means, covariances)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), d=st.integers(1, 3), k=st.integers(1, 4),
+       covariance_type=st.sampled_from(COVARIANCE_TYPES), spread=st.floats(0.5, 60.0),
+       posterior_q=st.booleans(), pick=st.data())
+def test_l_is_the_straightforward_log_sum_exp_at_random_parameters(
+        seed, d, k, covariance_type, spread, posterior_q, pick):
+    # Far-apart components (spread ≫ 1) make exp underflow; q unrelated to θ pivots points on
+    # components far from them, which makes exp overflow: both must still give L exactly.
+    from gmm_studio.core.bound import params_at
+
+    rng = np.random.default_rng(seed)
+    theta = random_params(rng, covariance_type, k, d, spread, 1.0)
+    x = theta.means[rng.integers(k, size=60)] + rng.normal(size=(60, d))
+    data = EMData(x, covariance_type)
+    q = data.responsibilities(theta) if posterior_q else rng.dirichlet(np.ones(k), size=len(x))
+    following = random_params(rng, covariance_type, k, d, spread, rng.uniform(0.5, 2.0))
+    spec = pick.draw(st.sampled_from(slice_choices(theta)))
+    r = bound_slice(data, theta, following, responsibilities=q, spec=spec, n_points=7)
+    expected = [direct_mean_log_likelihood(x, params_at(theta, following, spec, v)) for v in r.s]
+    # The engine's quadratic features lose about eps·(|x − x̄|² + |μ − x̄|²)/σ² (core/em.py).
+    smallest = min(np.linalg.eigvalsh(p.full_covariances()).min() for p in (theta, following))
+    reach = ((x - x.mean(axis=0)) ** 2).sum(axis=1).max() + 4 * spread**2 * d
+    np.testing.assert_allclose(r.log_likelihood, expected, rtol=1e-12,
+                               atol=1e-13 * (1.0 + 10 * reach / smallest))
+    assert np.all(r.lower_bound <= r.log_likelihood + 1e-13 * (1.0 + 10 * reach / smallest))
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_l_is_exact_for_components_far_apart(swap):
+    # 200 widths apart: log densities differ by ~2·10⁴.  With q the posterior, each point's
+    # other component is e^-20000 below it; with q swapped, e^+20000 above it.
+    rng = np.random.default_rng(3)
+    theta = MixtureParams("full", [0.4, 0.6], [[0.0, 0.0], [200.0, 0.0]], [np.eye(2), np.eye(2)])
+    x = theta.means[rng.integers(2, size=300)] + rng.normal(size=(300, 2))
+    data = EMData(x, "full")
+    q = data.responsibilities(theta)
+    q = q[:, ::-1] if swap else q
+    following = MixtureParams("full", [0.5, 0.5], [[1.0, 0.0], [199.0, 1.0]],
+                              [np.eye(2) * 1.5, np.eye(2) * 0.7])
+    r = bound_slice(data, theta, following, responsibilities=np.ascontiguousarray(q), n_points=5)
+    from gmm_studio.core.bound import params_at
+
+    expected = [direct_mean_log_likelihood(x, params_at(theta, following, LINE, v)) for v in r.s]
+    # Swapped, each point's own term is found as the pivot's plus a difference of 2·10⁴, which
+    # costs eps·2·10⁴ of cancellation.
+    np.testing.assert_allclose(r.log_likelihood, expected, rtol=1e-11 if swap else 1e-12)
+    assert np.all(r.lower_bound <= r.log_likelihood + 1e-9)

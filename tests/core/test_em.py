@@ -56,6 +56,26 @@ def test_snapshots_are_immutable():
         snap.iteration = 3
 
 
+def test_a_snapshot_held_by_its_consumer_keeps_its_responsibilities():
+    # The engine writes an E-step into a γ array nobody holds any more: never into one a
+    # consumer still has, and a consumer who lets them go gets the very same values.
+    x = blobs(seed=3)
+    data, p0 = start(x, k=4)
+    held = [(s, s.responsibilities.copy()) for s in em_steps(data, p0, max_iter=6, tol=0)
+            if s.responsibilities is not None]
+    for snapshot, copy in held:
+        np.testing.assert_array_equal(snapshot.responsibilities, copy)
+    dropped = [s.responsibilities.copy() for s in em_steps(data, p0, max_iter=6, tol=0)
+               if s.responsibilities is not None]
+    assert len(dropped) == len(held) == 12
+    for (_, copy), again in zip(held, dropped):
+        np.testing.assert_array_equal(again, copy)
+    # a view of a γ keeps it as well
+    views = [s.responsibilities[::2] for s in em_steps(data, p0, max_iter=4, tol=0)
+             if s.half_step == "E"]
+    np.testing.assert_array_equal(views[0], held[0][1][::2])
+
+
 def test_e_step_makes_the_bound_tight_and_m_step_raises_it():
     x = blobs(seed=4)
     data, p0 = start(x, k=4)

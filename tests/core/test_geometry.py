@@ -92,6 +92,13 @@ def test_pca_projection_titles_and_exact_projected_covariances():
     np.testing.assert_allclose(covs2[0], np.cov(pts, rowvar=False), rtol=1e-9, atol=1e-12)
 
 
+def test_two_columns_shown_as_they_are_are_not_copied():
+    x = np.random.default_rng(3).normal(size=(40, 2))
+    pts = Projection.default_for(x).project_points(x)
+    np.testing.assert_array_equal(pts, x)
+    assert np.shares_memory(pts, x)  # 160 MB saved at 1e7 points
+
+
 @pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
 def test_column_projection_picks_the_columns(cov_type):
     rng = np.random.default_rng(2)

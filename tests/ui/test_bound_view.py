@@ -122,3 +122,25 @@ def test_variance_slices_are_named_for_the_covariance_type(panel, covariance_typ
     panel.show_state(data, snaps[3], snaps[4].params)
     texts = [panel.slice_combo.itemText(i) for i in range(panel.slice_combo.count())]
     assert expected in texts
+
+
+def test_a_slice_that_fails_unexpectedly_says_so_and_the_next_state_is_drawn(panel, qtbot, monkeypatch):
+    from gmm_studio.ui import bound_view
+    from gmm_studio.ui.tasks import QtRunner
+
+    runner = QtRunner()
+    panel.set_runner(runner)
+    data, snaps = state()
+    real = bound_view.bound_slice
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("overflow in exp")
+
+    monkeypatch.setattr(bound_view, "bound_slice", broken)
+    panel.show_state(data, snaps[1], snaps[2].params)
+    qtbot.waitUntil(lambda: "could not be computed: overflow in exp" in panel.status.text())
+    assert not curves(panel)[1].isVisible()
+    monkeypatch.setattr(bound_view, "bound_slice", real)
+    panel.show_state(data, snaps[3], snaps[4].params)  # the view is not stuck waiting
+    qtbot.waitUntil(lambda: curves(panel)[1].isVisible() and "Iteration" in panel.status.text())
+    runner.join_all()

@@ -264,10 +264,10 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     labels = nearest_centre(x, live.params.means)
     np.testing.assert_array_equal(live.responsibilities.argmax(axis=1), labels)
     np.testing.assert_array_equal(np.unique(live.responsibilities), [0.0, 1.0])  # hard r_nk
-    assert drawn_counts(w) == [f"{c:.1f}" for c in np.bincount(labels, minlength=3)]
+    assert drawn_counts(w) == [f"{c:.0f}" for c in np.bincount(labels, minlength=3)]
     objective = float(np.min(((x[:, None, :] - live.params.means[None]) ** 2).sum(axis=2), axis=1).sum())
     assert live.log_likelihood == pytest.approx(-objective / len(x))
-    assert w.status_label.text().startswith(f"editing centre 2 · −WCSS/N {-objective / len(x):.5f}")
+    assert w.status_label.text().startswith(f"editing centre 2 · WCSS/N {objective / len(x):.5f} · Δ ")
     mouse(view).release(end)
     assert w.info_label.text().startswith("Centre 2 moved by hand. Step (S) shows what K-means makes of it")
 
@@ -284,11 +284,11 @@ def test_dragging_a_kmeans_centre_reassigns_the_points_and_kmeans_continues_from
     objective = float(np.min(((x[:, None, :] - edited.params.means[None]) ** 2).sum(axis=2), axis=1).sum())
     assert edited.log_likelihood == pytest.approx(-objective / len(x))
     assert w.status_label.text().startswith(f"iteration {edited.iteration}: edited by hand · "
-                                            f"−WCSS/N {-objective / len(x):.5f}")
+                                            f"WCSS/N {objective / len(x):.5f} · ")
     xs, ys, kinds = lv.curve_data()
     assert kinds[-1] == "edit" and ys[-1] == pytest.approx(-objective / len(x))
     labels = nearest_centre(x, edited.params.means)
-    assert drawn_counts(w) == [f"{c:.1f}" for c in np.bincount(labels, minlength=3)]
+    assert drawn_counts(w) == [f"{c:.0f}" for c in np.bincount(labels, minlength=3)]
     assert "edited by hand: its −WCSS/N" in lv.legend_texts()
     assert w.history_label.text() == f"{n_before + 1}/{n_before + 1}: it. {edited.iteration} edit (live)"
 

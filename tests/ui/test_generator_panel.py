@@ -370,3 +370,20 @@ def test_save_truth_json_loads_back_as_the_truth(panel, qtbot, tmp_path, monkeyp
     np.testing.assert_array_equal(loaded.params.means, truth.means)
     np.testing.assert_array_equal(loaded.params.covariances, truth.covariances)
     np.testing.assert_array_equal(loaded.params.weights, truth.weights)
+
+
+def test_in_one_dimension_the_shapes_that_need_two_are_greyed_out_and_say_why(panel):
+    combo, model = panel.shape_combo, panel.shape_combo.model()
+
+    def offered(shape):
+        return model.item(combo.findData(shape)).isEnabled()
+
+    combo.setCurrentIndex(combo.findData("rotated"))
+    panel.n_features_spin.setValue(1)
+    assert not offered("rotated") and not offered("axis_aligned") and not offered("moons")
+    assert offered("spherical") and offered("random") and offered("uniform_square")
+    assert "Needs D ≥ 2" in combo.itemData(combo.findData("rotated"), Qt.ItemDataRole.ToolTipRole)
+    assert panel.settings().shape == "spherical"  # the chosen shape fell back to one that exists
+    panel.n_features_spin.setValue(3)
+    assert offered("rotated") and "turned" in combo.itemData(combo.findData("rotated"),
+                                                             Qt.ItemDataRole.ToolTipRole)

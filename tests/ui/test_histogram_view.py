@@ -93,14 +93,15 @@ def test_responsibilities_are_stacked_per_bin(panel):
     panel.set_data(x)
     panel.show_params(snapshot.params, snapshot.responsibilities)
     total, _ = bar_heights(panel.view.histogram)
-    parts = [bar_heights(c.bars)[0] for c in panel.view.components]
+    assert len(panel.view.split_bars) == 2
+    parts = [bar_heights(bar)[0] for bar in panel.view.split_bars]
     np.testing.assert_allclose(parts[0] + parts[1], total, atol=1e-12)
-    np.testing.assert_allclose(panel.view.components[1].bars.opts["y0"], parts[0])
+    np.testing.assert_allclose(panel.view.split_bars[1].opts["y0"], parts[0])
     # the left bump belongs to the component whose mean is on the left
     left = int(np.argmin(snapshot.params.means[:, 0]))
     assert parts[left][0] == pytest.approx(total[0])
     panel.show_params(snapshot.params, None)  # no responsibilities: plain grey bins
-    assert not panel.view.components[0].bars.isVisible()
+    assert panel.view.split_bars == []
 
 
 def test_items_are_made_once_per_k(panel):

@@ -167,7 +167,9 @@ def test_run_reset_run_step_stop_step_m_scrub_live(make_window, blobs, qtbot):
         assert p.pause_button.text() == "Resume" and p.pause_button.isEnabled()
         assert all(b.isEnabled() for b in (p.step_button, p.step_e_button, p.step_m_button,
                                            p.stop_button, p.reset_button))
-        assert not p.run_button.isEnabled() and "Resume continues" in p.run_button.toolTip()
+        assert p.run_button.isEnabled() and p.run_button.toolTip() == (
+            "Run EM on from the shown model to the end, as Resume does (Space)")
+        assert w.controls.run_action.text() == "Resume" and w.controls.run_action.isEnabled()
         assert "paused" in w.status_label.text()
     assert_ellipses_are(w, w.history()[-1].params)
     assert drawn_half_steps(w) == 6
@@ -388,3 +390,19 @@ def test_a_dragged_component_becomes_the_shown_state_and_step_continues(make_win
     settle(qtbot, w)
     assert w.history()[-1].half_step == "E"
     np.testing.assert_allclose(w.history()[-1].params.means, shown.params.means)
+
+
+def test_the_opening_demo_fits_well_with_the_default_settings_and_again_after_reset(make_window, qtbot):
+    # What a newcomer sees first: the demo, the default settings, Run.  A local optimum there
+    # (one ellipse over two clusters) would teach the wrong lesson on the first try.
+    w = make_window(settings=None)
+    assert w.dataset.source == "demo"
+    for _ in range(2):
+        with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
+            click(qtbot, w.panel.run_button)
+        settle(qtbot, w)
+        ari = shown_ari(w)
+        assert ari > 0.95
+        qtbot.waitUntil(lambda: w.truth_label.text() == f"ARI vs labels: {ari:.3f} (4 classes)",
+                        timeout=TIMEOUT)
+        click(qtbot, w.panel.reset_button)

@@ -363,6 +363,15 @@ def test_the_drawn_colours_are_the_shown_responsibilities(window, qtbot):
         expected = reference.render_view((x0, x1), (y0, y1), 400, 300, dot_radius_for(len(gamma)))
         assert np.count_nonzero(drawn) > 1000
         np.testing.assert_array_equal(drawn, expected)
+    # Zoomed in, the points that come to the top are coloured from the shown γ at once.
+    view = window.data_view.plot_item.getViewBox()
+    view.setRange(xRange=(x0, 0.5 * (x0 + x1)), yRange=(y0, 0.5 * (y0 + y1)), padding=0)
+    cloud.refresh()
+    (x0, x1), (y0, y1) = view.viewRange()
+    drawn = cloud.render_export((x0, x1), (y0, y1), 400, 300, 1.0)
+    expected = reference.render_view((x0, x1), (y0, y1), 400, 300, dot_radius_for(len(gamma)))
+    assert np.count_nonzero(drawn) > 1000
+    np.testing.assert_array_equal(drawn, expected)
 
 
 def test_a_csv_on_the_command_line_opens_through_the_import_dialog(make_window, qtbot, tmp_path):

@@ -49,9 +49,10 @@ def assert_histogram_draws(window, params, gamma) -> None:
         np.testing.assert_allclose(component.two_sigma.xData, [m - 2 * s, m + 2 * s])
     x = window.session.x[:, 0]
     _, parts = stacked_histogram(x, view.edges, gamma)
-    for k, component in enumerate(view.components):
-        assert component.bars.isVisible()
-        np.testing.assert_allclose(component.bars.opts["height"], parts[k])
+    assert len(view.split_bars) == params.n_components
+    for k, bar in enumerate(view.split_bars):
+        assert bar.isVisible()
+        np.testing.assert_allclose(bar.opts["height"], parts[k])
 
 
 @pytest.fixture

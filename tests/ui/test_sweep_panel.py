@@ -222,3 +222,20 @@ def test_set_data_during_a_sweep_abandons_it(qtbot, panel):
     _small_grid(panel, k_max=2, types=("full",), restarts=1)
     result = _run(qtbot, panel)
     assert len(result.cells) == 2 and all(math.isfinite(c.value("bic")) for c in result.cells)
+
+
+def test_before_a_sweep_the_panel_counts_its_grid_and_the_plot_says_it_is_empty(qtbot, panel):
+    panel.set_data(_blobs())
+    assert panel.progress.text() == "0 of 36 cells"  # K 1..9, four types
+    _small_grid(panel, k_max=4, types=("full", "diag"))
+    assert panel.progress.text() == "0 of 8 cells"
+    plot = panel.plot
+    assert plot.placeholder.isVisible() and "Run" in plot.placeholder.toPlainText()
+    (x0, x1), _ = plot.getPlotItem().getViewBox().viewRange()
+    assert x0 >= 0 and x1 <= 10  # a K axis, not -400..400 in thousandths
+    assert plot.getAxis("bottom").labelString().find("x0.001") < 0
+    _run(qtbot, panel)
+    assert not plot.placeholder.isVisible()
+    (x0, x1), (y0, y1) = plot.getPlotItem().getViewBox().viewRange()
+    bic = [c.value("bic") for c in panel.result().cells]
+    assert x0 < 1.5 and x1 > 3.5 and y0 <= min(bic) and max(bic) <= y1

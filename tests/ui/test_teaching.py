@@ -150,7 +150,8 @@ def test_kmeans_through_the_window_is_core_kmeans(make_window, blobs, qtbot):
     press(qtbot, window, Qt.Key.Key_M)
     wait_paused(qtbot, window)
     qtbot.waitUntil(lambda: "after update-step" in window.status_label.text(), timeout=TIMEOUT)
-    assert "bound" not in window.status_label.text() and "−WCSS/N" in window.status_label.text()
+    text = window.status_label.text()
+    assert "bound" not in text and " WCSS/N " in text and "−WCSS" not in text and "per point" not in text
     window.teaching.show_bound()
     qtbot.waitUntil(lambda: "K-means has no bound" in window.teaching.bound_panel.status.text())
 

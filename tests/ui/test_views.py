@@ -313,3 +313,38 @@ def test_label_colours_without_a_fit_and_with_more_classes_than_components():
     k = fit.names.index(leftover[0])
     assert not any(np.allclose(fit.rgb[k], p) for p in palette)
     assert tuple(fit.rgba[-1][:3]) == (150, 150, 150)
+
+
+def _tick_texts(view) -> list[str]:
+    axis = view.plot_item.getAxis("left")
+    (y0, y1) = view.plot_item.getViewBox().viewRange()[1]
+    size = axis.size().height() if axis.orientation in ("left", "right") else axis.size().width()
+    values = [v for _spacing, level in axis.tickValues(y0, y1, size) for v in level]
+    return axis.tickStrings(values, axis.scale, axis.tickSpacing(y0, y1, size)[-1][0])
+
+
+def test_a_flat_curve_is_not_zoomed_into_its_rounding(likelihood_view):
+    from dataclasses import replace
+
+    view = likelihood_view
+    converged = _snapshots(max_iter=30)[-1].log_likelihood
+    # a curve flat to 1e-13 (EM started at its fixed point): only rounding moves it
+    for i, snapshot in enumerate(_snapshots(max_iter=3)):
+        view.append(replace(snapshot, log_likelihood=converged + 1e-13 * i,
+                            lower_bound=converged + 1e-13 * i))
+    view.refresh()
+    (y0, y1) = view.plot_item.getViewBox().viewRange()[1]
+    assert y1 - y0 >= 1e-3 and y0 < converged < y1
+    assert all(len(text.lstrip("-").replace(".", "")) <= 7 for text in _tick_texts(view))
+
+
+def test_a_fit_after_a_long_one_or_a_given_model_gets_its_own_x_range(likelihood_view):
+    view = likelihood_view
+    for snapshot in _snapshots(max_iter=60):
+        view.append(snapshot)
+    view.refresh()
+    assert view.plot_item.getViewBox().viewRange()[0][1] >= 4
+    view.reset()  # e.g. a sweep cell shown: one given model, no iterations yet
+    view.refresh()
+    assert view.plot_item.getViewBox().viewRange()[0] == pytest.approx([0.0, 4.0])
+    assert view.placeholder.isVisible()
