@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gmm_studio.core.em import DegeneracyEvent
 
-__all__ = ["describe_events"]
+__all__ = ["component_names", "describe_events"]
 
 _KIND_TEXT = {
     "singular": ("has a covariance that is not positive definite", "have covariances that are not "
@@ -22,7 +22,8 @@ _KIND_TEXT = {
 }
 
 
-def _names(components: list[int]) -> str:
+def component_names(components: list[int]) -> str:
+    """'Component 2' or 'Components 1, 2 and 4' for 0-based indices (numbered from 1, as shown)."""
     numbers = [str(k + 1) for k in components]
     if len(numbers) == 1:
         return f"Component {numbers[0]}"
@@ -37,7 +38,7 @@ def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
         if components:
             verb = one if len(components) == 1 else many
             tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
-            sentences.append(f"{_names(components)} {verb}{tail}")
+            sentences.append(f"{component_names(components)} {verb}{tail}")
     remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
     if remedies:
         text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
