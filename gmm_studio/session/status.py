@@ -77,7 +77,7 @@ def _figures(session: Session, snap: Snapshot, index: int, origin: str) -> list[
         later = ("EM converged without computing it" if snap.converged
                  else "it is known after the next E-step")
         return [f"lower bound B(θ⁽ᵗ⁺¹⁾) {snap.lower_bound:.5f} per point, {rise:+.2e} above L(θ⁽ᵗ⁾)",
-                f"L at the new θ is ≥ B: {later}"]
+                f"the log-likelihood L at the new θ is ≥ B: {later}"]
     # K-means: WCSS/N itself (the mean squared distance to the nearest centre), which falls
     parts = [f"WCSS/N {-snap.log_likelihood:.5f}" if kmeans else f"log-likelihood {snap.log_likelihood:.5f} per point"]
     delta = None if origin != "fit" else _delta(session, index)

@@ -25,8 +25,8 @@ def test_after_an_m_step_the_line_shows_the_bound_and_says_l_comes_next():
     text = s.shown.status_text()
     assert text.startswith(f"iteration 1, after M-step · lower bound B(θ⁽ᵗ⁺¹⁾) {m.lower_bound:.5f} per point, "
                            f"{m.lower_bound - m.log_likelihood:+.2e} above L(θ⁽ᵗ⁾) · "
-                           "L at the new θ is ≥ B: it is known after the next E-step")
-    assert "log-likelihood" not in text  # L(θ⁽ᵗ⁾) is not put beside B(θ⁽ᵗ⁺¹⁾)
+                           "the log-likelihood L at the new θ is ≥ B: it is known after the next E-step")
+    assert f"{m.log_likelihood:.5f}" not in text  # L(θ⁽ᵗ⁾) is not put beside B(θ⁽ᵗ⁺¹⁾)
     s.step_e()
     e = s.history.shown
     assert e.log_likelihood >= m.lower_bound - 1e-12  # L(θ⁽ᵗ⁺¹⁾) ≥ B(θ⁽ᵗ⁺¹⁾), as promised
@@ -65,7 +65,7 @@ def test_states_and_scrubbing_are_named():
     assert s.shown.status_text() == "No model yet."
     s.run()
     final = s.shown.status_text()
-    assert final.endswith("L at the new θ is ≥ B: EM converged without computing it · converged · finished")
+    assert final.endswith("the log-likelihood L at the new θ is ≥ B: EM converged without computing it · converged · finished")
     assert float(re.search(r"per point, ([+-][0-9.e+-]+) above", final).group(1)) >= 0  # no rounding noise
     s.scrub(0)
     assert s.shown.status_text() == ("iteration 0: initial parameters · not converged · "
