@@ -30,7 +30,8 @@ Only public API is used, so the script outlives rewrites of the window:
 (componentsSpin, covarianceCombo, initCombo, seedSpin, tolSpin, maxIterSpin, nInitSpin,
 speedSlider, runButton, iterationSlider, dataView), the window's ``fit_finished(object)``
 signal and ``history()`` (its first snapshot is the initial state), and
-``dataView.cloud.visible_owners()`` to know the points are drawn.
+``dataView.cloud.visible_owners()`` to know the points are drawn, and
+``dataView.pointer.point_hovered`` to count hovers that landed on a point.
 
 Run: ``python benchmarks/bench_stall.py [--n 1e6] [--iters 20] [--runs idle,1,2]``.
 """
@@ -339,7 +340,7 @@ def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> t
 
 def hover(app, window, probe: Probe, moves: int = 120, every_ms: int = 16) -> tuple:
     """Synthetic mouse moves across the data view (a diagonal, then back); probe figures and
-    how many moves landed on a point (the view's ``point_hovered`` signal)."""
+    how many moves landed on a point (the view's ``pointer.point_hovered`` signal)."""
     from PySide6.QtCore import QEvent, QPointF, Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication, QWidget
@@ -347,8 +348,7 @@ def hover(app, window, probe: Probe, moves: int = 120, every_ms: int = 16) -> tu
     view = _child(window, QWidget, "dataView")
     target = getattr(view, "viewport", lambda: view)()
     hits: list[int] = []
-    if hasattr(view, "point_hovered"):
-        view.point_hovered.connect(lambda index: hits.append(index) if index >= 0 else None)
+    view.pointer.point_hovered.connect(lambda index: hits.append(index) if index >= 0 else None)
     w, h = target.width(), target.height()
     path = [(0.1 + 0.8 * t / moves, 0.15 + 0.7 * t / moves) for t in range(moves)]
     path += path[::-1]

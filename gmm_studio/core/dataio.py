@@ -1569,11 +1569,11 @@ def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     peak = np.abs(x).max(axis=0)
     peak[constant | (peak == 0)] = 1.0
     unit = x / peak
+    unit[:, constant] = 0.0  # a constant 1e308 column would overflow its own mean
     mu = unit.mean(axis=0)
     centred = unit - mu
     sd = np.sqrt((centred**2).mean(axis=0))
     sd[constant] = 1.0
-    centred[:, constant] = 0.0
     center = mu * peak
     center[constant] = x[0, constant]
     scale = sd * peak

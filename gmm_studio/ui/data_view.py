@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 
 from gmm_studio.core.geometry import Projection, coverage_of_radius, ellipse_outline
@@ -20,6 +20,7 @@ from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
 from gmm_studio.ui.legend_strip import LegendStrip
 from gmm_studio.ui.point_cloud import PointCloud
+from gmm_studio.ui.point_readout import PointReadout
 from gmm_studio.ui.raster import uniform_source
 from gmm_studio.ui.plot_items import cache_axes, nearest_marker
 
@@ -43,21 +44,15 @@ def radius_label(radius: float) -> str:
     return f"{radius:g}σ ellipse ({100 * coverage_of_radius(radius):.1f} % of mass)"
 
 
-class _Readout(pg.TextItem):
-    """The hover read-out; left out of exported figures (it is about the pointer, not the data)."""
-
-    def setExportMode(self, export, opts=None):
-        super().setExportMode(export, opts)
-        self.setOpacity(0.0 if export else 1.0)  # opacity, unlike visibility, needs no memory
-
-
 class DataView(pg.PlotWidget):
     """The large plot of the data and the mixture.
 
+    Attributes: ``cloud`` (the points), ``pointer`` (a
+    :class:`~gmm_studio.ui.point_readout.PointReadout`: the point under the mouse, its
+    ``point_hovered`` signal and read-out), ``density``, ``handles``, ``legend_strip``.
+
     Signals
     -------
-    point_hovered(int)
-        Index of the data point under the mouse (-1 when none).
     clicked(float, float)
         A left click, in data coordinates.
     component_edit_started(int)
@@ -71,7 +66,6 @@ class DataView(pg.PlotWidget):
         The drag ended, with the final mean and covariance in the plane.
     """
 
-    point_hovered = Signal(int)
     clicked = Signal(float, float)
     component_edit_started = Signal(int)
     component_dragged = Signal(int, object, object)
@@ -95,7 +89,6 @@ class DataView(pg.PlotWidget):
         self._highlight: int | None = None
         self._flagged: set[int] = set()
         self._n_points = 0
-        self._points2 = np.zeros((0, 2))
         self.density = DensityLayer(self.plot_item)
         self.handles = ComponentHandles(self.plot_item)
         self.means_item = self.handles.means_item
@@ -115,25 +108,15 @@ class DataView(pg.PlotWidget):
         self._with_truth = False
         self._centres_only = False
         self._rebuild_legend()
-        # The hover read-out: an item in the view, so it stays while the pointer rests on a
-        # point (a QToolTip hides itself after a few seconds and flickers on every move).
-        self.readout = _Readout("", color=(20, 20, 20), fill=pg.mkBrush(255, 255, 255, 235),
-                                border=pg.mkPen(120, 120, 120))
-        self.readout.setZValue(40)
-        self.readout.setVisible(False)
-        self.plot_item.addItem(self.readout, ignoreBounds=True)
-        self._hovered: int | None = None
+        self.pointer = PointReadout(self.plot_item, self.cloud)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._on_range_changed)
-        scene = self.plot_item.scene()
-        scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
-        scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self.plot_item.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
 
     # ------------------------------------------------------------------ data
     def set_points(self, points2: np.ndarray, axis_titles: tuple[str, str]) -> None:
         """New dataset or projection: positions, axis titles, a range that frames the points."""
         self._n_points = len(points2)
-        self._points2 = np.asarray(points2, dtype=np.float64)
-        self._set_hovered(None)
+        self.pointer.set_points(np.asarray(points2, dtype=np.float64))
         self.cloud.set_points(points2)
         self.plot_item.setLabel("bottom", axis_titles[0])
         self.plot_item.setLabel("left", axis_titles[1])
@@ -459,65 +442,10 @@ class DataView(pg.PlotWidget):
         return self.legend_strip.texts()
 
     # ------------------------------------------------------------------ mouse
-    def data_point(self, scene_pos: QPointF) -> tuple[float, float] | None:
-        vb = self.plot_item.getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = vb.mapSceneToView(scene_pos)
-        return float(p.x()), float(p.y())
-
-    def hover_at(self, x: float, y: float) -> int | None:
-        """The point near (x, y) in data coordinates; emits ``point_hovered``.
-
-        Leaving every point hides the read-out; resting on the same point keeps it.
-        """
-        index = self.cloud.nearest_point(x, y, max_pixels=6)
-        self._set_hovered(index)
-        self.point_hovered.emit(-1 if index is None else int(index))
-        return index
-
-    def show_point_readout(self, text: str) -> None:
-        """Show ``text`` beside the hovered point until the pointer leaves it.
-
-        Call it from a ``point_hovered`` slot (the window knows what to say about a point).
-        The read-out sits on the side of the point that faces the middle of the view, so it
-        is not cut off at an edge.
-        """
-        if self._hovered is None or not text:
-            self.readout.setVisible(False)
-            return
-        x, y = self._points2[self._hovered]
-        (x0, x1), (y0, y1) = self.plot_item.getViewBox().viewRange()
-        # anchor (0, 1): text above-right of the point; flip towards the middle near the edges.
-        self.readout.setAnchor((0.0 if x < 0.5 * (x0 + x1) else 1.0, 1.0 if y < 0.5 * (y0 + y1) else 0.0))
-        self.readout.setText(text)
-        self.readout.setPos(float(x), float(y))
-        self.readout.setVisible(True)
-
-    @property
-    def hovered_point(self) -> int | None:
-        """The index of the point under the pointer, or None."""
-        return self._hovered
-
-    def _set_hovered(self, index: int | None) -> None:
-        if index != self._hovered:
-            self._hovered = index
-            if index is None:
-                self.readout.setVisible(False)
-
-    @Slot(object)
-    def _on_scene_mouse_moved(self, scene_pos) -> None:
-        xy = self.data_point(scene_pos)
-        if xy is None:
-            self._set_hovered(None)
-            self.point_hovered.emit(-1)
-            return
-        self.hover_at(*xy)
-
     @Slot(object)
     def _on_scene_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
             return
-        xy = self.data_point(event.scenePos())
+        xy = self.pointer.data_point(event.scenePos())
         if xy is not None:
             self.clicked.emit(*xy)

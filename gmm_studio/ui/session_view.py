@@ -79,7 +79,7 @@ class SessionDrawing(QObject):
         for signal, slot in self._connections():
             signal.connect(slot)
         panel.color_mode_changed.connect(self._on_panel_color_mode_changed)
-        data_view.point_hovered.connect(self._on_data_view_point_hovered)
+        data_view.pointer.point_hovered.connect(self._on_data_view_point_hovered)
         self.hover_text = ""
         self._timer = QTimer(self)
         self._timer.setInterval(_REDRAW_MS)
@@ -163,10 +163,10 @@ class SessionDrawing(QObject):
         dragging = self.preview is not None and not self.preview.settled  # the read-out would hide the hand
         if index < 0 or snap is None or dragging:
             self.hover_text = ""
-            self.data_view.show_point_readout("")
+            self.data_view.pointer.show_text("")
             return
         self.hover_text = self.point_text(index, snap.params)
-        self.data_view.show_point_readout(self.hover_text)
+        self.data_view.pointer.show_text(self.hover_text)
 
     def point_text(self, index: int, params) -> str:
         """Text naming point ``index`` and its responsibilities γ_nk under ``params``."""

@@ -772,3 +772,13 @@ def test_npy_text_column_with_impossible_code_points_is_a_data_error(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(DataError, match="not valid Unicode"):
         read_table(path)
+
+
+def test_a_huge_constant_column_standardises_without_overflow(tmp_path):
+    # Found by the CSV fuzz test: a gap filled with the mean of 1e308 made the column constant
+    # at 1e308, whose own mean overflowed.
+    path = write(tmp_path, "a,b,c\n0,0,1e308\n1,0,\n2,1,\n")
+    ds = load_dataset(path, ImportOptions(missing="impute", standardize=True))
+    np.testing.assert_array_equal(ds.values[:, 2], 0)
+    assert ds.center[2] == 1e308 and ds.scale[2] == 1
+    np.testing.assert_allclose(ds.original_values()[:, 2], 1e308)

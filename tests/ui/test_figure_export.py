@@ -107,12 +107,12 @@ def test_an_unknown_figure_format_is_refused_with_the_choices(figure_view, tmp_p
 
 def test_the_hover_readout_is_not_exported(figure_view, tmp_path):
     view, points = figure_view
-    assert view.hover_at(*points[0]) is not None
-    view.show_point_readout("point 1\nresponsibilities γ: " + "x" * 20)
-    assert view.readout.isVisible()
+    assert view.pointer.hover_at(*points[0]) is not None
+    view.pointer.show_text("point 1\nresponsibilities γ: " + "x" * 20)
+    assert view.pointer.item.isVisible()
     with_readout = tmp_path / "a.png"
     write_figure(view.getPlotItem(), str(with_readout))
-    view.show_point_readout("")
+    view.pointer.show_text("")
     without = tmp_path / "b.png"
     write_figure(view.getPlotItem(), str(without))
     np.testing.assert_array_equal(_rgb(QImage(str(with_readout))), _rgb(QImage(str(without))))

@@ -145,7 +145,7 @@ def test_hover_tooltip_lists_the_responsibilities(window, qtbot):
     params = run_to_end(qtbot, window).params
     window.data_view.cloud.refresh()
     x, y = window.dataset.values[5]
-    index = window.data_view.hover_at(float(x), float(y))
+    index = window.data_view.pointer.hover_at(float(x), float(y))
     assert index is not None
     g = EMData(window.dataset.values, params.covariance_type).responsibilities(params)[index]
     k = int(np.argmax(g))

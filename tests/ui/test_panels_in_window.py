@@ -101,6 +101,11 @@ def test_truth_colouring_is_offered_only_with_a_label_column(window):
 
 
 def test_a_saddle_point_is_not_presented_as_a_fit(window, qtbot):
+    from gmm_studio.core.dataio import dataset_from_array
+
+    # One round blob: random responsibilities average every mean to the blob's centre, and
+    # EM converges there at once, with four components on top of each other.
+    window.set_dataset(dataset_from_array(np.random.default_rng(0).normal(size=(2000, 2))))
     window.panel.set_settings(FitSettings(n_components=4, init_params="random", seed=0))
     with qtbot.waitSignal(window.fit_finished, timeout=TIMEOUT):
         window.run_fit()

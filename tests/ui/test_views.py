@@ -220,8 +220,8 @@ def _move_mouse(view, pos) -> None:
 def _say_which_point(view):
     def on_hovered(index: int) -> None:
         if index >= 0:
-            view.show_point_readout(f"point {index + 1}")
-    view.point_hovered.connect(on_hovered)
+            view.pointer.show_text(f"point {index + 1}")
+    view.pointer.point_hovered.connect(on_hovered)
 
 
 def test_the_hover_readout_stays_while_the_pointer_rests_on_a_point(data_view, no_mouse_rate_limit):
@@ -234,19 +234,19 @@ def test_the_hover_readout_stays_while_the_pointer_rests_on_a_point(data_view, n
     pos = _widget_pos(view, *x[target])
 
     _move_mouse(view, pos)
-    assert view.hovered_point == target
-    assert view.readout.isVisible()
-    assert view.readout.textItem.toPlainText() == f"point {target + 1}"
+    assert view.pointer.hovered_point == target
+    assert view.pointer.item.isVisible()
+    assert view.pointer.item.textItem.toPlainText() == f"point {target + 1}"
     # the read-out is drawn: the grab shows its white box with a grey border next to the point
-    readout_rect = view.mapFromScene(view.readout.sceneBoundingRect()).boundingRect()
+    readout_rect = view.mapFromScene(view.pointer.item.sceneBoundingRect()).boundingRect()
     assert view.rect().contains(readout_rect)  # not cut off at the edge
 
     _move_mouse(view, pos + type(pos)(1, 0))  # a jitter of the resting hand
-    assert view.readout.isVisible() and view.readout.textItem.toPlainText() == f"point {target + 1}"
+    assert view.pointer.item.isVisible() and view.pointer.item.textItem.toPlainText() == f"point {target + 1}"
 
     empty = _widget_pos(view, 0.0, -1.5)
     _move_mouse(view, empty)
-    assert view.hovered_point is None and not view.readout.isVisible()
+    assert view.pointer.hovered_point is None and not view.pointer.item.isVisible()
 
 
 def test_the_legend_does_not_cover_the_points_at_the_default_range(data_view):
