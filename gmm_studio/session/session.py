@@ -471,9 +471,11 @@ class Session:
         what is wrong) for a damaged, truncated or newer file; this session is then untouched.
         """
         record = read_session_file(path)
-        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
+        # The settings first: their signal then goes out before the new data's, so a view that
+        # hands its settings back on new data (the control panel) already holds the file's.
         self._settings = record.settings
         self._emit(self.settings_changed, record.settings)
+        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
         self.projection = record.projection
         self._emit(self.projection_changed, record.projection)
         self._placed = list(record.placed)
