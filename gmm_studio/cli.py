@@ -218,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--assignments", metavar="POINTS.csv",
                      help="write each row's component, responsibilities and uncertainty")
     fit.add_argument("--history", metavar="LL.csv",
-                     help="write the log-likelihood after every half-step of every restart")
+                     help="write the log-likelihood L and the bound B after every half-step of "
+                          "every restart (each of the row's own parameters: L is empty on M rows, "
+                          "it is the next E row's)")
     fit.set_defaults(run=_run_fit)
 
     gen = commands.add_parser(
@@ -337,7 +339,14 @@ class _Warnings:
 
 def _load(args: argparse.Namespace, err: TextIO):
     """Read the data as the import dialog would by default; say on ``err`` what was left out."""
-    from gmm_studio.core.dataio import ImportOptions, prepare_dataset, read_table, scale_warning, suggest_import
+    from gmm_studio.core.dataio import (
+        ImportOptions,
+        looks_like_labels,
+        prepare_dataset,
+        read_table,
+        scale_warning,
+        suggest_import,
+    )
 
     table = read_table(args.data)
     options = ImportOptions(
@@ -353,6 +362,11 @@ def _load(args: argparse.Namespace, err: TextIO):
         print(f"note: {suggestion.notice()}; choose with --columns and --label-column", file=err)
     if not args.standardize and (warning := scale_warning(table, dataset.columns)):
         print(f"warning: {warning} Pass --standardize.", file=err)
+    if dataset.label_column is None:
+        for name in (c for c in dataset.columns if looks_like_labels(table, c)):
+            print(f"warning: column {name!r} is fitted as a feature but holds class ids; if they "
+                  f"are known classes, pass --label-column {name} to compare with them instead",
+                  file=err)
     return dataset
 
 
@@ -380,7 +394,6 @@ def _vector(values: np.ndarray) -> str:
 
 
 def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from gmm_studio.core.dataio import LABEL_NAMES
     from gmm_studio.core.export import (
         save_model_json,
         write_assignments_csv,
@@ -392,11 +405,6 @@ def _run_fit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _check_files(args, "--out", "--assignments", "--history")
     dataset = _load(args, err)
     x = dataset.values
-    if dataset.label_column is None:
-        suspects = [c for c in dataset.columns if c.strip().lower() in LABEL_NAMES]
-        for name in suspects:
-            print(f"warning: column {name!r} is fitted as a feature; if it holds known classes, "
-                  f"pass --label-column {name} to compare with it instead", file=err)
     if args.algorithm == "kmeans":
         return _fit_kmeans(args, dataset, out, err)
     gm = GaussianMixture(

@@ -528,3 +528,24 @@ def test_sigterm_mid_export_leaves_no_temp_file(tmp_path):
         _, stderr = child.communicate()
     assert "Traceback" not in stderr
     assert os.listdir(tmp_path) == []  # neither the output nor its temp file
+
+
+def test_a_column_named_y_with_measurements_is_no_label_suspect(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(c, 0.5, (60, 2)) for c in ([0, 0], [4, 4])])
+    path = tmp_path / "xy.csv"
+    path.write_text("x,y\n" + "\n".join(f"{a:.6f},{b:.6f}" for a, b in x) + "\n")
+    assert main(["fit", str(path), "-k", "2"]) == 0
+    assert "fitted as a feature" not in capsys.readouterr().err
+
+
+def test_the_collapse_warning_says_its_sentence_once_naming_the_components(tmp_path, capsys):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b\n" + "1,1\n" * 20 + "7,7\n" * 20 + "3,5\n5,3\n4,4\n2,6\n")
+    assert main(["fit", str(path), "-k", "3"]) == 0
+    err = capsys.readouterr().err
+    collapse = [line for line in err.splitlines() if "collapsed" in line]
+    assert len(collapse) == 1, err
+    line = collapse[0]
+    assert line.startswith("warning: Components ") and " and " in line.split(" have collapsed")[0]
+    assert line.count("collapsed") == 1 and line.count("reg_covar") == 2  # the cause and the remedy, once

@@ -58,6 +58,7 @@ import numpy as np
 from gmm_studio.core.em import LARGE_VALUE
 
 __all__ = [
+    "looks_like_labels",
     "LABEL_NAMES",
     "MAX_COLUMNS",
     "MAX_LINE_CHARS",
@@ -1286,6 +1287,21 @@ def _index_reason(table: Table, column: str) -> str | None:
     return None
 
 
+def _label_named(table: Table, column: str) -> bool:
+    return column.strip().lower() in LABEL_NAMES and _index_reason(table, column) is None
+
+
+def _class_ids(table: Table, column: str) -> int | None:
+    return _class_count(table.numeric[column], table.n_rows) if column in table.numeric else None
+
+
+def looks_like_labels(table: Table, column: str) -> bool:
+    """Whether numeric ``column`` looks like known classes, as :func:`suggest_import` judges it:
+    named like a label (:data:`LABEL_NAMES`) and holding integer class ids (2 to 50 distinct
+    values, at most one per two rows).  A column merely named ``y`` with measurements is not."""
+    return _label_named(table, column) and _class_ids(table, column) is not None
+
+
 def suggest_import(table: Table, label_column: str | None = None, *, choose_label: bool = True) -> ImportSuggestion:
     """The default choice of feature and label columns for ``table``, with reasons.
 
@@ -1322,10 +1338,10 @@ def suggest_import(table: Table, label_column: str | None = None, *, choose_labe
     n = table.n_rows
 
     def label_like(c: str) -> bool:
-        return c.strip().lower() in LABEL_NAMES and _index_reason(table, c) is None
+        return _label_named(table, c)
 
     def class_ids(c: str) -> int | None:
-        return _class_count(table.numeric[c], n) if c in table.numeric else None
+        return _class_ids(table, c)
 
     label = label_column
     if label is None and choose_label:

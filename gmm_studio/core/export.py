@@ -74,6 +74,7 @@ from typing import Any
 import numpy as np
 
 import gmm_studio
+from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import (
     COVARIANCE_TYPES,
     MixtureParams,
@@ -1064,22 +1065,35 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 
 
 def write_history_csv(path: str | os.PathLike[str], snapshots: Iterable[Any]) -> None:
-    """Write the log-likelihood history: one row per snapshot.
+    """Write the log-likelihood history: one row per snapshot, each figure of the row's own θ.
 
     Parameters
     ----------
     path : path
     snapshots : iterable of Snapshot (or of RestartHistory, whose snapshots are used)
         Columns: restart, iteration, half_step ('init', 'E', 'M'),
-        log_likelihood and lower_bound (mean per point; ``-inf`` at 'init'),
+        log_likelihood — the mean per-point log-likelihood L(θ) of the row's parameters θ,
+        computed by an E-step (or for an edited model); empty where it is not known: on EM's
+        'M' rows (L(θ⁽ᵗ⁺¹⁾) is computed by the next E-step, the next 'E' row) and on 'init'
+        rows (K-means' rows carry −J/N of their centres, the update's too);
+        lower_bound — the mean Jensen bound B(θ; q) of the row's θ with q from the latest
+        E-step: equal to log_likelihood on 'E' rows, the raised bound (≤ L(θ⁽ᵗ⁺¹⁾)) on 'M'
+        rows, empty where it is not known (at 'init', or when the M-step's θ is degenerate);
         converged ('true'/'false').
     """
+    def known(value: float) -> float | str:
+        return float(value) if math.isfinite(value) else ""
+
     rows = []
     for item in snapshots:
         inner = getattr(item, "snapshots", None)
         for s in (inner if inner is not None else (item,)):
+            # K-means' update computes −J/N of its own centres: that row's figure is known
+            m_step = s.half_step == "M" and not isinstance(s, KMeansSnapshot)
+            degenerate = m_step and any(e.fatal for e in s.events)
             rows.append([
-                int(s.restart), int(s.iteration), s.half_step, float(s.log_likelihood),
-                float(s.lower_bound), bool(s.converged),
+                int(s.restart), int(s.iteration), s.half_step,
+                "" if m_step else known(s.log_likelihood),
+                "" if degenerate else known(s.lower_bound), bool(s.converged),
             ])
     write_csv(path, HISTORY_COLUMNS, rows)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gmm_studio.core.diagnosis import describe_events
 from gmm_studio.core.em import (
     DegenerateMixtureError,
     EMData,
@@ -327,8 +328,7 @@ class GaussianMixture:
         self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
         self.events_ = final.events
         if final.events and self._degeneracy_warning is not None:
-            warnings.warn(" ".join(e.message for e in final.events), self._degeneracy_warning,
-                          stacklevel=3)
+            warnings.warn(describe_events(final.events), self._degeneracy_warning, stacklevel=3)
         if not self.converged_ and not stopped and self.max_iter > 0 and final.iteration > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "

@@ -80,6 +80,11 @@ def fill_edit_figures(session: Session) -> None:
 def _on_figures(session: Session, pending: list[Snapshot], figures: list | None) -> None:
     if figures is None:
         return
+    with session._changing():  # a change of the session like its commands
+        _fill(session, pending, figures)
+
+
+def _fill(session: Session, pending: list[Snapshot], figures: list) -> None:
     n = len(session.x)
     changed = False
     for entry, (value, counts) in zip(pending, figures):
@@ -92,4 +97,4 @@ def _on_figures(session: Session, pending: list[Snapshot], figures: list | None)
             session.shown.replaced(entry, filled)
             changed = True
     if changed:
-        session.history_changed.emit()
+        session._emit(session.history_changed)

@@ -19,6 +19,7 @@ from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.settings import CLICK_INIT
 from gmm_studio.session.fitting import FitPlan, best_restart, fit_work
 from gmm_studio.session.state import RunState
+from gmm_studio.core.words import counted
 
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
@@ -166,31 +167,35 @@ class FitControl:
         self._finish(FitOutcome("stopped", self._session.history.shown, None, 1,
                                 "Stopped. Step continues from here; Run starts a new fit."))
 
+    # The runner's callbacks are changes of the session like its commands (Session._changing).
     def _on_yielded(self, token: int, snapshot: Snapshot) -> None:
         if token != self._token:
             return
-        self._session.history.append(snapshot)
-        self._session.snapshot_added.emit(snapshot)
-        self._session.shown.refresh()
+        with self._session._changing():
+            self._session.history.append(snapshot)
+            self._session._emit(self._session.snapshot_added, snapshot)
+            self._session.shown.refresh()
 
     def _on_finished(self, token: int, end: str) -> None:
         if token != self._token:
             return
         self._token += 1
         last = self._session.history.shown
-        if end == "step" and (not self.restart_ended() or last.restart < self.restarts - 1):
-            self._session._set_state(RunState.PAUSED)
-            self._session.shown.refresh()
-            return
-        self._conclude()
+        with self._session._changing():
+            if end == "step" and (not self.restart_ended() or last.restart < self.restarts - 1):
+                self._session._set_state(RunState.PAUSED)
+                self._session.shown.refresh()
+                return
+            self._conclude()
 
     def _on_failed(self, token: int, exc: BaseException) -> None:
         if token != self._token:
             return
         self._token += 1
         self.restarts = 1
-        self._finish(FitOutcome("failed", self._session.history.shown, None, 1,
-                                f"The fit stopped with an error: {exc}"), RunState.FAILED)
+        with self._session._changing():
+            self._finish(FitOutcome("failed", self._session.history.shown, None, 1,
+                                    f"The fit stopped with an error: {exc}"), RunState.FAILED)
 
     def _conclude(self) -> None:
         """The fit is over: keep the best restart (shown live) and say how it ended."""
@@ -211,15 +216,15 @@ class FitControl:
                       "(e.g. random responsibilities average every mean to the data mean), not a "
                       "fit. Try the 'random data points' or 'kmeans' initialisation.")
         self._finish(FitOutcome(reason, final, best, n,
-                                f"{_algorithm_name(final)} {words} after {final.iteration} "
-                                f"iterations.{extra}"))
+                                f"{_algorithm_name(final)} {words} after "
+                                f"{counted(final.iteration, 'iteration')}.{extra}"))
 
     def _finish(self, outcome: FitOutcome, state: RunState = RunState.FINISHED) -> None:
         session = self._session
         session.last_outcome = outcome
         session._set_state(state)
         session.shown.refresh()
-        session.fit_ended.emit(outcome)
+        session._emit(session.fit_ended, outcome)
 
 
 def _algorithm_name(snapshot: Snapshot) -> str:

@@ -11,6 +11,8 @@ What the shown state looks like (γ, comparisons, events) is kept by
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from psygnal import Signal
 
@@ -22,6 +24,7 @@ from gmm_studio.core.settings import FitSettings
 from gmm_studio.session.fit_control import FitControl, FitOutcome, data_spread
 from gmm_studio.session.edits import fill_edit_figures, shown_entry
 from gmm_studio.session.history import History
+from gmm_studio.session.notify import Notifier
 from gmm_studio.session.rules import refusal
 from gmm_studio.session.session_file import SessionRecord, read_session_file, write_session_file
 from gmm_studio.session.shown import ShownModel
@@ -31,18 +34,35 @@ from gmm_studio.session.tasks import Runner
 __all__ = ["FitOutcome", "Session"]
 
 
+def _one_change(method):
+    """A session command is one change: its signals go out when it has finished
+    (:mod:`gmm_studio.session.notify`)."""
+    @functools.wraps(method)
+    def command(self, *args, **kwargs):
+        with self._changing():
+            return method(self, *args, **kwargs)
+    return command
+
+
 class Session:
     """Owns the dataset, settings, history, run state and selection; observable by signals.
 
     Signals (all emitted on the owner thread)
     -----------------------------------------
+    Every command finishes changing the session before any of its signals is emitted, so a
+    slot always reads a consistent session (the shown entry is in the history, the projection
+    fits the data); a state signal carries the value the session holds when it goes out; and a
+    slot that raises cannot leave the session half-changed: the other signals are still
+    emitted, then the error is raised to the command's caller (:mod:`gmm_studio.session.notify`).
+
     state_changed(RunState)
     dataset_changed(Dataset)           a new dataset (history, placed means, selection cleared)
     settings_changed(FitSettings)
     projection_changed(Projection)
     history_changed()                  cleared, truncated, reordered, restored or an edit's
                                        figure filled in: redraw from :attr:`history`
-    snapshot_added(Snapshot)           one new half-step, with its γ (append to the curves)
+    snapshot_added(Snapshot)           one new half-step, with its γ (append to the curves);
+                                       left out when the same change redraws the whole history
     shown_changed(Snapshot | None)     the state the views show (live or scrubbed)
     responsibilities_changed(ndarray | None)  γ (N, K) of the shown state
     comparison_changed(ModelComparison | None)  figures for the shown model (None while
@@ -92,6 +112,20 @@ class Session:
         self.selected: int | None = None
         self._delay = 0.0
         self.last_outcome: FitOutcome | None = None
+        # Signals wait until a change is finished (gmm_studio.session.notify); the state
+        # signals carry the value the session holds when they go out.
+        notifier = Notifier(
+            {"state_changed": lambda: (self._state,), "dataset_changed": lambda: (self.dataset,),
+             "settings_changed": lambda: (self._settings,),
+             "projection_changed": lambda: (self.projection,), "history_changed": tuple,
+             "shown_changed": lambda: (self.shown.snapshot,),
+             "responsibilities_changed": lambda: (self.shown.responsibilities,),
+             "comparison_changed": lambda: (self.shown.comparison,),
+             "events_changed": lambda: (self.shown.events,),
+             "placed_changed": lambda: (self.placed_means,),
+             "selection_changed": lambda: (self.selected,)},
+            covered={"snapshot_added": "history_changed"})
+        self._changing, self._emit = notifier.changing, notifier.emit
         self.shown = ShownModel(self)
         self._fit = FitControl(self)
 
@@ -149,6 +183,7 @@ class Session:
             raise CommandRefused(command, reason)
 
     # ================================================================== data and settings
+    @_one_change
     def set_dataset(self, dataset, truth: MixtureParams | None = None, truth_labels=None,
                     import_options=None) -> None:
         """Install ``dataset`` (a :class:`~gmm_studio.core.dataio.Dataset`); forgets the fit.
@@ -180,13 +215,14 @@ class Session:
             self.emdata(self._settings.covariance_type)
         except ValueError:
             pass  # data EM cannot use: Run says why
-        self.dataset_changed.emit(dataset)
-        self.projection_changed.emit(self.projection)
+        self._emit(self.dataset_changed, dataset)
+        self._emit(self.projection_changed, self.projection)
         self._set_state(RunState.IDLE)
         self._after_history_change()
-        self.placed_changed.emit(self.placed_means)
-        self.selection_changed.emit(None)
+        self._emit(self.placed_changed, self.placed_means)
+        self._emit(self.selection_changed, None)
 
+    @_one_change
     def set_settings(self, settings: FitSettings) -> None:
         """Use ``settings`` for the next fit.  Raises ValueError (a sentence) when they cannot fit
         the data, e.g. more components than points; nothing changes then."""
@@ -197,7 +233,7 @@ class Session:
             raise ValueError(problem)
         if settings != self._settings:
             self._settings = settings
-            self.settings_changed.emit(settings)
+            self._emit(self.settings_changed, settings)
 
     def update_settings(self, **changes) -> None:
         """:meth:`set_settings` with some fields changed (bad values raise ValueError)."""
@@ -215,18 +251,20 @@ class Session:
                     "lower K or load more data.")
         return None
 
+    @_one_change
     def set_projection(self, projection: Projection) -> None:
         """Show the data through ``projection`` (placed means keep their D-dimensional place)."""
         if self.dataset is None or projection.matrix.shape[1] != self._x.shape[1]:
             raise ValueError("The projection must map the open data's "
                              f"{self._x.shape[1]} features.")
         self.projection = projection
-        self.projection_changed.emit(projection)
+        self._emit(self.projection_changed, projection)
 
     def set_delay(self, seconds: float) -> None:
         """Teaching speed: the pause between half-steps of a running fit (read by the running task)."""
         self._delay = max(0.0, float(seconds))
 
+    @_one_change
     def select(self, component: int | None) -> None:
         """Select a component of the shown model (None: none)."""
         shown = self.history.shown
@@ -236,9 +274,10 @@ class Session:
                 raise ValueError(f"No component {component + 1}: the shown model has {k}.")
         if component != self.selected:
             self.selected = component
-            self.selection_changed.emit(component)
+            self._emit(self.selection_changed, component)
 
     # ================================================================== fit commands
+    @_one_change
     def run(self) -> None:
         """Run EM to the end from the shown model: a paused fit (as :meth:`resume`), a given or
         edited model or a scrubbed state; after a finished fit (shown live) a fresh one."""
@@ -246,21 +285,25 @@ class Session:
         fresh = self._state in (RunState.FINISHED, RunState.FAILED) and self.history.cursor is None
         self._fit.launch(self._fit.plan(until=None, fresh=fresh), RunState.RUNNING)
 
+    @_one_change
     def step(self) -> None:
         """One iteration: up to and including the next M-step (just the M after an E-step)."""
         self._check("step")
         self._fit.launch(self._fit.plan(until="M", fresh=False), RunState.STEPPING)
 
+    @_one_change
     def step_e(self) -> None:
         """Up to and including the next E-step."""
         self._check("step_e")
         self._fit.launch(self._fit.plan(until="E", fresh=False), RunState.STEPPING)
 
+    @_one_change
     def step_m(self) -> None:
         """Up to and including the next M-step (after an E-step: that iteration's M, never E again)."""
         self._check("step_m")
         self._fit.launch(self._fit.plan(until="M", fresh=False), RunState.STEPPING)
 
+    @_one_change
     def pause(self) -> None:
         """Interrupt the running fit between half-steps, keeping everything it reached."""
         self._check("pause")
@@ -268,6 +311,7 @@ class Session:
         self._set_state(RunState.PAUSED)
         self.shown.refresh()
 
+    @_one_change
     def resume(self) -> None:
         """Continue the paused fit from the shown state (a new task); :meth:`run` does the same
         while paused, ``resume`` is the name Pause's button takes."""
@@ -282,11 +326,13 @@ class Session:
                 return
         self._check("run")
 
+    @_one_change
     def stop(self) -> None:
         """End the fit here; Step continues from what it reached, Run starts afresh."""
         self._check("stop")
         self._fit.stop()
 
+    @_one_change
     def reset(self) -> None:
         """Forget the fit, the placed means and any given model: back to IDLE."""
         self._check("reset")
@@ -296,8 +342,9 @@ class Session:
         self._fit.restarts = 1
         self._set_state(RunState.IDLE)
         self._after_history_change()
-        self.placed_changed.emit(self.placed_means)
+        self._emit(self.placed_changed, self.placed_means)
 
+    @_one_change
     def scrub(self, index: int) -> None:
         """Show the state after half-step ``index`` of the history (the last index = live)."""
         self._check("scrub")
@@ -307,27 +354,31 @@ class Session:
             raise CommandRefused("scrub", str(exc)) from None
         self.shown.refresh()
 
+    @_one_change
     def go_live(self) -> None:
         """Show the live state again after scrubbing."""
         self._check("go_live")
         self.history.go_live()
         self.shown.refresh()
 
+    @_one_change
     def place_mean(self, xy) -> None:
         """Place an initial mean where the person clicked, ``xy`` in the projected plane; K follows."""
         self._check("place_mean")
         point = lift_point(self.projection, np.asarray(xy, dtype=np.float64), self._x.mean(axis=0))
         self._placed.append(point)
         self._settings = self._settings.replace(n_components=len(self._placed))
-        self.settings_changed.emit(self._settings)
-        self.placed_changed.emit(self.placed_means)
+        self._emit(self.settings_changed, self._settings)
+        self._emit(self.placed_changed, self.placed_means)
 
+    @_one_change
     def clear_placed(self) -> None:
         """Forget the placed means (before a fit)."""
         self._check("clear_placed")
         self._placed = []
-        self.placed_changed.emit(self.placed_means)
+        self._emit(self.placed_changed, self.placed_means)
 
+    @_one_change
     def show_model(self, params: MixtureParams, keep_history: bool = False) -> None:
         """Show ``params`` (an imported model, a sweep cell, an edit) as one history entry.
 
@@ -354,12 +405,13 @@ class Session:
         # moved K-means centres are spherical: the covariance type EM would use stays the person's
         kind = {} if isinstance(base, KMeansSnapshot) else {"covariance_type": params.covariance_type}
         self._settings = self._settings.replace(n_components=params.n_components, **kind)
-        self.settings_changed.emit(self._settings)
+        self._emit(self.settings_changed, self._settings)
         self._set_state(RunState.PAUSED if keep_history else RunState.IDLE)
         self._after_history_change()
         fill_edit_figures(self)
 
     # ------------------------------------------------------------------ remedies
+    @_one_change
     def raise_reg_covar(self) -> None:
         """Remedy: multiply reg_covar by 1000 (up to 1e3) and run a new fit."""
         self._check("raise_reg_covar")
@@ -368,6 +420,7 @@ class Session:
         self.update_settings(reg_covar=reg)
         self._fit.launch(self._fit.plan(until=None, fresh=True), RunState.RUNNING)
 
+    @_one_change
     def lower_k(self) -> None:
         """Remedy: one component fewer, and run a new fit.
 
@@ -377,10 +430,11 @@ class Session:
         self._fit.drop()
         if len(self._placed) == self._settings.n_components:
             del self._placed[self.shown.events[0].component]
-            self.placed_changed.emit(self.placed_means)
+            self._emit(self.placed_changed, self.placed_means)
         self.update_settings(n_components=self._settings.n_components - 1)
         self._fit.launch(self._fit.plan(until=None, fresh=True), RunState.RUNNING)
 
+    @_one_change
     def reseed(self, component: int | None = None) -> None:
         """Remedy: move ``component`` (default: the first degenerate one) and continue EM."""
         self._check("reseed")
@@ -409,6 +463,7 @@ class Session:
         """
         write_session_file(path, self.record())
 
+    @_one_change
     def open_session(self, path) -> None:
         """Carry on from the session file at ``path``: data, settings, history, scrub position.
 
@@ -416,13 +471,15 @@ class Session:
         what is wrong) for a damaged, truncated or newer file; this session is then untouched.
         """
         record = read_session_file(path)
-        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
+        # The settings first: their signal then goes out before the new data's, so a view that
+        # hands its settings back on new data (the control panel) already holds the file's.
         self._settings = record.settings
-        self.settings_changed.emit(record.settings)
+        self._emit(self.settings_changed, record.settings)
+        self.set_dataset(record.dataset, record.truth, record.truth_labels, record.import_options)
         self.projection = record.projection
-        self.projection_changed.emit(record.projection)
+        self._emit(self.projection_changed, record.projection)
         self._placed = list(record.placed)
-        self.placed_changed.emit(self.placed_means)
+        self._emit(self.placed_changed, self.placed_means)
         self.history.restore(list(record.entries), list(record.origins), record.cursor)
         self._fit.restarts = record.fit_restarts
         self._delay = record.delay
@@ -439,14 +496,14 @@ class Session:
     def _set_state(self, state: RunState) -> None:
         if state is not self._state:
             self._state = state
-            self.state_changed.emit(state)
+            self._emit(self.state_changed, state)
 
     def _after_history_change(self) -> None:
         if self.selected is not None:
             shown = self.history.shown
             if shown is None or self.selected >= shown.params.n_components:
                 self.selected = None
-                self.selection_changed.emit(None)
-        self.history_changed.emit()
+                self._emit(self.selection_changed, None)
+        self._emit(self.history_changed)
         self.shown.refresh()
 

@@ -20,49 +20,7 @@ from gmm_studio.core.params import MixtureParams
 if TYPE_CHECKING:
     from gmm_studio.session.session import Session
 
-__all__ = ["ShownModel", "describe_events", "half_step_name"]
-
-_STATE_WORDS = {"idle": "ready", "running": "running", "stepping": "stepping", "paused": "paused",
-                "finished": "finished", "failed": "failed"}
-
-
-def half_step_name(snap: Snapshot) -> str:
-    """'E' or 'M' for EM; 'assign' or 'update' for a K-means state (its half-steps run as E and M)."""
-    if isinstance(snap, KMeansSnapshot):
-        return {"E": "assign", "M": "update"}.get(snap.half_step, snap.half_step)
-    return snap.half_step
-
-_KIND_TEXT = {
-    "singular": ("has a covariance that is not positive definite", "have covariances that are not "
-                 "positive definite", ": EM cannot continue."),
-    "collapsed": ("has collapsed", "have collapsed", ": their points lie on a point or a line, so "
-                  "their variance comes only from reg_covar and the likelihood grows without bound."),
-    "empty": ("is empty", "are empty", ": less than one point of weight."),
-}
-
-
-def _names(components: list[int]) -> str:
-    numbers = [str(k + 1) for k in components]
-    if len(numbers) == 1:
-        return f"Component {numbers[0]}"
-    return f"Components {', '.join(numbers[:-1])} and {numbers[-1]}"
-
-
-def describe_events(events: tuple[DegeneracyEvent, ...]) -> str:
-    """One banner text for a state's events: one sentence per kind of problem, then the remedies."""
-    sentences = []
-    for kind, (one, many, why) in _KIND_TEXT.items():
-        components = sorted({e.component for e in events if e.kind == kind})
-        if components:
-            verb = one if len(components) == 1 else many
-            tail = why if len(components) > 1 else why.replace("their", "its").replace("have", "has")
-            sentences.append(f"{_names(components)} {verb}{tail}")
-    remedies = list(dict.fromkeys(r for e in events for r in e.remedies))
-    if remedies:
-        text = ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]
-        sentences.append(text[0].upper() + text[1:] + ".")
-    return " ".join(sentences)
-
+__all__ = ["ShownModel"]
 
 def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
     """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""
@@ -114,11 +72,11 @@ class ShownModel:
         snap, index = h.shown, h.shown_index
         if snap is not self.snapshot or index != self.index:
             self.snapshot, self.index = snap, index
-            s.shown_changed.emit(snap)
+            s._emit(s.shown_changed, snap)
         events = () if index is None else h.events_at(index)
         if events != self.events:
             self.events = events
-            s.events_changed.emit(events)
+            s._emit(s.events_changed, events)
         if snap is None:
             self.cancel()
             self._set_gamma(None)
@@ -145,60 +103,13 @@ class ShownModel:
         without recomputing γ (a γ still being computed for those parameters is kept)."""
         if self.snapshot is old:
             self.snapshot = new
-            self._session.shown_changed.emit(new)
+            self._session._emit(self._session.shown_changed, new)
 
     def status_text(self) -> str:
-        """The status line for the shown state: where in the fit, the figures, and the run state.
+        """The status line for the shown state (:func:`gmm_studio.session.status.status_text`)."""
+        from gmm_studio.session.status import status_text
 
-        EM: the mean log-likelihood, the bound after an M-step, Δ since the previous E-step.
-        K-means: WCSS/N (the mean squared distance to the nearest centre), its Δ, and why it
-        converged (K-means stops when no centre moved by more than ``tol`` times the data's
-        mean variance; no point changing cluster is the case where none moved at all).
-        """
-        s, h, snap = self._session, self._session.history, self.snapshot
-        if snap is None:
-            return "No model yet." if s.dataset is not None else "No data yet."
-        kmeans = isinstance(snap, KMeansSnapshot)
-        origin = h.origins[self.index]
-        if origin == "model":
-            parts = [f"a given model (iteration {snap.iteration})"]
-        elif origin == "edit":
-            parts = [f"iteration {snap.iteration}: edited by hand"]
-        elif snap.half_step == "init":
-            parts = [f"iteration {snap.iteration}: initial parameters"]
-        else:
-            parts = [f"iteration {snap.iteration}, after {half_step_name(snap)}-step"]
-        if s.fit_restarts > 1 or snap.restart > 0 or len(h.finals()) > 1:
-            parts.append(f"restart {snap.restart + 1}")
-        if np.isfinite(snap.log_likelihood):
-            if kmeans:
-                parts.append(f"WCSS/N {-snap.log_likelihood:.5f}")
-            else:
-                parts.append(f"log-likelihood {snap.log_likelihood:.5f} per point")
-                if snap.half_step == "M":
-                    parts.append(f"bound {snap.lower_bound:.5f}")
-            values = [e.log_likelihood for e in h.entries[: self.index + 1]
-                      if e.half_step == "E" and e.restart == snap.restart]
-            if origin != "edit" and len(values) >= 2 and np.isfinite(values[-2]):  # an edit is no step
-                delta = values[-1] - values[-2]
-                parts.append(f"Δ {-delta:+.2e}" if kmeans else f"Δ {delta:+.2e}")
-        parts.append(self._convergence_text(snap) if snap.converged else "not converged")
-        if h.cursor is not None:
-            parts.append("(scrubbing history — press Live to return)")
-        else:
-            parts.append(_STATE_WORDS[s.state.value])
-        return " · ".join(parts)
-
-    def _convergence_text(self, snap: Snapshot) -> str:
-        if not isinstance(snap, KMeansSnapshot) or not self.index:
-            return "converged"
-        before = self._session.history[self.index - 1].params.means  # the assign: centres before
-        variance = float(np.var(self._session.x, axis=0).mean())
-        moved = float(((snap.params.means - before) ** 2).sum()) / max(variance, np.finfo(float).tiny)
-        if moved == 0.0:
-            return "converged: no point changed cluster"
-        return (f"converged: the centres moved {moved:.1e} of the data's variance "
-                f"(≤ tol {self._session.settings.tol:g})")
+        return status_text(self._session)
 
     def point_responsibilities(self, index: int) -> np.ndarray | None:
         """γ of point ``index`` under the shown state (K,), for the hover readout; None if unknown."""
@@ -222,10 +133,11 @@ class ShownModel:
     def _on_gamma(self, key: int, live: bool, gamma: np.ndarray | None) -> None:
         if key != self._key:
             return
-        if live:
-            self._session.history.set_live_gamma(gamma)
-        self._set_gamma(gamma)
-        self._compare()
+        with self._session._changing():  # a change of the session like its commands
+            if live:
+                self._session.history.set_live_gamma(gamma)
+            self._set_gamma(gamma)
+            self._compare()
 
     def _compare(self) -> None:
         s = self._session
@@ -255,10 +167,10 @@ class ShownModel:
     def _set_gamma(self, gamma: np.ndarray | None) -> None:
         if gamma is not self.responsibilities:
             self.responsibilities = gamma
-            self._session.responsibilities_changed.emit(gamma)
+            self._session._emit(self._session.responsibilities_changed, gamma)
 
     def _set_comparison(self, comparison: ModelComparison | None, target: tuple | None) -> None:
         self._compared = target
         if comparison is not self.comparison:
             self.comparison = comparison
-            self._session.comparison_changed.emit(comparison)
+            self._session._emit(self._session.comparison_changed, comparison)

@@ -9,7 +9,6 @@ GUI thread only.
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from gmm_studio.core.bound import BoundSlice, SliceSpec, bound_slice, slice_choices
 from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.core.params import MixtureParams
+from gmm_studio.ui.legend_strip import LegendStrip
 
 __all__ = ["BoundPanel", "BoundView"]
 
@@ -35,21 +35,17 @@ class BoundView(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("left", "mean log-likelihood per point")
-        legend = plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        plot.layout.setContentsMargins(2, 2, 12, 2)  # room for the last tick label, s = 1.5
         self.likelihood_curve = pg.PlotDataItem(name="log-likelihood", antialias=True,
                                                 pen=pg.mkPen(_L_COLOUR, width=2))
         self.bound_curve = pg.PlotDataItem(
             name="lower bound", antialias=True,
             pen=pg.mkPen(_B_COLOUR, width=2, style=Qt.PenStyle.DashLine))
         self.touch_marker = pg.ScatterPlotItem(
-            name="E-step: B touches L", symbol="o", size=10, pxMode=True,
-            brush=pg.mkBrush(_L_COLOUR), pen=pg.mkPen("w"))
+            symbol="o", size=10, pxMode=True, brush=pg.mkBrush(_L_COLOUR), pen=pg.mkPen("w"))
         self.max_marker = pg.ScatterPlotItem(
-            name="M-step: maximum of B", symbol="t1", size=12, pxMode=True,
-            brush=pg.mkBrush(_B_COLOUR), pen=pg.mkPen("w"))
-        self.gap_line = pg.PlotDataItem(name="gap L − B = KL(q ‖ posterior)",
-                                        pen=pg.mkPen(_GAP_COLOUR, width=3))
+            symbol="t1", size=12, pxMode=True, brush=pg.mkBrush(_B_COLOUR), pen=pg.mkPen("w"))
+        self.gap_line = pg.PlotDataItem(pen=pg.mkPen(_GAP_COLOUR, width=3))
         self.gap_label = pg.TextItem(color=_GAP_COLOUR, anchor=(-0.05, 0.5))
         self.current = pg.InfiniteLine(angle=90, movable=False,
                                        pen=pg.mkPen(QColor(150, 150, 150), width=1,
@@ -57,7 +53,18 @@ class BoundView(pg.PlotWidget):
         for item in (self.current, self.likelihood_curve, self.bound_curve, self.gap_line,
                      self.touch_marker, self.max_marker, self.gap_label):
             plot.addItem(item)
+        # Above the data, in as many rows as the dock's width needs (a legend floating over the
+        # ViewBox covered the curves; a title widened the plot beyond its 340 px dock).
+        self.legend_strip = LegendStrip(plot, labelTextSize="8pt", labelTextColor=(60, 60, 60))
+        self.legend_strip.set_groups([
+            [(self.likelihood_curve, "log-likelihood L"), (self.bound_curve, "lower bound B")],
+            [(self.touch_marker, "E-step: B touches L"), (self.max_marker, "M-step: max of B"),
+             (self.gap_line, "gap L − B = KL")]])
         self.show_slice(None)
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, in order."""
+        return self.legend_strip.texts()
 
     def _items(self):
         return (self.likelihood_curve, self.bound_curve, self.touch_marker, self.max_marker,
@@ -69,7 +76,6 @@ class BoundView(pg.PlotWidget):
             item.setVisible(result is not None)
         plot = self.getPlotItem()
         if result is None:
-            plot.setTitle("")
             return
         s, low, high = result.s, result.lower_bound, result.log_likelihood
         self.likelihood_curve.setData(s, high)
@@ -82,19 +88,16 @@ class BoundView(pg.PlotWidget):
         self.gap_line.setData([s_max, s_max], [b_max, l_at_max])
         gap = float(result.gap[2])
         self.gap_label.setText(f"L − B = {gap:.4g}")
+        # on the side of the gap with room for the text (the M-step lands right of the middle)
+        self.gap_label.setAnchor((1.05, 0.5) if s_max > 0.5 * (s[0] + s[-1]) else (-0.05, 0.5))
         self.gap_label.setPos(s_max, 0.5 * (b_max + l_at_max))
         self.current.setValue(result.s_touch if after == "E" else result.s_next)
-        if after == "E":
-            title = "After the E-step: q⁽ᵗ⁾ makes the bound B touch L at θ⁽ᵗ⁾"
-        else:
-            title = f"After the M-step: θ⁽ᵗ⁺¹⁾ maximises B; L rose {gap:.3g} above it"
-        plot.setTitle(title, size="9pt")
         plot.setLabel("bottom", axis_label)
         # Far from θ⁽ᵗ⁾ the bound falls steeply; frame L and the top of B.
         span = float(high.max() - high.min()) or max(1e-6, abs(float(high.max())) * 1e-6)
         lo = max(float(min(high.min(), low.min())), float(high.min()) - span)
         plot.getViewBox().setRange(xRange=(float(s[0]), float(s[-1])),
-                                   yRange=(lo, float(high.max()) + 0.08 * span), padding=0.02)
+                                   yRange=(lo, float(high.max()) + 0.08 * span), padding=0.04)
 
 
 class BoundPanel(QWidget):
@@ -108,6 +111,9 @@ class BoundPanel(QWidget):
         self.setObjectName("boundPanel")
         self.slice_combo = QComboBox(objectName="boundSliceCombo")
         self.slice_combo.setToolTip("Which one-dimensional slice through parameter space to draw")
+        self.headline = QLabel(objectName="boundHeadline")  # short: the dock is ~340 px wide
+        self.headline.setWordWrap(True)
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.status = QLabel(objectName="boundStatus")
         self.status.setWordWrap(True)
         self.view = BoundView(self)
@@ -117,6 +123,7 @@ class BoundPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.headline)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
         self._specs: list[SliceSpec] = []
@@ -149,6 +156,7 @@ class BoundPanel(QWidget):
             self._state = None
             self.result = None
             self.view.show_slice(None)
+            self.headline.setText("")
             self.status.setText("The bound appears after the first E-step: step EM once.")
             return
         self._state = (data, e_snapshot, next_params, after, reg_covar, names)
@@ -213,16 +221,30 @@ class BoundPanel(QWidget):
         if isinstance(result, ValueError):
             self.result = None
             self.view.show_slice(None)
+            self.headline.setText("")
             self.status.setText(str(result))
             return
         self.result = result
         self.view.show_slice(result, after, spec.label(names, snapshot.params.covariance_type))
-        where = "s = 0" if spec.kind == "line" else f"{result.s_touch:.4g}"
-        self.status.setText(
-            f"Iteration {snapshot.iteration}: B = L at {where} (E-step); B is largest at "
-            f"{result.s_max:.4g}, where L − B = {result.gap[2]:.4g} (the KL divergence between "
-            "q and the new posterior, which the next E-step closes)."
-        )
+        self.headline.setText(_HEADLINES[after])
+        self.status.setText(_explanation(snapshot.iteration, result, after, spec.kind == "line"))
+
+
+_HEADLINES = {"E": "After the E-step: B touches L", "M": "After the M-step: at the maximum of B"}
+
+
+def _explanation(iteration: int, result: BoundSlice, after: str, line: bool) -> str:
+    """The sentences under the plot: what the E-step and the M-step did on this slice."""
+    touch = "s = 0, at θ⁽ᵗ⁾" if line else f"{result.s_touch:.4g}, at θ⁽ᵗ⁾"
+    top = "s = 1" if line and abs(result.s_max - 1.0) < 1e-3 else f"{result.s_max:.4g}"
+    gap = f"{result.gap[2]:.4g}"
+    if after == "E":
+        return (f"Iteration {iteration}: the E-step's responsibilities q⁽ᵗ⁾ make B = L at {touch}. "
+                f"B is largest at {top}, where the M-step lands; there L − B = {gap}, the KL "
+                "divergence between q⁽ᵗ⁾ and the new posterior, which the next E-step closes.")
+    return (f"Iteration {iteration}: B = L at {touch} (E-step); the M-step moved to B's maximum "
+            f"at {top}, and there L rose {gap} above B: L − B, the KL divergence between q⁽ᵗ⁾ "
+            "and the new posterior, which the next E-step closes.")
 
 
 def _menu_text(spec: SliceSpec, names: tuple[str, ...] | None, covariance_type: str) -> str:

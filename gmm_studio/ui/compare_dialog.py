@@ -23,6 +23,7 @@ from gmm_studio.core import restarts
 from gmm_studio.core.geometry import Projection
 from gmm_studio.core.kmeans import Comparison, compare_with_em
 from gmm_studio.core.params import MixtureParams
+from gmm_studio.core.words import counted
 from gmm_studio.session.fitting import restart_rng
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.data_view import DataView
@@ -134,8 +135,8 @@ class CompareDialog(QDialog):
                 view.set_palette(palette)
                 view.set_colors(packed)
                 view.show_components(*projection.project_params(snapshot.params))
-        self.kmeans_label.setText(_ari_text(f"K-means ({c.kmeans.iteration} iterations)", c.kmeans_ari))
-        self.em_label.setText(_ari_text(f"EM ({c.em.iteration} iterations)", c.em_ari))
+        self.kmeans_label.setText(_ari_text(f"K-means ({counted(c.kmeans.iteration, 'iteration')})", c.kmeans_ari))
+        self.em_label.setText(_ari_text(f"EM ({counted(c.em.iteration, 'iteration')})", c.em_ari))
         if one_d:
             self.note.setText(
                 "Both started from the same initial means; the bins are split by each fit's hard "

@@ -49,13 +49,22 @@ class DraggableScatter(pg.ScatterPlotItem):
 
     ``on_drag(phase, index, press, pos)`` is called with phase 'start', 'move' or 'finish',
     the spot's index, and the press and current pointer positions in data coordinates.
+    With ``in_figures`` False the spots are left out of exported figures (handles to drag are
+    for the hand, not part of the picture).
     """
 
-    def __init__(self, on_drag: Callable[[str, int, np.ndarray, np.ndarray], None], **options) -> None:
+    def __init__(self, on_drag: Callable[[str, int, np.ndarray, np.ndarray], None],
+                 in_figures: bool = True, **options) -> None:
         super().__init__(**options)
         self._on_drag = on_drag
+        self._in_figures = in_figures
         self._index: int | None = None
         self.draggable = False
+
+    def setExportMode(self, export, opts=None):
+        super().setExportMode(export, opts)
+        if not self._in_figures:
+            self.setOpacity(0.0 if export else 1.0)  # opacity, unlike visibility, needs no memory
 
     def mouseDragEvent(self, ev) -> None:
         if ev.button() != Qt.MouseButton.LeftButton or not self.draggable:
@@ -162,7 +171,7 @@ class ComponentHandles(EditSession):
                                             hoverable=True, tip=None)
         self.means_item.setZValue(20)
         plot_item.addItem(self.means_item)
-        self.axis_item = DraggableScatter(self._on_axis_drag, size=9, pxMode=True, symbol="s",
+        self.axis_item = DraggableScatter(self._on_axis_drag, in_figures=False, size=9, pxMode=True, symbol="s",
                                            pen=pg.mkPen(40, 40, 40, width=1.2),
                                            brush=pg.mkBrush(255, 255, 255, 230), hoverable=True)
         self.axis_item.setZValue(22)

@@ -35,6 +35,7 @@ from gmm_studio.core.dataio import SUPPORTED_SUFFIXES, DataError, Dataset, LoadC
 from gmm_studio.session.tasks import Runner
 from gmm_studio.ui.tasks import reporting
 from gmm_studio.ui.window_settings import store as settings_store
+from gmm_studio.core.words import counted
 
 __all__ = ["DATA_FILTER", "DataFiles", "MAX_RECENT", "is_supported", "pass_drops_up"]
 
@@ -259,8 +260,8 @@ class DataFiles(QObject):
             self.add_recent(path)
         notes = "; ".join(dataset.notes)
         self._status.showMessage(
-            f"Opened {os.path.basename(path or dataset.source)}: {dataset.n_samples} points, "
-            f"{dataset.n_features} features" + (f" ({notes})" if notes else ""), 10000)
+            f"Opened {os.path.basename(path or dataset.source)}: {counted(dataset.n_samples, 'point')}, "
+            f"{counted(dataset.n_features, 'feature')}" + (f" ({notes})" if notes else ""), 10000)
         self.dataset_loaded.emit(dataset)
 
     # ------------------------------------------------------------------ drag and drop

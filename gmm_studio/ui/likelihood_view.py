@@ -111,6 +111,7 @@ class LikelihoodView(pg.PlotWidget):
                                             pen=pg.mkPen(30, 30, 30))
         self._legend_edit = pg.ScatterPlotItem(symbol="d", size=11, brush=pg.mkBrush(*_EDIT_RGB), pen=None)
         self._algorithm = None
+        self._legend_key: tuple | None = None
         self.set_algorithm("em")
         self.plot_item.disableAutoRange()
         # An empty view says so over a plain frame (not axes of 0.1 … 0.9 with nothing drawn).
@@ -128,12 +129,22 @@ class LikelihoodView(pg.PlotWidget):
         if algorithm == self._algorithm:
             return
         self._algorithm = algorithm
-        axis, bottom, e_label, m_label, edit_label, tip = _NAMES[algorithm]
+        axis, bottom, *_, tip = _NAMES[algorithm]
         self.plot_item.setLabel("left", axis)
         self.plot_item.setLabel("bottom", bottom)
-        self.legend_strip.set_groups([[(self._legend_e, e_label), (self._legend_m, m_label),
-                                       (self._legend_edit, edit_label)]])
+        self._set_legend()
         self.setToolTip(tip)
+
+    def _set_legend(self) -> None:
+        """E and M entries; the edit's only while the curve holds an edit (else it explains nothing)."""
+        edited = any("edit" in curve.kind for curve in self._curves)
+        key = (self._algorithm, edited)
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        _, _, e_label, m_label, edit_label, _ = _NAMES[self._algorithm]
+        entries = [(self._legend_e, e_label), (self._legend_m, m_label)]
+        self.legend_strip.set_groups([entries + ([(self._legend_edit, edit_label)] if edited else [])])
 
     def legend_texts(self) -> list[str]:
         """The legend's entries, in order."""
@@ -247,6 +258,7 @@ class LikelihoodView(pg.PlotWidget):
             curve.m_points.setData(x[m], y[m], brush=pg.mkBrush(255, 255, 255), pen=pg.mkPen(shade, width=1.5))
             curve.edit_points.setData(x[edit], y[edit], brush=pg.mkBrush(*_EDIT_RGB), pen=pg.mkPen(shade, width=1))
         if changed:
+            self._set_legend()
             self._fit_range()
 
     def _fit_range(self) -> None:

@@ -48,6 +48,7 @@ from gmm_studio.ui import window_settings
 from gmm_studio.ui.tasks import QtRunner
 from gmm_studio.ui.teaching import Teaching
 from gmm_studio.ui.window_menus import build_menus, shortcuts_text
+from gmm_studio.core.words import counted
 
 __all__ = ["MainWindow", "SHORTCUTS", "demo_dataset"]
 
@@ -242,8 +243,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================== session events
     def _on_session_dataset_changed(self, dataset) -> None:
-        self.setWindowTitle(f"GMM Studio — {dataset.source} ({dataset.n_samples} points, "
-                            f"{dataset.n_features} features)")
+        self.setWindowTitle(f"GMM Studio — {dataset.source} ({counted(dataset.n_samples, 'point')}, "
+                            f"{counted(dataset.n_features, 'feature')})")
         if self._generated is not None and not (
                 self._generated.values.shape == dataset.values.shape
                 and np.array_equal(self._generated.values, dataset.values)):
@@ -339,7 +340,7 @@ class MainWindow(QMainWindow):
     def set_dataset(self, dataset, truth: MixtureParams | None = None) -> None:
         """Replace the data (stops any fit first); ``truth`` is drawn dotted if given."""
         self.session.set_dataset(dataset, truth)
-        self.info_label.setText(f"{dataset.n_samples} points from {dataset.source}. Press Run "
+        self.info_label.setText(f"{counted(dataset.n_samples, 'point')} from {dataset.source}. Press Run "
                                 "(Space) to fit, or Step (S) to watch one iteration at a time.")
 
     def show_model(self, params: MixtureParams) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSlider
 from gmm_studio.core.em import EMData, Snapshot
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.session import Session
-from gmm_studio.session.shown import half_step_name
+from gmm_studio.session.status import half_step_name
 from gmm_studio.ui import colors as colors_mod
 from gmm_studio.ui.component_table import ComponentTable
 from gmm_studio.ui.control_panel import ControlPanel
@@ -32,7 +32,7 @@ from gmm_studio.ui.data_view import NEUTRAL_ARGB, DataView
 from gmm_studio.ui.likelihood_view import LikelihoodView, half_step_x
 from gmm_studio.ui.raster import uniform_source
 
-__all__ = ["COLOR_MODES", "SessionDrawing", "half_step_name"]
+__all__ = ["COLOR_MODES", "SessionDrawing"]
 
 COLOR_MODES = ("blend", "hard", "uncertainty", "truth")
 _REDRAW_MS = 33

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from gmm_studio.core.diagnosis import component_names
 from gmm_studio.core.em import DegeneracyEvent
 from gmm_studio.session import CommandRefused, Session
 
@@ -22,13 +23,6 @@ _KIND_WORDS = {
 }
 
 
-def _components(ks: list[int]) -> str:
-    names = [str(k + 1) for k in ks]
-    if len(names) == 1:
-        return f"Component {names[0]}"
-    return f"Components {', '.join(names[:-1])} and {names[-1]}"
-
-
 def events_sentence(events: tuple[DegeneracyEvent, ...]) -> str:
     """One sentence naming every affected component, grouped by what happened to it."""
     by_kind: dict[str, list[int]] = {}
@@ -41,7 +35,7 @@ def events_sentence(events: tuple[DegeneracyEvent, ...]) -> str:
         verb = _KIND_WORDS[kind]
         if len(ks) > 1:
             verb = verb.replace("is empty", "are empty").replace("has a covariance", "have covariances")
-        parts.append(f"{_components(sorted(ks))} {verb}")
+        parts.append(f"{component_names(sorted(ks))} {verb}")
     return "; ".join(parts) + "."
 
 

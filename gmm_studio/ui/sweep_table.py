@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from gmm_studio.core.sweep import CRITERION_LABELS, LOWER_IS_BETTER, CellResult, SweepSettings
 from gmm_studio.ui.sweep_form import TYPE_TIPS
+from gmm_studio.core.words import counted
 
 __all__ = ["SweepTable", "format_value"]
 
@@ -105,7 +106,7 @@ class SweepTable(QTableWidget):
         item.setText(format_value(criterion, value))
         item.setToolTip(
             f"{where}: {label} {value:.6g} (best of {n_ok} restart{'s' * (n_ok != 1)}; "
-            f"range {lo:.6g} to {hi:.6g}); {cell.n_iter} iterations, {converged}. "
+            f"range {lo:.6g} to {hi:.6g}); {counted(cell.n_iter, 'iteration')}, {converged}. "
             "Click to show this model."
         )
 

@@ -107,13 +107,14 @@ class TruthComparisonBox(QGroupBox):
                      f"{k_true}: {n} {who} component{'s are' if n != 1 else ' is'} left unmatched.")
         self.ari_label.setText(text)
         by_true = {e.true_index: e for e in comparison.errors}
+        # numbered from 1, as the Components table and the legend number them
         self.fit_table.setRowCount(k_true)
         for i in range(k_true):
             error = by_true.get(i)
             if error is None:
-                cells: list[str | float] = [str(i), "—", "unmatched", "", ""]
+                cells: list[str | float] = [str(i + 1), "—", "unmatched", "", ""]
             else:
-                cells = [str(i), str(error.fitted_index), error.mean_error, error.weight_error,
+                cells = [str(i + 1), str(error.fitted_index + 1), error.mean_error, error.weight_error,
                          error.covariance_error]
             for col, value in enumerate(cells):
                 if isinstance(value, float):

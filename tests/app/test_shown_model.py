@@ -62,7 +62,7 @@ def test_showing_a_model_recomputes_every_figure(how):
         model = MixtureParams("full", np.full(2, 0.5), data.truth.means[:2], data.truth.covariances[:2])
     session.show_model(model)
     comparisons = journal.of("comparison_changed")
-    assert comparisons[0] is None  # the old figures are withdrawn first
+    assert before not in comparisons  # the old figures are never handed out for the new model
     c = session.shown.comparison
     assert c is comparisons[-1] and c is not before
     fitted = assigned(session, model)
@@ -233,20 +233,6 @@ def test_importing_the_session_layer_loads_no_qt_and_no_ui():
 # ------------------------------------------------------------------ texts the window shows
 
 
-def test_status_text_follows_the_shown_state():
-    session = make_session(SyncRunner())
-    assert session.shown.status_text() == "No model yet."
-    session.run()
-    live = session.shown.status_text()
-    last = session.history[len(session.history) - 1]
-    assert live.startswith(f"iteration {last.iteration}, after M-step · log-likelihood "
-                           f"{last.log_likelihood:.5f} per point · bound {last.lower_bound:.5f} · Δ ")
-    assert live.endswith("· converged · finished")
-    session.scrub(0)
-    assert session.shown.status_text() == ("iteration 0: initial parameters · not converged · "
-                                           "(scrubbing history — press Live to return)")
-
-
 @pytest.mark.parametrize("tol", [0.0, 0.05])
 def test_kmeans_status_says_wcss_and_why_it_converged(tol):
     session = make_session(SyncRunner(), settings=SETTINGS.replace(algorithm="kmeans", tol=tol))
@@ -272,7 +258,7 @@ def test_kmeans_status_says_wcss_and_why_it_converged(tol):
 
 def test_one_banner_sentence_per_kind_of_problem():
     from gmm_studio.core.em import DegeneracyEvent
-    from gmm_studio.session.shown import describe_events
+    from gmm_studio.core.diagnosis import describe_events
 
     events = (DegeneracyEvent(1, "collapsed", "…"), DegeneracyEvent(2, "collapsed", "…"),
               DegeneracyEvent(3, "empty", "…", ("re-seed the component", "lower K")))

@@ -384,7 +384,15 @@ def test_history_csv(tmp_path):
                              "converged"]
     assert len(rows) == len(snapshots)
     assert {r["restart"] for r in rows} == {"0", "1"}
-    assert rows[0]["half_step"] == "init" and float(rows[0]["log_likelihood"]) == -np.inf
+    assert rows[0]["half_step"] == "init" and rows[0]["log_likelihood"] == rows[0]["lower_bound"] == ""
+    # each figure is of its row's own θ: an M row knows B(θ_new), not L(θ_new), which is the next E row's
+    for row, snap, following in zip(rows, snapshots, snapshots[1:] + [None]):
+        if row["half_step"] == "M":
+            assert row["log_likelihood"] == "" and float(row["lower_bound"]) == snap.lower_bound
+            if following is not None and following.half_step == "E" and following.restart == snap.restart:
+                assert following.log_likelihood >= snap.lower_bound - 1e-12
+        elif row["half_step"] == "E":
+            assert float(row["log_likelihood"]) == float(row["lower_bound"]) == snap.log_likelihood
     best = max(gm.restarts_, key=lambda r: r.final.log_likelihood).restart
     e_rows = [r for r in rows if r["half_step"] == "E" and r["restart"] == str(best)]
     np.testing.assert_array_equal([float(r["log_likelihood"]) for r in e_rows], gm.lower_bounds_)
@@ -650,3 +658,18 @@ def test_sigterm_during_an_export_removes_its_temp_file(tmp_path):
         child.communicate()
     assert _leftovers(tmp_path) == []
     assert path.read_text() == "previous"
+
+
+def test_history_csv_of_kmeans_keeps_the_updates_objective(tmp_path):
+    from dataclasses import replace
+
+    from gmm_studio.core.kmeans import EM_HALF_STEP, kmeans_steps
+
+    x = _data(d=2)
+    # as the window's history holds them: assign and update run as E and M
+    snapshots = [replace(s, half_step=EM_HALF_STEP[s.half_step]) for s in kmeans_steps(x, x[:2].copy(), max_iter=5)]
+    write_history_csv(tmp_path / "km.csv", snapshots)
+    with open(tmp_path / "km.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    updates = [(r, s) for r, s in zip(rows, snapshots) if r["half_step"] == "M"]
+    assert updates and all(float(r["log_likelihood"]) == s.log_likelihood for r, s in updates)  # −J/N of its centres

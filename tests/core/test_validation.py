@@ -144,3 +144,10 @@ def test_unknown_covariance_type_for_prepared_data():
 
     with pytest.raises(ValueError, match="Unknown covariance_type 'ful'"):
         EMData(X, "ful")
+
+
+def test_counts_in_sentences_agree_in_number():
+    from gmm_studio.core.words import counted
+
+    assert counted(1, "feature") == "1 feature" and counted(2, "feature") == "2 features"
+    assert counted(0, "iteration") == "0 iterations" and counted(3, "child", "children") == "3 children"

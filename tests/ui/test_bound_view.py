@@ -56,14 +56,14 @@ def test_curves_are_the_core_slice_and_touch_at_the_e_step(panel):
     assert gx[0] == gx[1] == top[0][0] and gy[0] == top[1][0] and gy[1] > gy[0]
     assert f"{gy[1] - gy[0]:.4g}" in panel.view.gap_label.toPlainText()
     assert panel.view.current.value() == 0.0
-    assert "E-step" in panel.view.getPlotItem().titleLabel.text
+    assert "E-step" in panel.headline.text()
 
 
 def test_after_the_m_step_the_cursor_sits_at_theta_next(panel):
     data, snaps = state()
     panel.show_state(data, snaps[3], snaps[4].params, after="M")
     assert panel.view.current.value() == 1.0
-    assert "M-step" in panel.view.getPlotItem().titleLabel.text
+    assert "M-step" in panel.headline.text() and "L rose" in panel.status.text()
 
 
 def test_items_are_made_once_and_updated(panel):

@@ -116,3 +116,15 @@ def test_the_hover_readout_is_not_exported(figure_view, tmp_path):
     without = tmp_path / "b.png"
     write_figure(view.getPlotItem(), str(without))
     np.testing.assert_array_equal(_rgb(QImage(str(with_readout))), _rgb(QImage(str(without))))
+
+
+def test_the_drag_handles_are_not_exported(figure_view, tmp_path):
+    view, _ = figure_view
+    plain = tmp_path / "plain.png"
+    write_figure(view.getPlotItem(), str(plain))
+    view.set_editing("full")  # white squares on each ellipse's axes, to stretch and turn it
+    assert view.handles.axis_item.isVisible() and len(view.handles.handle_positions())
+    editing = tmp_path / "editing.png"
+    write_figure(view.getPlotItem(), str(editing))
+    np.testing.assert_array_equal(_rgb(QImage(str(editing))), _rgb(QImage(str(plain))))
+    assert view.handles.axis_item.opacity() == 1.0  # still drawn in the window

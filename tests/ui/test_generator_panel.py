@@ -237,7 +237,7 @@ def test_show_comparison_with_the_truth_itself_is_perfect(panel, qtbot):
     assert panel.fit_group.isVisibleTo(panel)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
-    assert [r[:2] for r in rows] == [["0", "0"], ["1", "1"], ["2", "2"]]
+    assert [r[:2] for r in rows] == [["1", "1"], ["2", "2"], ["3", "3"]]  # as the Components table
     for r in range(3):
         for c in (2, 3, 4):
             assert abs(panel.fit_table.item(r, c).data(Qt.ItemDataRole.UserRole)) < 1e-12
@@ -264,7 +264,8 @@ def test_show_comparison_matches_permuted_components_and_takes_responsibilities(
     _show_fit(panel, fitted, resp)
     assert "1.000" in panel.ari_label.text()
     rows = _table(panel)
-    assert [int(r[1]) for r in rows] == list(inverse)
+    assert [int(r[0]) for r in rows] == [1, 2, 3]
+    assert [int(r[1]) for r in rows] == list(inverse + 1)  # numbered from 1, as the Components table
     mean_errors = [panel.fit_table.item(r, 2).data(Qt.ItemDataRole.UserRole) for r in range(3)]
     np.testing.assert_allclose(mean_errors, 0.1 * np.sqrt(2), rtol=1e-3)
 

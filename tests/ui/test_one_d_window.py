@@ -89,7 +89,7 @@ def test_a_one_column_file_fits_steps_scrubs_and_exports_as_a_histogram(
     # the live γ is of the last E-step, a half-step behind the final parameters
     np.testing.assert_allclose(gamma, EMData(w.session.x, "full").responsibilities(final), atol=1e-3)
     assert_histogram_draws(w, final, gamma)
-    assert "log-likelihood" in w.status_label.text()
+    assert "lower bound B(θ⁽ᵗ⁺¹⁾)" in w.status_label.text()  # the final M-step's figure
 
     # rebinning splits the new bins by the same γ
     w.histogram_panel.bins_spin.setValue(25)

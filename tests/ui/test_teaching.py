@@ -73,13 +73,12 @@ def test_the_bound_dock_follows_stepping_and_scrubbing(make_window, blobs, qtbot
     wait_paused(qtbot, window)
     after_e = wait_new_curves(qtbot, window, None)
     assert_bound_below_touching_at_zero(after_e)
-    title = window.teaching.bound_panel.view.getPlotItem().titleLabel.text
+    title = window.teaching.bound_panel.headline.text()
     assert "E-step" in title and "touch" in title
 
     click(qtbot, p.step_m_button)
     wait_paused(qtbot, window)
-    qtbot.waitUntil(lambda: "L rose" in window.teaching.bound_panel.view.getPlotItem().titleLabel.text,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "L rose" in window.teaching.bound_panel.status.text(), timeout=TIMEOUT)
     after_m = curves(window)
     assert_bound_below_touching_at_zero(after_m)
     # The same iteration's bound: after M it marks where L rose above B at the M-step.
@@ -229,7 +228,7 @@ def test_the_bound_follows_a_live_run_to_its_last_iteration(make_window, blobs, 
     status = window.teaching.bound_panel.status
     qtbot.waitUntil(lambda: status.text().startswith(f"Iteration {final.iteration}:"), timeout=TIMEOUT)
     assert_bound_below_touching_at_zero(curves(window))
-    assert "L rose" in window.teaching.bound_panel.view.getPlotItem().titleLabel.text
+    assert "L rose" in window.teaching.bound_panel.status.text()
 
 
 def test_density_of_higher_dimensional_data_is_the_projected_mixture(make_window, qtbot):

@@ -143,6 +143,24 @@ def test_the_likelihood_legend_sits_above_the_data_area(likelihood_view):
         assert not legend.sceneBoundingRect().intersects(vb_rect)
 
 
+def test_the_edit_entry_is_in_the_legend_only_while_the_curve_holds_an_edit(likelihood_view):
+    from dataclasses import replace
+
+    view = likelihood_view
+    snaps = _snapshots(max_iter=3)
+    for s in snaps:
+        view.append(s)
+    view.refresh()
+    assert not any("edited by hand" in text for text in view.legend_texts())  # nothing was edited
+    edit = replace(snaps[-1].without_responsibilities(), half_step="init")
+    view.append(edit, "edit")
+    view.refresh()
+    assert "edited by hand: its log-likelihood" in view.legend_texts()
+    view.reset()
+    view.refresh()
+    assert not any("edited by hand" in text for text in view.legend_texts())
+
+
 # ---------------------------------------------------------------------------------- data view
 from gmm_studio.ui.colors import component_palette, true_label_colours  # noqa: E402
 from gmm_studio.ui.data_view import DataView  # noqa: E402
