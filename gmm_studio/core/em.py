@@ -361,17 +361,18 @@ class _Buffers:
     thread frees the previous γ while the engine faults in the next one (measured with
     benchmarks/bench_stall.py).  An array is taken again only when this pool holds the last
     reference to it (CPython's reference count; a view of it counts too), so no snapshot that
-    anyone still holds is ever written to.  At most two are kept: the one a consumer shows and
-    the one being written.  Used by one run, on the thread that iterates it.
+    anyone still holds is ever written to.  Kept: the one a consumer shows, the one on its way
+    to it (a window drawing a frame behind EM holds both) and the one being written — or, for
+    a γ over :data:`_SPARE_BYTES` (1e7 points), only two, so memory stays within 2.5 × (data +
+    γ); there EM is slow enough for the window to keep up.  Used by one run, on the thread
+    that iterates it.
     """
-
-    _KEEP = 2
 
     def __init__(self) -> None:
         self._arrays: list[np.ndarray] = []
 
     def take(self, shape: tuple[int, int]) -> np.ndarray:
-        for i in range(len(self._arrays)):
+        for i in reversed(range(len(self._arrays))):  # the most recently used free one first
             # References: the list, and getrefcount's own argument.
             if self._arrays[i].shape == shape and sys.getrefcount(self._arrays[i]) <= 2:
                 array = self._arrays.pop(i)
@@ -379,8 +380,13 @@ class _Buffers:
                 break
         else:
             array = np.empty(shape)
-        self._arrays = self._arrays[-(self._KEEP - 1):] + [array]
+        keep = 3 if array.nbytes <= _SPARE_BYTES else 2
+        self._arrays = self._arrays[-(keep - 1):] + [array]
         return array
+
+
+#: Above this size (bytes) of one γ, :class:`_Buffers` keeps two arrays instead of three.
+_SPARE_BYTES = 256 * 2**20
 
 
 class _Data:
