@@ -59,6 +59,8 @@ def build_window(argv: Sequence[str] | None = None):
 
 
 _garbage_collector = None
+#: When the scipy modules a first fit needs are imported on the runner (ms after the event loop starts).
+_PRELOAD_MS = 250
 
 
 def _collect_garbage_on_the_gui_thread() -> None:
@@ -75,9 +77,15 @@ def _collect_garbage_on_the_gui_thread() -> None:
     gc.disable()  # again, should anything have turned it back on since
 
 
+def _preload(window, preload) -> None:
+    if window.isVisible():
+        window.runner.start("preload", lambda cancel: preload())
+
+
 def _build(args: argparse.Namespace):
     from PySide6.QtCore import QTimer
 
+    from gmm_studio.core.init import preload_fit_modules
     from gmm_studio.core.parallel import set_background_priority, set_worker_count
     from gmm_studio.ui.main_window import MainWindow
 
@@ -91,6 +99,9 @@ def _build(args: argparse.Namespace):
     set_worker_count(max(1, (os.cpu_count() or 2) - 1))
 
     window = MainWindow(restore_settings=args.screenshot is None)
+    # After the first paint (start-up), before the person's first Run (a fit started sooner
+    # waits for the imports instead of doing them); not for a window closed by then.
+    QTimer.singleShot(_PRELOAD_MS, window, functools.partial(_preload, window, preload_fit_modules))
     if args.data and args.screenshot is None and not args.data.lower().endswith(".npy"):
         # A table has choices to make (columns, label column, missing values): open it
         # through the import dialog once the window runs, over the demo as a backdrop.

@@ -56,6 +56,14 @@ def kmeans_plusplus(x: np.ndarray, n_clusters: int, rng: np.random.Generator) ->
     return indices
 
 
+def preload_fit_modules() -> None:
+    """Import the scipy modules a first fit loads (scipy.cluster, which brings scipy.sparse and
+    scipy.spatial, and scipy.linalg): ~0.3 s that the window pays on a background thread after
+    it is shown, not in the person's first Run.  Any thread; idempotent."""
+    import scipy.cluster.vq  # noqa: F401
+    import scipy.linalg.lapack  # noqa: F401
+
+
 def _one_hot(labels: np.ndarray, n_rows: int, n_components: int, rows: np.ndarray | None = None
              ) -> np.ndarray:
     resp = np.zeros((n_rows, n_components))

@@ -421,3 +421,28 @@ def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
     finally:
         gc.callbacks.remove(record)
         other.close()
+
+
+def test_the_window_imports_what_a_first_fit_needs_after_it_is_shown_not_in_the_first_run():
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, time\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gmm_studio.app import build_window\n"
+        "w = build_window(['--no-fit']); w.show()\n"
+        "print('before', 'scipy.cluster.vq' in sys.modules, flush=True)\n"
+        "end = time.monotonic() + 20\n"
+        "while time.monotonic() < end and 'scipy.cluster.vq' not in sys.modules:\n"
+        "    app.processEvents()\n"
+        "w.runner.join_all()\n"
+        "print('after', 'scipy.cluster.vq' in sys.modules, w.session.history.shown is None)\n"
+        "w.close()\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=env, timeout=120).stdout.split()
+    assert out == ["before", "False", "after", "True", "True"]  # imported, and no fit ran
