@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from gmm_studio.core.em import EMData
-from gmm_studio.core.geometry import Projection
+from gmm_studio.core.geometry import Projection, nearest_centres
 from gmm_studio.core.params import MixtureParams
 
 __all__ = ["centre_figures", "covariance_from_axes", "drag_axis", "edit_component", "model_figures",
@@ -223,10 +223,8 @@ def centre_figures(x: np.ndarray, centres: np.ndarray,
     ``responsibilities``), the objective J = Σ_n min_k ‖x_n − μ_k‖² and the cluster sizes (K,).
     Any thread; one pass.
     """
-    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
-
     centres = np.asarray(centres, dtype=np.float64)
-    labels, distances = vq(np.asarray(x, dtype=np.float64), centres, check_finite=False)
+    labels, distances = nearest_centres(x, centres)
     gamma = np.eye(len(centres))[labels] if responsibilities else None
     counts = np.bincount(labels, minlength=len(centres)).astype(np.float64)
     return gamma, float(np.square(distances).sum()), counts

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from gmm_studio.core.em import EMData, check_n_components, check_reg_covar
+from gmm_studio.core.geometry import nearest_centres
 from gmm_studio.core.params import MixtureParams, check_choice
 
 INIT_METHODS: tuple[str, ...] = ("kmeans", "k-means++", "random", "random_from_data")
@@ -88,7 +89,7 @@ def initial_responsibilities(
     check_n_components(n_components, n)
     check_init_method(method)
     if method == "kmeans":
-        from scipy.cluster.vq import ClusterError, kmeans2, vq  # loads on first use (start-up)
+        from scipy.cluster.vq import ClusterError, kmeans2  # loads on first use (start-up)
 
         # k-means needs at least K rows to seed from, whatever the subsample asks
         rows = None if subsample is None else max(int(subsample), n_components)
@@ -98,7 +99,7 @@ def initial_responsibilities(
             centres, _ = kmeans2(fit_on, centres, minit="matrix", missing="raise", seed=rng)
         except ClusterError:  # a cluster emptied: keep the k-means++ seeds
             pass
-        labels, _ = vq(x, centres)
+        labels, _ = nearest_centres(x, centres)
         return _one_hot(labels, n, n_components)
     if method == "random":
         resp = rng.uniform(size=(n, n_components))
@@ -165,11 +166,9 @@ def params_from_means(
     Weights and covariances come from that hard assignment (one M-step); the
     means stay exactly where they were placed.
     """
-    from scipy.cluster.vq import vq  # loads on first use (start-up)
-
     means = np.asarray(means, dtype=np.float64)
     check_n_components(len(means), len(x))
-    labels, _ = vq(x, means)
+    labels, _ = nearest_centres(x, means)
     resp = _one_hot(labels, len(x), len(means))
     params = data.params_from_responsibilities(resp, reg_covar)
     return params.with_means(means)

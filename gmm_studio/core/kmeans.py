@@ -48,6 +48,7 @@ from gmm_studio.core.em import (
     em_steps,
 )
 from gmm_studio.core.generate import adjusted_rand_index
+from gmm_studio.core.geometry import nearest_centres
 from gmm_studio.core.init import (
     check_init_method,
     check_random_state,
@@ -185,8 +186,6 @@ def kmeans_steps(
         )
     if not np.all(np.isfinite(centres)):
         raise ValueError("Initial centres contain NaN or infinite values: place them in the data.")
-    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
-
     state = _State(x, keep_responsibilities)
     threshold = tol * float(np.var(x, axis=0).mean())
     yield state.snapshot(restart, 0, "init", centres, None, None)
@@ -194,8 +193,7 @@ def kmeans_steps(
     for iteration in range(1, max_iter + 1):
         if stop is not None and stop.is_set():
             return
-        labels, distances = vq(x, centres, check_finite=False)
-        labels = labels.astype(np.intp)
+        labels, distances = nearest_centres(x, centres)
         yield state.snapshot(restart, iteration, "assign", centres, labels, distances)
         if stop is not None and stop.is_set():
             return
@@ -273,8 +271,6 @@ def kmeans_fit(
     random_state: int | np.random.Generator | None = 0,
 ) -> KMeansResult:
     """Fit K-means ``n_init`` times (from given centres, or from ``init``'s method) and keep the best."""
-    from scipy.cluster.vq import vq  # scipy.cluster costs ~0.3 s to import: not at start-up
-
     x = check_data(x, n_clusters)
     rng = check_random_state(random_state)
     runs = []
@@ -284,8 +280,8 @@ def kmeans_fit(
                      kmeans_steps(x, start, max_iter=max_iter, tol=tol, restart=restart,
                                   keep_responsibilities=False)]
         final = snapshots[-1]
-        labels, distances = vq(x, final.centres, check_finite=False)
-        runs.append((float((distances**2).sum()), final, labels.astype(np.intp), tuple(snapshots)))
+        labels, distances = nearest_centres(x, final.centres)
+        runs.append((float((distances**2).sum()), final, labels, tuple(snapshots)))
     inertia, final, labels, _ = min(runs, key=lambda r: r[0])
     return KMeansResult(final.centres, labels, inertia, final.iteration, final.converged,
                         final.params, tuple(r[3] for r in runs), final.events)

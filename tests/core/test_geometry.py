@@ -231,3 +231,18 @@ def test_match_labels_is_one_to_one_and_maximises_the_overlap(pairs, k):
     pairings = set(permutations(list(range(k)) + [-1] * len(classes), len(classes)))
     best = max(overlap(perm) for perm in pairings)
     assert overlap(component) == best
+
+
+def test_nearest_centres_in_blocks_is_scipys_vq(monkeypatch):
+    from scipy.cluster.vq import vq
+
+    from gmm_studio.core import geometry
+
+    rng = np.random.default_rng(3)
+    x, centres = rng.normal(size=(1000, 3)), rng.normal(size=(5, 3))
+    monkeypatch.setattr(geometry, "_NEAREST_ROWS", 64)  # many blocks, and a short last one
+    labels, distances = geometry.nearest_centres(x, centres)
+    expected_labels, expected_distances = vq(x, centres)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(distances, expected_distances)
+    assert labels.dtype == np.intp
