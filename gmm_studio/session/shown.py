@@ -14,6 +14,7 @@ import numpy as np
 
 from gmm_studio.core.compare import ModelComparison, compare_model, label_codes
 from gmm_studio.core.em import DegeneracyEvent, EMData, Snapshot
+from gmm_studio.core.geometry import nearest_centres
 from gmm_studio.core.kmeans import KMeansSnapshot
 from gmm_studio.core.params import MixtureParams
 
@@ -25,9 +26,7 @@ __all__ = ["ShownModel"]
 def _gamma_work(data: EMData, params: MixtureParams, hard_x: np.ndarray | None):
     """γ of ``params``; with ``hard_x`` (a K-means state's data): one-hot r_nk of the nearest centre."""
     if hard_x is not None:
-        from scipy.cluster.vq import vq  # loads on first use (start-up)
-
-        return lambda cancel: np.eye(params.n_components)[vq(hard_x, params.means, check_finite=False)[0]]
+        return lambda cancel: np.eye(params.n_components)[nearest_centres(hard_x, params.means)[0]]
     return lambda cancel: data.responsibilities(params)
 
 
@@ -59,6 +58,7 @@ class ShownModel:
         self._compared: tuple | None = None  # (snapshot, γ) the comparison is of
         self._labels: np.ndarray | None = None
         self._codes: np.ndarray | None = None
+        self._wanted: tuple | None = None  # (key, live, work) of the γ waiting for its task
 
     def set_labels(self, labels: np.ndarray | None) -> None:
         """The dataset's label column (None without one)."""
@@ -85,6 +85,7 @@ class ShownModel:
         params = h.gamma_params(index)
         live = h.cursor is None
         if params is None or (live and h.live_gamma is not None):
+            self._wanted = None
             s.runner.cancel("scrub")
             self._set_gamma(h.live_gamma if live else None)
             self._compare()
@@ -93,10 +94,30 @@ class ShownModel:
         # colours until the new γ arrives; that is its choice).
         self._set_gamma(None)
         self._set_comparison(None, None)
-        s.runner.start("scrub", _gamma_work(s.emdata(params.covariance_type), params,
-                                            s.x if isinstance(snap, KMeansSnapshot) else None),
-                       on_finished=lambda g: self._on_gamma(key, live, g),
-                       on_failed=lambda exc: self._on_gamma(key, live, None))
+        self._wanted = (key, live, _gamma_work(s.emdata(params.covariance_type), params,
+                                               s.x if isinstance(snap, KMeansSnapshot) else None))
+        if not s.runner.is_running("scrub"):
+            self._start_wanted()
+
+    def _start_wanted(self) -> None:
+        """Start the γ waited for.  One "scrub" task at a time: an E-pass cannot be interrupted,
+        and at 1e7 points each holds 800 MB (keys held down on the scrub bar started one per
+        press: 9.8 GB); a newer request waits for the one in flight, replacing an older one."""
+        wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            return
+        key, live, work = wanted
+        self._session.runner.start(
+            "scrub", work,
+            on_finished=lambda g: self._on_scrub_ended(key, live, g),
+            on_failed=lambda exc: self._on_scrub_ended(key, live, None),
+            on_cancelled=lambda: self._on_scrub_ended(key, live, None))
+
+    def _on_scrub_ended(self, key: int, live: bool, gamma: np.ndarray | None) -> None:
+        if self._wanted is not None:
+            self._start_wanted()  # a newer state waits: this γ is of an older one
+        else:
+            self._on_gamma(key, live, gamma)
 
     def replaced(self, old: Snapshot, new: Snapshot) -> None:
         """History entry ``old`` became ``new`` (same parameters, a figure filled in): show it
@@ -127,6 +148,7 @@ class ShownModel:
     def cancel(self) -> None:
         """Stop computing anything for the shown state."""
         self._key += 1
+        self._wanted = None
         self._session.runner.cancel("scrub")
         self._session.runner.cancel("compare")
 

@@ -286,3 +286,32 @@ def test_a_saddle_point_is_named_as_one():
     session.run()
     assert session.last_outcome.reason == "converged"
     assert "a saddle point of the likelihood" in session.last_outcome.message
+
+
+def test_scrubbing_fast_computes_one_gamma_at_a_time_and_shows_the_last_state():
+    # Keys held down on the scrub bar: every state wants its γ, one E-pass each, none of them
+    # interruptible (800 MB apiece at 1e7 points).  A threaded runner keeps running a task it
+    # was told to drop, so a "scrub" task may only start when none is in flight; the newest
+    # waits for it, and what is shown in the end is the γ of the state scrubbed to last.
+    from gmm_studio.session import ManualRunner
+
+    class Overlaps(ManualRunner):
+        overlapping = 0
+
+        def start(self, kind, work, **callbacks):
+            if kind == "scrub" and self.is_running("scrub"):
+                self.overlapping += 1
+            super().start(kind, work, **callbacks)
+
+    session = make_session(Overlaps())
+    session.run()
+    session.runner.run_all()
+    for index in (2, 4, 6, 8):
+        session.scrub(index)
+    session.runner.run_all()
+    assert session.runner.overlapping == 0
+    shown = session.shown
+    assert shown.index == 8
+    expected = session.emdata(shown.snapshot.params.covariance_type).responsibilities(
+        session.history.gamma_params(8))
+    np.testing.assert_array_equal(shown.responsibilities, expected)
