@@ -7,8 +7,8 @@ It keeps nothing the session knows; it only remembers what it drew, so a redraw 
 not change.  GUI thread only.
 
 Throttle: the session may report every half-step; signals only mark what is stale and a 30 Hz
-timer draws the latest state once (the likelihood curve still takes every value), and no more
-often than keeps drawing within :data:`GUI_SHARE` of the GUI thread's time.
+timer draws the latest state once (the likelihood curve still takes every value), and while a
+fit runs no more often than keeps drawing within :data:`GUI_SHARE` of the GUI thread's time.
 """
 
 from __future__ import annotations
@@ -191,7 +191,9 @@ class SessionDrawing(QObject):
     @Slot()
     def _on_timer_timeout(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
-        if self._frame is not None:
+        if self._frame is not None and self.session.state.busy:
+            # Only while a fit runs: once it stops, the person acts on what is drawn (the
+            # scrub bar's range, the buttons), so the latest state is drawn at the next tick.
             # The GUI thread's CPU time since the last redraw began: that redraw, its paints,
             # and whatever else the thread did meanwhile (the snapshots' arrival included).
             start, start_cpu = self._frame

@@ -87,10 +87,16 @@ def test_the_bound_dock_follows_stepping_and_scrubbing(make_window, blobs, qtbot
     for _ in range(3):
         click(qtbot, p.step_button)
         wait_paused(qtbot, window)
-    later = wait_new_curves(qtbot, window, after_m)
+    # the slices of the states stepped through may arrive first: wait for the one shown
+    qtbot.waitUntil(lambda: window.teaching.bound_panel.status.text().startswith("Iteration 4:"),
+                    timeout=TIMEOUT)
+    later = curves(window)
     assert_bound_below_touching_at_zero(later)
 
     window.iteration_slider.setValue(1)  # scrub back to iteration 1's E-step
+    assert window.session.shown.index == 1
+    qtbot.waitUntil(lambda: window.teaching.bound_panel.status.text().startswith("Iteration 1:"),
+                    timeout=TIMEOUT)
     back = wait_new_curves(qtbot, window, later)
     assert_bound_below_touching_at_zero(back)
     np.testing.assert_allclose(back["lower bound"][1], after_e["lower bound"][1], rtol=1e-9, atol=1e-9)
