@@ -57,9 +57,9 @@ class DegeneracyBanner(QFrame):
         self.label.setWordWrap(True)
         layout.addWidget(self.label)
         buttons = QHBoxLayout()
-        self.reg_button = QPushButton("Raise reg_covar ×1000 and re-run", objectName="remedyRegButton")
-        self.reseed_button = QPushButton("Re-seed the component and continue", objectName="remedyReseedButton")
-        self.lower_k_button = QPushButton("Lower K by one and re-run", objectName="remedyLowerKButton")
+        self.reg_button = QPushButton("reg_covar ×1000, re-run", objectName="remedyRegButton")
+        self.reseed_button = QPushButton("Re-seed the component", objectName="remedyReseedButton")
+        self.lower_k_button = QPushButton("K − 1, re-run", objectName="remedyLowerKButton")
         self.dismiss_button = QPushButton("Dismiss", objectName="bannerDismissButton")
         self._remedies = {self.reg_button: "raise_reg_covar", self.reseed_button: "reseed",
                           self.lower_k_button: "lower_k"}
@@ -106,15 +106,24 @@ class DegeneracyBanner(QFrame):
         s = self.session
         first = self._events[0].component + 1 if self._events else 1
         reg = s.settings.reg_covar
-        self.reg_button.setText(f"Raise reg_covar to {min(1e3, max(reg, 1e-9) * 1000):.3g} and re-run")
-        self.reseed_button.setText(f"Re-seed component {first} and continue")
+        raised = f"{min(1e3, max(reg, 1e-9) * 1000):.3g}"
+        # Short labels (three buttons share the width of the data view, ~600 px at 1400 px);
+        # the tooltips say what each one does.
+        self.reg_button.setText(f"reg_covar → {raised}, re-run")
+        self.reseed_button.setText(f"Re-seed component {first}")
+        self.lower_k_button.setText(f"K → {max(1, s.settings.n_components - 1)}, re-run")
+        says = {"raise_reg_covar": f"Raise reg_covar to {raised} (a floor under every covariance) "
+                                   "and fit again",
+                "reseed": f"Move component {first} to where the model explains the data worst "
+                          "and continue EM from there",
+                "lower_k": "Fit again with one component fewer"}
         for button, (command, remedy) in zip(self._remedies, (
                 ("raise_reg_covar", "raise reg_covar"), ("reseed", "re-seed the component"),
                 ("lower_k", "lower K"))):
             button.setVisible(remedy in offered)
             why = s.why_not(command)
             button.setEnabled(why is None)
-            button.setToolTip("" if why is None else why)
+            button.setToolTip(says[command] if why is None else why)
 
     @Slot()
     def _on_remedy_clicked(self) -> None:

@@ -70,3 +70,17 @@ def test_the_collapsed_components_label_stays_inside_the_plot(make_window, qtbot
     for label in labels:
         box = label.sceneBoundingRect()
         assert frame.contains(box), (label.toPlainText(), box, frame)
+
+
+def test_the_singularity_banner_shows_its_remedies_whole_at_the_default_size(make_window, qtbot):
+    w = make_window(settings=None, size=(1400, 900))
+    w.teaching.demo_actions["singularity"].trigger()
+    with qtbot.waitSignal(w.fit_finished, timeout=60_000):
+        qtbot.mouseClick(w.panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.banner.isVisible())
+    shown = [b for b in (w.remedy_reg_button, w.remedy_reseed_button, w.remedy_lower_k_button)
+             if b.isVisible()]
+    assert shown
+    for button in shown:  # the whole label fits (it was cut at both ends: "aise reg_covar to 1e-0")
+        assert button.width() >= button.fontMetrics().horizontalAdvance(button.text()), button.text()
+        assert button.toolTip()
