@@ -39,6 +39,8 @@ SHORTCUTS = (
     ("open_session", ("Ctrl+Shift+O",), "Open a saved session"),
 )
 
+_NEW_FIT_TIP = ("The algorithm, K or covariance type changed since the pause: this starts a "
+                "new fit with them (Space)")
 _BUTTON_TIPS = {
     "run": "Run EM to the end: a fresh fit, or continue the shown model (Space)",
     "run_paused": "Run EM on from the shown model to the end, as Resume does (Space)",
@@ -79,7 +81,7 @@ _KMEANS_HINTS = {
     "resume": "Running K-means: Space pauses, Esc stops.",
     "pause": "Paused. Run or Resume (Space) continues; S steps one iteration, E assigns, M updates.",
     "step": "One iteration (assign then update); S again for the next.",
-    "step_e": "Assign: each point joins its nearest centre (the colours); M moves the centres.",
+    "step_e": "Assign: each point joins its nearest centre (the colours); update moves the centres.",
     "step_m": "Update: each centre moved to the mean of the points assigned to it.",
 }
 
@@ -243,11 +245,15 @@ class FitControls(QObject):
         buttons = {"run": p.run_button, "pause": p.pause_button, "stop": p.stop_button,
                    "step": p.step_button, "step_e": p.step_e_button, "step_m": p.step_m_button,
                    "reset": p.reset_button}
+        # paused, but the algorithm, K or covariance type changed since: no fit to resume
+        fresh = paused and not self.session.continues_shown()
         for command, button in buttons.items():
             if command == "pause" and paused:
                 command = "resume"
             why = self.why_not(command)
             tip = tips["run_paused" if command == "run" and paused else command]
+            if fresh and command in ("run", "resume"):
+                tip = _NEW_FIT_TIP
             button.setEnabled(why is None)
             button.setToolTip(tip if why is None else f"{tip}. Not now: {why}")
         for action, command in ((self.step_action, "step"), (self.step_e_action, "step_e"),

@@ -69,7 +69,7 @@ def test_kmeans_speaks_kmeans_and_em_speaks_em(make_window, blobs, qtbot):
     press(qtbot, w, Qt.Key.Key_E)
     settle(qtbot, w)
     assert w.info_label.text() == ("Assign: each point joins its nearest centre (the colours); "
-                                   "M moves the centres.")
+                                   "update moves the centres.")
     status = w.status_label.text()
     wcss = -w.current_snapshot().log_likelihood
     assert status.startswith(f"iteration 1, after assign-step · WCSS/N {wcss:.5f}")
@@ -109,3 +109,18 @@ def test_kmeans_speaks_kmeans_and_em_speaks_em(make_window, blobs, qtbot):
     assert w.data_view.legend_texts()[0] == "1σ ellipse (39.3 % of mass)"
     assert "log-likelihood" in w.status_label.text() and "WCSS" not in w.status_label.text()
     np.testing.assert_allclose(sum(w.session.history.shown.params.weights), 1.0)
+
+
+def test_resume_after_switching_algorithm_says_it_starts_a_new_fit(make_window, blobs, qtbot):
+    # Paused in K-means, then EM chosen: there is no K-means fit for EM to resume.
+    from tests.ui.journey import step
+
+    w = make_window(dataset=blobs(400), settings=SETTINGS.replace(algorithm="kmeans"))
+    step(qtbot, w)
+    p = w.panel
+    assert p.pause_button.text() == "Resume" and "Resume the paused" in p.pause_button.toolTip()
+    choose(qtbot, p.algorithm_combo, "em")
+    assert "starts a new fit" in p.pause_button.toolTip()
+    assert "starts a new fit" in p.run_button.toolTip()
+    choose(qtbot, p.algorithm_combo, "kmeans")  # back: the paused K-means fit resumes again
+    assert "starts a new fit" not in p.pause_button.toolTip()
