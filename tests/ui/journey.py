@@ -23,6 +23,13 @@ def step(qtbot, window) -> None:
     window.redraw()
 
 
+def settle(qtbot, window) -> None:
+    """Wait until no fit task runs and the shown state's γ is known, then draw."""
+    qtbot.waitUntil(lambda: not window.session.state.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
+    window.redraw()
+
+
 def choose(qtbot, combo, key) -> None:
     """Pick the entry whose data is ``key`` with the arrow keys, as a person would."""
     combo.setFocus()

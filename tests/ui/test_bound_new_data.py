@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
+from tests.ui.journey import click
 
 TIMEOUT = 30_000
 SLOW = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=40)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), button.toolTip()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def menu_action(menu, text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabBar
+from tests.ui.journey import click
 
 TIMEOUT = 60_000
 
@@ -13,11 +14,6 @@ def front_tabs(window) -> set[str]:
     """The titles of the dock tabs in front (a tab behind another shows nothing)."""
     return {bar.tabText(bar.currentIndex()) for bar in window.findChildren(QTabBar)
             if bar.count() and bar.isVisible()}
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), button.toolTip()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def test_a_demo_brings_the_fit_controls_over_the_generate_tab(make_window, qtbot):

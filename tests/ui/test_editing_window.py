@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF
 
 from gmm_studio.core.dataio import dataset_from_array
 from gmm_studio.core.density import density_1d
@@ -13,24 +13,14 @@ from gmm_studio.core.em import EMData
 from gmm_studio.core.geometry import ellipse_outline
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
+from tests.ui.journey import TIMEOUT, click, widget_pos
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=60)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def step(qtbot, window) -> None:
     click(qtbot, window.panel.step_button)
     qtbot.waitUntil(lambda: window.session.state is RunState.PAUSED, timeout=TIMEOUT)
-
-
-def widget_pos(view, xy) -> QPointF:
-    vb = view.getPlotItem().getViewBox()
-    return QPointF(view.mapFromScene(vb.mapViewToScene(QPointF(*xy))))
 
 
 def data_at(view, pos: QPointF) -> np.ndarray:

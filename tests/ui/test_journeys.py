@@ -15,6 +15,7 @@ from gmm_studio.core.generate import adjusted_rand_index
 from gmm_studio.core.geometry import ellipse_outline
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
+from tests.ui.journey import click
 
 TIMEOUT = 30_000
 LONG = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=60)
@@ -94,11 +95,6 @@ def points_in_component_colours(window, image, params) -> float:
 
 def no_ellipses(window) -> bool:
     return not any(i.isVisible() for i in window.data_view.ellipse_items(0))
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def settle(qtbot, window) -> None:

@@ -9,11 +9,9 @@ from PySide6.QtCore import Qt
 
 from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
-from tests.ui.journey import TIMEOUT, click, choose
+from tests.ui.journey import TIMEOUT, choose, click, settle
 
 SETTINGS = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-3, max_iter=60)
-
-
 
 
 def press(qtbot, window, key) -> None:
@@ -21,14 +19,6 @@ def press(qtbot, window, key) -> None:
     qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT)
     window.panel.run_button.setFocus()
     qtbot.keyClick(window.panel.run_button, key)
-
-
-def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.session.state.busy, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: window.session.shown.responsibilities is not None, timeout=TIMEOUT)
-    window.redraw()
-
-
 
 
 def texts(window):

@@ -9,14 +9,9 @@ from PySide6.QtCore import Qt
 from gmm_studio.core.density import density_1d, histogram_edges, stacked_histogram
 from gmm_studio.core.em import EMData
 from gmm_studio.core.settings import FitSettings
+from tests.ui.journey import TIMEOUT, click
 
-TIMEOUT = 30_000
 SETTINGS = FitSettings(n_components=2, init_params="random_from_data", seed=3, tol=1e-10, max_iter=40)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), f"{button.objectName()} is disabled: {button.toolTip()}"
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def settle(qtbot, window) -> None:

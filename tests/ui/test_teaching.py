@@ -13,14 +13,10 @@ from gmm_studio.core.settings import FitSettings
 from gmm_studio.session import RunState
 from gmm_studio.session.fitting import restart_rng
 from gmm_studio.ui.likelihood_view import EM_AXIS_TITLE, KMEANS_AXIS_TITLE
+from tests.ui.journey import click
 
 TIMEOUT = 30_000
 SLOW = FitSettings(n_components=3, init_params="random_from_data", seed=2, tol=1e-12, max_iter=40)
-
-
-def click(qtbot, button) -> None:
-    assert button.isEnabled(), button.toolTip()
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def curves(window) -> dict[str, tuple[np.ndarray, np.ndarray]]:
