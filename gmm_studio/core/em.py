@@ -581,23 +581,56 @@ class _Data:
 
     def params_from_responsibilities(self, resp: np.ndarray, reg_covar: float) -> MixtureParams:
         if self.quadratic:
-            step = self._m_step_quadratic(self.statistics(resp), reg_covar)
-            try:
-                if self.model(step.params).coefficients is not None:
-                    return step.params
-            except NotPositiveDefiniteError:
-                pass
+            params = self._quadratic_params(self.statistics(resp), reg_covar)
+            if params is not None:
+                return params
         return self._m_step_components(resp, reg_covar).params
+
+    def params_from_labels(self, labels: np.ndarray, k: int, reg_covar: float) -> MixtureParams:
+        """params_from_responsibilities for hard labels, without their (N, K) one-hot array:
+        at N = 1e7, K = 10 that is 800 MB, paged in by the kernel for every initialisation.
+        Only the per-component fallback (wide data, or far from the data's mean) makes one."""
+        if self.quadratic:
+            chunk = np.zeros((min(self._statistics_rows(k), len(labels)), k))
+
+            def one_hot(start: int, stop: int) -> np.ndarray:
+                rows = chunk[: stop - start]
+                rows.fill(0.0)
+                rows[np.arange(stop - start), labels[start:stop]] = 1.0
+                return rows
+
+            params = self._quadratic_params(self._statistics(len(labels), k, one_hot), reg_covar)
+            if params is not None:
+                return params
+        resp = np.zeros((len(labels), k))
+        resp[np.arange(len(labels)), labels] = 1.0
+        return self._m_step_components(resp, reg_covar).params
+
+    def _quadratic_params(self, statistics: np.ndarray, reg_covar: float) -> MixtureParams | None:
+        """The quadratic path's M-step from Γᵀφ(X), or None where the expansion cannot be trusted."""
+        step = self._m_step_quadratic(statistics, reg_covar)
+        try:
+            if self.model(step.params).coefficients is not None:
+                return step.params
+        except NotPositiveDefiniteError:
+            pass
+        return None
 
     def statistics(self, resp: np.ndarray) -> np.ndarray:
         """Γᵀφ(X) for given responsibilities (an M-step without an E-step)."""
-        n, k = resp.shape
-        rows = max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
+        return self._statistics(*resp.shape, lambda start, stop: resp[start:stop])
+
+    def _statistics_rows(self, k: int) -> int:
+        return max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
+
+    def _statistics(self, n: int, k: int, resp_rows) -> np.ndarray:
+        """Γᵀφ(X), ``resp_rows(start, stop)`` giving γ's rows [start, stop), in cache-sized chunks."""
+        rows = self._statistics_rows(k)
         features = self.features.buffer(min(rows, n))
         statistics = np.zeros((self.features.width, k))
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            statistics += self.features.compute(self.xt[:, start:stop], features) @ resp[start:stop]
+            statistics += self.features.compute(self.xt[:, start:stop], features) @ resp_rows(start, stop)
         return statistics.T
 
     @property
@@ -980,6 +1013,14 @@ class EMData:
     def params_from_responsibilities(self, resp: np.ndarray, reg_covar: float) -> MixtureParams:
         """The M-step for given responsibilities (how every initialiser makes parameters)."""
         return self._data.params_from_responsibilities(resp, check_reg_covar(reg_covar))
+
+    def params_from_labels(self, labels: np.ndarray, n_components: int, reg_covar: float) -> MixtureParams:
+        """The M-step for hard labels (each point wholly in component ``labels[n]``), the same
+        as for their one-hot responsibilities but without making that (N, K) array."""
+        labels = np.asarray(labels, dtype=np.intp)
+        if labels.shape != (self.n_samples,):
+            raise ValueError(f"{len(labels)} labels for {self.n_samples} points.")
+        return self._data.params_from_labels(labels, n_components, check_reg_covar(reg_covar))
 
     def responsibilities(self, params: MixtureParams) -> np.ndarray:
         """γ (N, K) for these parameters: one E-step, nothing else changes."""

@@ -1,7 +1,8 @@
 """Starting points for EM: scikit-learn's four initialisations, clicked means, re-seeding.
 
-Every initialiser produces responsibilities and turns them into parameters with
-the engine's own M-step, as scikit-learn's ``_initialize`` does, with one change: the two that
+Every initialiser produces responsibilities (hard ones as labels, never as an (N, K) one-hot
+array) and turns them into parameters with the engine's own M-step, as scikit-learn's
+``_initialize`` does, with one change: the two that
 pick one data point per component ('k-means++', 'random_from_data') keep those points as the
 means but give each component the weight and spread of the points nearest it.  scikit-learn's
 M-step on one point leaves a covariance of ``reg_covar`` alone, whose first E-step lies about a
@@ -65,50 +66,38 @@ def preload_fit_modules() -> None:
     import scipy.linalg.lapack  # noqa: F401
 
 
-def _one_hot(labels: np.ndarray, n_rows: int, n_components: int, rows: np.ndarray | None = None
-             ) -> np.ndarray:
-    resp = np.zeros((n_rows, n_components))
-    resp[np.arange(n_rows) if rows is None else rows, labels] = 1.0
-    return resp
-
-
-def initial_responsibilities(
-    x: np.ndarray, n_components: int, method: str, rng: np.random.Generator,
-    subsample: int | None = None,
-) -> np.ndarray:
-    """The (N, K) responsibilities each scikit-learn initialisation starts from.
-
-    'kmeans': hard labels of k-means (k-means++ seeds, then Lloyd's iterations);
-    'k-means++' and 'random_from_data': one point per component (the seeds of
-    :func:`initialize`, which keeps them as the means); 'random': uniform
-    random responsibilities.  With ``subsample``, k-means runs on at most that
-    many random rows and every row then joins its nearest centre (a K sweep's
-    many restarts use this; the centres barely move).
-    """
-    n = len(x)
-    check_n_components(n_components, n)
-    check_init_method(method)
-    if method == "kmeans":
-        from scipy.cluster.vq import ClusterError, kmeans2  # loads on first use (start-up)
-
-        # k-means needs at least K rows to seed from, whatever the subsample asks
-        rows = None if subsample is None else max(int(subsample), n_components)
-        fit_on = x if rows is None or n <= rows else x[rng.choice(n, rows, replace=False)]
-        centres = fit_on[kmeans_plusplus(fit_on, n_components, rng)]
-        try:
-            centres, _ = kmeans2(fit_on, centres, minit="matrix", missing="raise", seed=rng)
-        except ClusterError:  # a cluster emptied: keep the k-means++ seeds
-            pass
-        labels, _ = nearest_centres(x, centres)
-        return _one_hot(labels, n, n_components)
-    if method == "random":
-        resp = rng.uniform(size=(n, n_components))
-        return resp / resp.sum(axis=1, keepdims=True)
+def seed_rows(x: np.ndarray, n_components: int, method: str, rng: np.random.Generator) -> np.ndarray:
+    """The rows whose points the seed initialisations ('k-means++', 'random_from_data') take
+    as means, drawn as scikit-learn draws them."""
     if method == "k-means++":
-        rows = kmeans_plusplus(x, n_components, rng)
-    else:
-        rows = rng.choice(n, size=n_components, replace=False)
-    return _one_hot(np.arange(n_components), n, n_components, rows=rows)
+        return kmeans_plusplus(x, n_components, rng)
+    return rng.choice(len(x), size=n_components, replace=False)
+
+
+def kmeans_labels(x: np.ndarray, n_components: int, rng: np.random.Generator,
+                  subsample: int | None = None) -> np.ndarray:
+    """Hard labels of k-means (k-means++ seeds, then Lloyd's iterations), scikit-learn's
+    'kmeans' initialisation.  With ``subsample``, k-means runs on at most that many random
+    rows and every row then joins its nearest centre (a K sweep's many restarts use this; the
+    centres barely move)."""
+    from scipy.cluster.vq import ClusterError, kmeans2  # loads on first use (start-up)
+
+    n = len(x)
+    # k-means needs at least K rows to seed from, whatever the subsample asks
+    rows = None if subsample is None else max(int(subsample), n_components)
+    fit_on = x if rows is None or n <= rows else x[rng.choice(n, rows, replace=False)]
+    centres = fit_on[kmeans_plusplus(fit_on, n_components, rng)]
+    try:
+        centres, _ = kmeans2(fit_on, centres, minit="matrix", missing="raise", seed=rng)
+    except ClusterError:  # a cluster emptied: keep the k-means++ seeds
+        pass
+    return nearest_centres(x, centres)[0]
+
+
+def random_responsibilities(n_rows: int, n_components: int, rng: np.random.Generator) -> np.ndarray:
+    """scikit-learn's 'random' initialisation: uniform random responsibilities, rows summing to 1."""
+    resp = rng.uniform(size=(n_rows, n_components))
+    return resp / resp.sum(axis=1, keepdims=True)
 
 
 def initialize(
@@ -137,11 +126,17 @@ def initialize(
     if weights_init is not None and means_init is not None and precisions_init is not None:
         covariances = covariances_from_precisions(precisions_init, data.covariance_type)
         return MixtureParams(data.covariance_type, weights_init, means_init, covariances)
-    resp = initial_responsibilities(x, n_components, method, rng, subsample)
+    check_init_method(method)
+    # Hard assignments go to the M-step as labels: their one-hot (N, K) array would be paged
+    # in by the kernel at every start (800 MB at N = 1e7, K = 10).
     if method in SEED_METHODS:  # one point per component: see the module's docstring
-        params = params_from_means(data, x, (resp.T @ x) / resp.sum(axis=0)[:, None], reg_covar)
+        params = params_from_means(data, x, x[seed_rows(x, n_components, method, rng)], reg_covar)
+    elif method == "kmeans":
+        params = data.params_from_labels(kmeans_labels(x, n_components, rng, subsample),
+                                         n_components, reg_covar)
     else:
-        params = data.params_from_responsibilities(resp, reg_covar)
+        params = data.params_from_responsibilities(
+            random_responsibilities(len(x), n_components, rng), reg_covar)
     weights = params.weights if weights_init is None else weights_init
     means = params.means if means_init is None else means_init
     covariances = params.covariances
@@ -169,9 +164,7 @@ def params_from_means(
     means = np.asarray(means, dtype=np.float64)
     check_n_components(len(means), len(x))
     labels, _ = nearest_centres(x, means)
-    resp = _one_hot(labels, len(x), len(means))
-    params = data.params_from_responsibilities(resp, reg_covar)
-    return params.with_means(means)
+    return data.params_from_labels(labels, len(means), reg_covar).with_means(means)
 
 
 def reseed_component(

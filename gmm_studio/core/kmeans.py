@@ -52,7 +52,8 @@ from gmm_studio.core.geometry import nearest_centres
 from gmm_studio.core.init import (
     check_init_method,
     check_random_state,
-    initial_responsibilities,
+    random_responsibilities,
+    seed_rows,
     kmeans_plusplus,
 )
 from gmm_studio.core.params import MixtureParams
@@ -230,8 +231,10 @@ def initial_centres(x: np.ndarray, n_clusters: int, method: str, rng: np.random.
     check_init_method(method)
     if method in ("kmeans", "k-means++"):
         return x[kmeans_plusplus(x, n_clusters, rng)]
-    resp = initial_responsibilities(x, n_clusters, method, rng)
-    return (resp.T @ x) / resp.sum(axis=0)[:, None]
+    if method == "random":
+        resp = random_responsibilities(len(x), n_clusters, rng)
+        return (resp.T @ x) / resp.sum(axis=0)[:, None]
+    return x[seed_rows(x, n_clusters, method, rng)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -266,7 +266,9 @@ class LikelihoodView(pg.PlotWidget):
         ys = [np.array(c.y) for c in self._curves if c.y]
         view = self.plot_item.getViewBox()
         self.placeholder.setVisible(not xs)
-        self.plot_item.getAxis("left").setStyle(showValues=bool(xs))
+        left = self.plot_item.getAxis("left")
+        if left.style["showValues"] != bool(xs):  # setStyle redraws the axis and its labels
+            left.setStyle(showValues=bool(xs))
         if not xs:  # a new fit or a given model (a sweep cell): not the last fit's 0–65
             view.setRange(xRange=(0.0, 4.0), yRange=(0.0, 1.0), padding=0)
             self.placeholder.setPos(2.0, 0.5)

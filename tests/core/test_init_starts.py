@@ -49,3 +49,28 @@ def test_a_seed_point_stays_the_mean_and_gets_its_neighbours_spread(method):
     # the means are data points, as in scikit-learn; the covariances are far from reg_covar
     assert all((x == m).all(axis=1).any() for m in start.means)
     assert np.linalg.det(start.covariances).min() > 1e-4 * np.linalg.det(np.cov(x.T))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("n_features", [1, 2, 60])  # 60: the per-component path (wide data)
+def test_hard_labels_give_the_m_step_of_their_one_hot_responsibilities(covariance_type, n_features):
+    # Initialisers pass hard assignments as labels (no N x K array); the M-step must be the
+    # one their one-hot responsibilities give, bit for bit on the quadratic path.
+    rng = np.random.default_rng(5)
+    n, k = 20_000 if n_features < 60 else 600, 4
+    x = rng.normal(size=(n, n_features)) + 3.0 * rng.integers(0, 3, size=(n, 1))
+    labels = rng.integers(0, k, size=n)
+    labels[:k] = np.arange(k)  # every component has a point
+    one_hot = np.zeros((n, k))
+    one_hot[np.arange(n), labels] = 1.0
+    data = EMData(x, covariance_type)
+    got = data.params_from_labels(labels, k, 1e-6)
+    want = data.params_from_responsibilities(one_hot, 1e-6)
+    for name in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-12, atol=0)
+
+
+def test_labels_for_other_data_are_refused():
+    data = EMData(np.zeros((10, 2)) + np.arange(10)[:, None], "full")
+    with pytest.raises(ValueError, match="9 labels for 10 points"):
+        data.params_from_labels(np.zeros(9, dtype=int), 2, 1e-6)
