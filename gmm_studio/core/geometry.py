@@ -23,6 +23,7 @@ Nothing of scipy is imported with this module, which the window needs at once:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ __all__ = [
     "nearest_centres",
     "coverage_of_radius",
     "ellipse_outline",
+    "ellipse_outlines",
     "lift_point",
     "match_colors",
     "label_classes",
@@ -79,17 +81,31 @@ def ellipse_outline(mean2: np.ndarray, cov2x2: np.ndarray, radius: float, n: int
     negative eigenvalues are clipped to zero.  Non-finite input gives non-finite output; callers
     skip those.
     """
+    return ellipse_outlines(mean2, cov2x2, (radius,), n)[0]
+
+
+def ellipse_outlines(mean2: np.ndarray, cov2x2: np.ndarray, radii, n: int = 100) -> np.ndarray:
+    """:func:`ellipse_outline` at each of ``radii``, shape ``(len(radii), n + 1, 2)``: one
+    eigendecomposition for all (the window redraws every component's contours each frame)."""
     mean2 = np.asarray(mean2, dtype=np.float64).reshape(2)
     cov = np.asarray(cov2x2, dtype=np.float64).reshape(2, 2)
-    t = np.linspace(0.0, 2.0 * np.pi, int(n) + 1)
-    t[-1] = 0.0  # close exactly
-    circle = np.column_stack([np.cos(t), np.sin(t)])
+    radii = np.asarray(radii, dtype=np.float64).reshape(-1)
     if not np.all(np.isfinite(cov)):
-        return np.full((int(n) + 1, 2), np.nan)
+        return np.full((len(radii), int(n) + 1, 2), np.nan)
     sym = 0.5 * (cov + cov.T)
     eigval, eigvec = np.linalg.eigh(sym)
     scale = eigvec * np.sqrt(np.clip(eigval, 0.0, None))  # columns scaled by sqrt(λ)
-    return mean2 + float(radius) * circle @ scale.T
+    unit = _unit_circle(int(n)) @ scale.T
+    return mean2 + radii[:, None, None] * unit
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_circle(n: int) -> np.ndarray:
+    t = np.linspace(0.0, 2.0 * np.pi, n + 1)
+    t[-1] = 0.0  # close exactly
+    circle = np.column_stack([np.cos(t), np.sin(t)])
+    circle.setflags(write=False)
+    return circle
 
 
 #: Columns whose spreads differ by more than this factor are "on different scales" (the import

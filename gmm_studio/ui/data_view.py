@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 
-from gmm_studio.core.geometry import Projection, coverage_of_radius, ellipse_outline
+from gmm_studio.core.geometry import Projection, coverage_of_radius, ellipse_outline, ellipse_outlines
 from gmm_studio.core.params import MixtureParams
 from gmm_studio.ui.component_handles import ComponentHandles
 from gmm_studio.ui.density_layer import DensityLayer
@@ -284,8 +284,8 @@ class DataView(pg.PlotWidget):
         self.handles.set_components(means2, covs2, self._radii[0])
 
     def _draw_outline(self, j: int, mean2: np.ndarray, cov2: np.ndarray) -> None:
-        for r, radius in enumerate(self._radii):
-            outline = ellipse_outline(mean2, cov2, radius, _N_OUTLINE)
+        outlines = ellipse_outlines(mean2, cov2, self._radii, _N_OUTLINE)
+        for r, outline in enumerate(outlines):
             item = self._ellipses[r][j]
             if np.all(np.isfinite(outline)) and not self._centres_only:
                 item.setData(outline[:, 0], outline[:, 1], skipFiniteCheck=True)

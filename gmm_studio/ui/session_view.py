@@ -39,9 +39,11 @@ _REDRAW_MS = 33
 #: Drawing a state (the redraw and the paints it causes) may take at most this share of the
 #: GUI thread; when frames cost more (a slow or busy machine, EM faster than the screen) the
 #: states in between are skipped.  Every GUI-thread moment also holds the GIL the engine needs
-#: between its numpy calls: at 1e6 points a frame cost ~25 ms here and 30 of them a second
-#: slowed the fit 1.5-2x (benchmarks/bench_stall.py).
-GUI_SHARE = 0.25
+#: between its numpy calls, and a paint holds it throughout (PySide6 keeps the GIL in C++
+#: calls): the fit thread waits out every frame, so a share of s slows the fit by about s.
+#: At 1e6 points a frame costs ~14 ms here; 0.25 made the fit 1.31x the engine alone, 0.15
+#: made it 1.22x (medians of 5, benchmarks/bench_stall.py), at ~7 frames a second.
+GUI_SHARE = 0.15
 #: ... but a state is drawn at least this often (seconds), however busy the GUI thread is.
 _MAX_WAIT_S = 0.25
 _UNKNOWN = object()  # "not known what the points show": the next redraw sets their colours
