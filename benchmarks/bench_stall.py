@@ -249,7 +249,7 @@ def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
     how = "Run clicked" if run.isEnabled() else "run_fit() (Run was disabled)"
     frames = PaintCounter(_child(window, QWidget, "dataView"))
     probe.start()
-    t0, c0, g0 = time.perf_counter(), time.process_time(), time.thread_time()
+    t0, c0, g0, s0 = time.perf_counter(), time.process_time(), time.thread_time(), os.times().system
     if run.isEnabled():
         run.click()
     else:
@@ -257,7 +257,7 @@ def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
     loop.exec()
     wall = time.perf_counter() - t0
     cpu = FitCPU(time.process_time() - c0, time.thread_time() - g0, frames.stop(),
-                 len(window.history()))
+                 len(window.history()), os.times().system - s0)
     figures = probe.stop()
     if not done:
         raise SystemExit(f"bench_stall: no fit_finished within {FIT_TIMEOUT_S} s")
@@ -265,15 +265,16 @@ def run_fit(app, window, probe: Probe) -> tuple[float, tuple, str]:
 
 
 class FitCPU(tuple):
-    """(process CPU s, GUI thread CPU s, data-view paints, half-steps in the history)."""
+    """(process CPU s, GUI thread CPU s, data-view paints, half-steps in the history,
+    process system CPU s)."""
 
-    def __new__(cls, process: float, gui: float, paints: int, half_steps: int):
-        return super().__new__(cls, (process, gui, paints, half_steps))
+    def __new__(cls, process: float, gui: float, paints: int, half_steps: int, system: float):
+        return super().__new__(cls, (process, gui, paints, half_steps, system))
 
     def text(self) -> str:
-        process, gui, paints, half_steps = self
-        return (f"CPU {process:.2f} s (GUI thread {gui:.2f} s), {paints} frames drawn "
-                f"for {half_steps} half-steps")
+        process, gui, paints, half_steps, system = self
+        return (f"CPU {process:.2f} s (system {system:.2f} s, GUI thread {gui:.2f} s), {paints} "
+                f"frames drawn for {half_steps} half-steps")
 
 
 class PaintCounter:
@@ -300,8 +301,8 @@ class PaintCounter:
         return type(self._filter).count
 
 
-def engine_alone(path: Path, initial, iters: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of the window's fit task without the window: the same
+def engine_alone(path: Path, initial, iters: int) -> tuple[float, float, float]:
+    """(wall, CPU, system CPU) seconds of the window's fit task without the window: the same
     initialisation and EM (:func:`gmm_studio.session.fitting.fit_work` with the settings the
     window was given), run on this thread at normal priority with the window's engine workers.
 
@@ -319,15 +320,15 @@ def engine_alone(path: Path, initial, iters: int) -> tuple[float, float]:
     settings = FitSettings(n_components=K, covariance_type="full", init_params="random_from_data",
                            seed=0, tol=0.0, max_iter=iters, n_init=1)
     work = fit_work(FitPlan(data, x, settings))(threading.Event())
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, s0 = time.perf_counter(), time.process_time(), os.times().system
     first = next(work)
     for _ in work:
         pass
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall, cpu, system = time.perf_counter() - t0, time.process_time() - c0, os.times().system - s0
     if not (np.array_equal(first.params.means, initial.means)
             and np.array_equal(first.params.covariances, initial.covariances)):
         raise SystemExit("bench_stall: the engine alone did not start where the window did")
-    return wall, cpu
+    return wall, cpu, system
 
 
 def scrub(app, window, probe: Probe, presses: int = 40, every_ms: int = 40) -> tuple:
@@ -400,7 +401,8 @@ def _row(label: str, figures: tuple, target: float | None, extra: str = "") -> N
 
 
 def warm_memory(n: int) -> None:
-    """Touch and free the fit's working set (three N x K float64 γ) before a measured fit.
+    """Touch and free 1 GB (four times the fit's three N x K float64 γ at 1e6 points: the
+    window's images and the fit's temporaries take pages too) before a measured fit.
 
     This machine is a VM that hands memory freed for a while back to its host: the first
     touch of such a page cost ~1 ms per MB here (80 MB of γ: 87 ms of system time, then 5 ms
@@ -411,7 +413,7 @@ def warm_memory(n: int) -> None:
     """
     import numpy as np
 
-    block = np.ones(3 * n * K)
+    block = np.ones(max(3 * n * K, 2**27))
     del block
 
 
@@ -496,8 +498,9 @@ def main(argv=None) -> int:
                         continue
                     if not large:
                         warm_memory(n)
-                    engine, engine_cpu = engine_alone(path, history[0].params, iters)
-                    print(f"{'':<26}engine alone {engine:.2f} s (CPU {engine_cpu:.2f} s): "
+                    engine, engine_cpu, engine_system = engine_alone(path, history[0].params, iters)
+                    print(f"{'':<26}engine alone {engine:.2f} s (CPU {engine_cpu:.2f} s, system "
+                          f"{engine_system:.2f} s): "
                           f"window / engine {wall / engine:.2f}x")
                     pairs.append((figures[0], wall, engine, cpu[0] / engine_cpu))
             if pairs:

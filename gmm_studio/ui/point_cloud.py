@@ -41,9 +41,10 @@ __all__ = ["PointCloud", "Rasteriser", "VisibleOwners", "dot_radius_for", "pack_
 #: Up to this many points they are drawn as round dots 5 device pixels across; above, 3x3 dots.
 SMALL_N = 20_000
 #: Above this many points a new view is mapped a slice of this many points per event-loop
-#: turn (about 10-20 ms each), the previous image moving with the view meanwhile: a pan or
-#: zoom at 1e7 points never holds the GUI thread for the whole mapping.
-SLICE_POINTS = 500_000
+#: turn, the previous image moving with the view meanwhile: a pan or zoom at 1e7 points never
+#: holds the GUI thread for the whole mapping.  About 5-10 ms each here, 20-30 ms while a fit
+#: competes for the GIL (a view changed just before Run: 500 000 made 90-120 ms gaps at 1e7).
+SLICE_POINTS = 200_000
 
 
 def dot_radius_for(n: int, device_pixel_ratio: float = 1.0) -> int:
