@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 
 from gmm_studio.core.em import Snapshot
 from gmm_studio.ui.legend_strip import LegendStrip
@@ -95,6 +95,16 @@ class LikelihoodView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         cache_axes(self.plot_item)
+        # The left axis keeps its values shown (an empty view hides their text instead) and
+        # room for five characters (−0.00) from the start, and its width only grows: the first
+        # values of a fit neither widen nor narrow it, so the plot is not laid out and painted
+        # twice in that frame (the longest GUI stall of a 1e6-point fit, bench_stall.py).
+        left = self.plot_item.getAxis("left")
+        left.setStyle(autoReduceTextSpace=False)
+        left.textWidth = QFontMetrics(left.style["tickFont"] or self.font()).horizontalAdvance("−0.00")
+        left.setWidth(None)  # recompute the width from that room
+        self._values_pen = left.textPen()
+        self._values_shown = True
         self._curves: list[_RestartCurve] = []
         self._best: int | None = None
         self.converged_line = pg.InfiniteLine(angle=90, movable=False,
@@ -266,9 +276,10 @@ class LikelihoodView(pg.PlotWidget):
         ys = [np.array(c.y) for c in self._curves if c.y]
         view = self.plot_item.getViewBox()
         self.placeholder.setVisible(not xs)
-        left = self.plot_item.getAxis("left")
-        if left.style["showValues"] != bool(xs):  # setStyle redraws the axis and its labels
-            left.setStyle(showValues=bool(xs))
+        if self._values_shown != bool(xs):  # a new pen redraws the axis, so only on a change
+            self._values_shown = bool(xs)
+            left = self.plot_item.getAxis("left")
+            left.setTextPen(self._values_pen if xs else pg.mkPen(0, 0, 0, 0))
         if not xs:  # a new fit or a given model (a sweep cell): not the last fit's 0–65
             view.setRange(xRange=(0.0, 4.0), yRange=(0.0, 1.0), padding=0)
             self.placeholder.setPos(2.0, 0.5)

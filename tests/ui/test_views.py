@@ -7,6 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from gmm_studio.core.em import em_steps
 from gmm_studio.core.params import MixtureParams
@@ -348,3 +349,26 @@ def test_a_fit_after_a_long_one_or_a_given_model_gets_its_own_x_range(likelihood
     view.refresh()
     assert view.plot_item.getViewBox().viewRange()[0] == pytest.approx([0.0, 4.0])
     assert view.placeholder.isVisible()
+
+
+def test_the_plot_keeps_its_place_when_a_fit_s_first_values_arrive(likelihood_view, qtbot):
+    # The empty view hides the axis values without giving up their room: a plot that widened
+    # its axis at the first values was laid out and painted twice in that frame, the longest
+    # GUI stall of a 1e6-point fit.  A person sees the frame of the plot stay put.
+    view = likelihood_view
+    box = view.plot_item.getViewBox()
+    empty = box.sceneBoundingRect()
+    for fit in range(2):  # a first fit, then Reset and another
+        view.reset()
+        view.refresh()
+        qtbot.waitUntil(lambda: box.sceneBoundingRect() == empty)
+        assert view.placeholder.isVisible()
+        for snapshot in _snapshots(seed=fit):
+            view.append(snapshot)
+        view.refresh()
+        QApplication.sendPostedEvents()  # a relayout would be a posted LayoutRequest
+        QApplication.processEvents()
+        assert box.sceneBoundingRect() == empty
+        assert not view.placeholder.isVisible()
+        assert view.plot_item.getAxis("left").textPen().color().alpha() > 0  # values readable
+        assert all(text for text in _tick_texts(view))
