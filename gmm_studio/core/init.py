@@ -2,12 +2,12 @@
 
 Every initialiser produces responsibilities (hard ones as labels, never as an (N, K) one-hot
 array) and turns them into parameters with the engine's own M-step, as scikit-learn's
-``_initialize`` does, with one change: the two that
-pick one data point per component ('k-means++', 'random_from_data') keep those points as the
-means but give each component the weight and spread of the points nearest it.  scikit-learn's
-M-step on one point leaves a covariance of ``reg_covar`` alone, whose first E-step lies about a
-million nats per point below any fit: a useless first picture for someone stepping from the
-start.  EM's fixed points are the same; only the path to them changes.
+``_initialize`` does, with one change: the two that pick one data point per component
+('k-means++', 'random_from_data') keep those points as the means but give each component the
+weight and spread of the points nearest it.  scikit-learn's M-step on one point leaves a
+covariance of ``reg_covar`` alone, whose first E-step lies about a million nats per point below
+any fit: a useless first picture for someone stepping from the start.  EM's fixed points are
+the same; only the path to them changes.
 """
 
 from __future__ import annotations
