@@ -95,15 +95,14 @@ class LikelihoodView(pg.PlotWidget):
         self.plot_item: pg.PlotItem = self.getPlotItem()
         self.plot_item.showGrid(x=True, y=True, alpha=0.2)
         cache_axes(self.plot_item)
-        # The left axis keeps its values shown (an empty view hides their text instead) and
-        # room for five characters (−0.00) from the start, and its width only grows: the first
+        # The left axis keeps its values shown (an empty view has no ticks instead) and
+        # room for six characters (−0.000) from the start, and its width only grows: the first
         # values of a fit neither widen nor narrow it, so the plot is not laid out and painted
         # twice in that frame (the longest GUI stall of a 1e6-point fit, bench_stall.py).
         left = self.plot_item.getAxis("left")
         left.setStyle(autoReduceTextSpace=False)
-        left.textWidth = QFontMetrics(left.style["tickFont"] or self.font()).horizontalAdvance("−0.00")
+        left.textWidth = QFontMetrics(left.style["tickFont"] or self.font()).horizontalAdvance("−0.000")
         left.setWidth(None)  # recompute the width from that room
-        self._values_pen = left.textPen()
         self._values_shown = True
         self._curves: list[_RestartCurve] = []
         self._best: int | None = None
@@ -276,10 +275,9 @@ class LikelihoodView(pg.PlotWidget):
         ys = [np.array(c.y) for c in self._curves if c.y]
         view = self.plot_item.getViewBox()
         self.placeholder.setVisible(not xs)
-        if self._values_shown != bool(xs):  # a new pen redraws the axis, so only on a change
+        if self._values_shown != bool(xs):  # new ticks redraw the axis, so only on a change
             self._values_shown = bool(xs)
-            left = self.plot_item.getAxis("left")
-            left.setTextPen(self._values_pen if xs else pg.mkPen(0, 0, 0, 0))
+            self.plot_item.getAxis("left").setTicks(None if xs else [[], []])
         if not xs:  # a new fit or a given model (a sweep cell): not the last fit's 0–65
             view.setRange(xRange=(0.0, 4.0), yRange=(0.0, 1.0), padding=0)
             self.placeholder.setPos(2.0, 0.5)
@@ -290,6 +288,8 @@ class LikelihoodView(pg.PlotWidget):
         # A flat curve (converged at once) must not zoom into its rounding: the axis would tick
         # "-2.5048142005".  Frame at least a few thousandths of a nat, more for large values.
         span = max(hi - lo, 2e-3, abs(hi) * 1e-4)
+        if sum(len(x) for x in xs) < 2:  # a fit's first value: no zoom onto one dot (ticks -4.0545)
+            span = max(span, 1.0, abs(hi) * 0.05)
         # The range moves in steps, not at every half-step: each move redraws both axes and
         # their tick labels, the most expensive paint of the window during a fit.  x doubles;
         # y keeps its range while the curve fits in it and fills at least a third of it.
