@@ -29,6 +29,16 @@ def _fmt_vec(v: np.ndarray) -> str:
     return "(" + ", ".join(f"{x:.3g}" for x in v) + ")"
 
 
+def _fmt_count(n: float, whole: bool) -> str:
+    """N_k short enough for its column at 1e7 points: 723.8, 26134, 261k, 2.61M (the cell's
+    tooltip and the detail line below the table give it in full)."""
+    if n >= 1e6:
+        return f"{n / 1e6:.2f}M"
+    if n >= 1e5:
+        return f"{n / 1e3:.0f}k"
+    return f"{n:.0f}" if whole or n >= 1e3 else f"{n:.1f}"
+
+
 def _fmt_cov(c: np.ndarray) -> str:
     return "[" + "; ".join(" ".join(f"{x:.3g}" for x in row) for row in c) + "]"
 
@@ -105,8 +115,9 @@ class ComponentTable(QWidget):
             swatch.setText(str(r + 1))
             swatch.setForeground(QBrush(QColor("white")))
             self.table.item(r, 1).setText(f"{params.weights[r]:.3f}")
-            n_k = "—" if counts is None else f"{counts[r]:.0f}" if kmeans else f"{counts[r]:.1f}"
+            n_k = "—" if counts is None else _fmt_count(float(counts[r]), kmeans)
             self.table.item(r, 2).setText(n_k)
+            self.table.item(r, 2).setToolTip("" if counts is None else f"N_k = {counts[r]:.1f}")
             self.table.item(r, 3).setText(_fmt_vec(params.means[r]))
             self.table.item(r, 4).setText(_fmt_cov(full[r]))
             self.table.item(r, 4).setToolTip(_fmt_cov(full[r]))
