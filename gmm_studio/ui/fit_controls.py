@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QWidget
 
 from gmm_studio.core.geometry import Projection
+from gmm_studio.core.words import counted
 from gmm_studio.session import CommandRefused, RunState, Session
 from gmm_studio.ui.control_panel import ControlPanel, ScientificSpinBox, delay_for_speed
 
@@ -247,6 +248,11 @@ class FitControls(QObject):
                    "reset": p.reset_button}
         # paused, but the algorithm, K or covariance type changed since: no fit to resume
         fresh = paused and not self.session.continues_shown()
+        # scrubbed back: going on from the shown state drops the half-steps after it
+        history = self.session.history
+        later = 0 if history.cursor is None else len(history) - history.cursor - 1
+        dropping = (f". It goes on from the scrubbed state and drops the "
+                    f"{counted(later, 'later half-step')}" if later and self.session.continues_shown() else "")
         for command, button in buttons.items():
             if command == "pause" and paused:
                 command = "resume"
@@ -254,6 +260,8 @@ class FitControls(QObject):
             tip = tips["run_paused" if command == "run" and paused else command]
             if fresh and command in ("run", "resume"):
                 tip = _NEW_FIT_TIP
+            elif command in ("run", "resume", "step", "step_e", "step_m"):
+                tip += dropping
             button.setEnabled(why is None)
             button.setToolTip(tip if why is None else f"{tip}. Not now: {why}")
         for action, command in ((self.step_action, "step"), (self.step_e_action, "step_e"),

@@ -122,6 +122,30 @@ def test_stop_after_an_e_step_then_step_m_gives_that_iterations_m(window, qtbot)
     assert "it. 1 M" in window.history_label.text()
 
 
+def test_run_and_step_say_they_drop_the_later_half_steps_when_scrubbed_back(window, qtbot):
+    # Going on from a scrubbed state cuts the history there; the tryout found that out only
+    # from the scrub bar's count.  The buttons say it before the click, and stop saying it
+    # once back at the live end.
+    run_to_end(qtbot, window)
+    n = len(window.history())
+    panel = window.panel
+    for _ in range(2):  # the second time too
+        window.scrub_to(2)
+        later = n - 3
+        for button in (panel.run_button, panel.step_button, panel.step_e_button, panel.step_m_button):
+            qtbot.waitUntil(lambda b=button: f"drops the {later} later half-steps" in b.toolTip(), timeout=TIMEOUT)
+        assert "drops" not in panel.reset_button.toolTip()
+        window.go_live()
+        for button in (panel.run_button, panel.step_button):
+            qtbot.waitUntil(lambda b=button: "drops" not in b.toolTip(), timeout=TIMEOUT)
+    window.scrub_to(2)
+    panel.step_button.click()  # the step goes on from iteration 1, M: the rest is gone
+    qtbot.waitUntil(lambda: not window.session.state.busy and len(window.history()) == 5, timeout=TIMEOUT)
+    assert [(s.iteration, s.half_step) for s in window.history()][-2:] == [(2, "E"), (2, "M")]
+    assert len(window.history()) == 5
+    assert "drops" not in panel.run_button.toolTip()
+
+
 def test_scrub_back_and_return_to_live(window, qtbot):
     run_to_end(qtbot, window)
     n = len(window.history())
