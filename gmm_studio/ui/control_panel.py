@@ -44,6 +44,11 @@ _COLOR_MODES = (("blend", "responsibilities (blend Σ γ·colour)"),
                 ("hard", "hard labels (argmax γ)"),
                 ("uncertainty", "uncertainty (1 − max γ, dark = unsure)"),
                 ("truth", "true labels (the data's label column)"))
+#: The same choices in K-means' words: its assignments are hard, so blending and hard labels
+#: show the same colours and nothing is ever uncertain.
+_KMEANS_COLOR_LABELS = {"blend": "clusters (each point in exactly one)",
+                        "hard": "hard labels (nearest centre)",
+                        "uncertainty": "uncertainty (none: K-means is always sure)"}
 
 
 def delay_for_speed(speed: int) -> float:
@@ -322,6 +327,8 @@ class ControlPanel(QWidget):
             widget.setToolTip(tips[widget.objectName()])
         self.covariance_combo.setEnabled(not kmeans)
         self.reg_spin.setEnabled(not kmeans)
+        for index, (key, label) in enumerate(_COLOR_MODES):
+            self.color_combo.setItemText(index, _KMEANS_COLOR_LABELS.get(key, label) if kmeans else label)
 
     @Slot(int)
     def _on_speed_slider_changed(self, value: int) -> None:

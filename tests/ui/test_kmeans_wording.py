@@ -54,6 +54,9 @@ def test_kmeans_speaks_kmeans_and_em_speaks_em(make_window, blobs, qtbot):
     assert p.covariance_combo.toolTip().startswith("K-means has no covariances")
     assert p.reg_spin.toolTip().startswith("K-means has no covariances to regularise")
     assert "no point changes cluster" in p.tol_spin.toolTip()
+    points = [p.color_combo.itemText(i) for i in range(p.color_combo.count())]
+    assert not any("γ" in text or "responsibilities" in text for text in points)
+    assert points[0].startswith("clusters") and "always sure" in points[2]
 
     # E: one assign half-step, said in K-means' words
     press(qtbot, w, Qt.Key.Key_E)
@@ -91,6 +94,7 @@ def test_kmeans_speaks_kmeans_and_em_speaks_em(make_window, blobs, qtbot):
     assert texts(w)[0] == ["Step (E+M)", "Step E", "Step M"]
     assert p.covariance_combo.isEnabled() and p.reg_spin.isEnabled()
     assert p.covariance_combo.toolTip().startswith("full: any ellipse")
+    assert p.color_combo.itemText(0) == "responsibilities (blend Σ γ·colour)"
     with qtbot.waitSignal(w.fit_finished, timeout=TIMEOUT):
         click(qtbot, p.run_button)
     settle(qtbot, w)
