@@ -99,7 +99,11 @@ def edited_models(draw):
         elif edit == "number":
             doc = _set(doc, path, draw(NUMBERS))
         elif edit == "scale" and isinstance(target, (int, float)) and not isinstance(target, bool):
-            doc = _set(doc, path, target * draw(st.sampled_from([-1, 0, 1e-300, 1e300, 1 + 1e-9])))
+            factor = draw(st.sampled_from([-1, 0, 1e-300, 1e300, 1 + 1e-9]))
+            try:
+                doc = _set(doc, path, target * factor)
+            except OverflowError:  # an int beyond any float (an earlier edit made it): keep it
+                pass
         elif edit == "shorten" and isinstance(target, list) and target:
             target.pop(draw(st.integers(0, len(target) - 1)))
         elif edit == "lengthen" and isinstance(target, list):
