@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -417,12 +418,6 @@ def warm_memory(n: int) -> None:
     del block
 
 
-def _median(values):
-    import statistics
-
-    return statistics.median(values)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=float, default=1e6, help="number of points (default 1e6)")
@@ -508,15 +503,16 @@ def main(argv=None) -> int:
         print(f"\nsummary, medians over {reps} pair(s) (window fit, then the engine alone: the fit task's "
               "initialisation + EM without the window, normal priority, the window's engine workers):")
         for label, target, pairs in summary:
-            longest = [p[0] for p in pairs]
-            ratios = [p[1] / p[2] for p in pairs]
+            longest, wall, engine, cpu = ([p[i] for p in pairs] for i in range(4))
+            ratios = [w / e for w, e in zip(wall, engine)]
             gap_verdict = "" if target is None else ("ok" if max(longest) <= target else "OVER")
-            ratio_verdict = "ok" if _median(ratios) <= SLOWDOWN_TARGET else "OVER"
+            ratio_verdict = "ok" if statistics.median(ratios) <= SLOWDOWN_TARGET else "OVER"
             target_text = "" if target is None else f" (target <= {target:.0f} ms {gap_verdict})"
-            print(f"  {label:<7} longest gap {_median(longest):5.1f} ms, worst {max(longest):5.1f}{target_text}; "
-                  f"window {_median([p[1] for p in pairs]):.2f} s / engine {_median([p[2] for p in pairs]):.2f} s "
-                  f"= {_median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}; target <= "
-                  f"{SLOWDOWN_TARGET}x {ratio_verdict}), CPU {_median([p[3] for p in pairs]):.2f}x")
+            print(f"  {label:<7} longest gap {statistics.median(longest):5.1f} ms, worst {max(longest):5.1f}"
+                  f"{target_text}; window {statistics.median(wall):.2f} s / engine "
+                  f"{statistics.median(engine):.2f} s = {statistics.median(ratios):.2f}x (range "
+                  f"{min(ratios):.2f}-{max(ratios):.2f}; target <= {SLOWDOWN_TARGET}x {ratio_verdict}), "
+                  f"CPU {statistics.median(cpu):.2f}x")
     print("load average after:", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0
 

@@ -484,7 +484,7 @@ class _Data:
         """The quadratic-path E-pass over rows [first, last), in cache-sized chunks."""
         coefficients = model.coefficients
         k = coefficients.shape[1]
-        rows = max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
+        rows = self._chunk_rows(k)
         size = min(rows, last - first)
         features = self.features.buffer(size)
         scratch = np.empty((size, k)) if resp_all is None else None
@@ -548,7 +548,7 @@ class _Data:
                 stop = min(start + rows, n)
                 self._component_log_prob(model, start, stop, out[start:stop])
             return out
-        rows = max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
+        rows = self._chunk_rows(k)
         features = self.features.buffer(min(rows, n))
         for start in range(0, n, rows):
             stop = min(start + rows, n)
@@ -591,7 +591,7 @@ class _Data:
         at N = 1e7, K = 10 that is 800 MB, paged in by the kernel for every initialisation.
         Only the per-component fallback (wide data, or far from the data's mean) makes one."""
         if self.quadratic:
-            chunk = np.zeros((min(self._statistics_rows(k), len(labels)), k))
+            chunk = np.zeros((min(self._chunk_rows(k), len(labels)), k))
 
             def one_hot(start: int, stop: int) -> np.ndarray:
                 rows = chunk[: stop - start]
@@ -620,12 +620,13 @@ class _Data:
         """Γᵀφ(X) for given responsibilities (an M-step without an E-step)."""
         return self._statistics(*resp.shape, lambda start, stop: resp[start:stop])
 
-    def _statistics_rows(self, k: int) -> int:
+    def _chunk_rows(self, k: int) -> int:
+        """Rows per chunk of the quadratic path: its features and γ stay in cache."""
         return max(256, _CHUNK_ELEMENTS // max(k, self.features.width))
 
     def _statistics(self, n: int, k: int, resp_rows) -> np.ndarray:
         """Γᵀφ(X), ``resp_rows(start, stop)`` giving γ's rows [start, stop), in cache-sized chunks."""
-        rows = self._statistics_rows(k)
+        rows = self._chunk_rows(k)
         features = self.features.buffer(min(rows, n))
         statistics = np.zeros((self.features.width, k))
         for start in range(0, n, rows):

@@ -447,14 +447,19 @@ def test_garbage_is_collected_on_the_gui_thread_only(window, qtbot):
         other.close()
 
 
+def _run_in_a_fresh_process(probe: str) -> list[str]:
+    """What ``probe`` (Python source) prints, split in words, run offscreen in a new interpreter."""
+    import os
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env=env, timeout=120).stdout.split()
+
+
 def test_start_up_objects_are_kept_out_of_the_collectors_sight_while_the_window_lives():
     # A full collection of every start-up object took 60-77 ms on the GUI thread, whenever the
     # collector's timer came to one (during a fit, a drag); frozen once the window is up, a
     # collection only looks at what came since.  Closing the window gives them back.
-    import os
-    import subprocess
-    import sys
-
     probe = (
         "import gc, time\n"
         "from PySide6.QtCore import QCoreApplication, QEvent\n"
@@ -473,17 +478,11 @@ def test_start_up_objects_are_kept_out_of_the_collectors_sight_while_the_window_
         "QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)\n"
         "print(gc.get_freeze_count())\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env=env, timeout=120).stdout.split()
+    out = _run_in_a_fresh_process(probe)
     assert out == ["False", "True", "True", "0"]
 
 
 def test_the_window_imports_what_a_first_fit_needs_after_it_is_shown_not_in_the_first_run():
-    import os
-    import subprocess
-    import sys
-
     probe = (
         "import sys, time\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -498,7 +497,5 @@ def test_the_window_imports_what_a_first_fit_needs_after_it_is_shown_not_in_the_
         "print('after', 'scipy.cluster.vq' in sys.modules, w.session.history.shown is None)\n"
         "w.close()\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env=env, timeout=120).stdout.split()
+    out = _run_in_a_fresh_process(probe)
     assert out == ["before", "False", "after", "True", "True"]  # imported, and no fit ran
